@@ -1,0 +1,52 @@
+# gapwatch: two commands on a fresh machine — `make run` (the Kent demo on SQLite) and `make test`.
+# Everything the project needs is installed by these targets: Debian packages (apt-get, when root),
+# Python packages from uv.lock, and npm packages from web/package-lock.json.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_DB ?= gapwatch-demo.db
+APT_PACKAGES := postgresql chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+
+.PHONY: run test install system-deps demo serve lint typecheck clean docs
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: $(BIN)/uv  ## Python packages from the lock file (and the web assets when the web app is present)
+	$(BIN)/uv sync --frozen --all-extras --quiet
+	@if [ -f gapwatch/web/package-lock.json ]; then cd gapwatch/web && npm ci --silent --no-audit --no-fund; fi
+
+system-deps:  ## Debian packages for PostgreSQL, Chromium, PDF rendering (skipped when present or not root)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v npm >/dev/null 2>&1 || echo npm); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Not root: please install $$missing with apt-get"; fi; \
+	fi
+
+demo: install
+	$(BIN)/gapwatch demo --db $(DEMO_DB)
+
+run: install demo  ## Build the Kent demo on SQLite and show it
+	$(BIN)/gapwatch framework show --db $(DEMO_DB)
+	@if $(BIN)/gapwatch --help | grep -q ' serve '; then $(BIN)/gapwatch serve --db $(DEMO_DB) --host $(HOST) --port $(PORT); fi
+
+test: system-deps install  ## The whole suite: SQLite, PostgreSQL (a throwaway server) and the browser tests
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check gapwatch tests bench scripts
+	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/store gapwatch/services
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_DB) test-artifacts
+
+docs: install  ## Regenerate docs/cli.md from the commands' --help
+	TERM=dumb COLUMNS=100 $(BIN)/python scripts/gen_cli_docs.py

@@ -1,0 +1,44 @@
+"""Helpers shared by the CLI modules: settings, the database engine, consoles and output files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from gapwatch.errors import InvalidInput
+from gapwatch.services.database import open_database
+from gapwatch.settings import Settings
+
+__all__ = ["DbOption", "console", "engine_for", "err_console", "write_output"]
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+DbOption = typer.Option(
+    None, "--db", help="SQLite file to use instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db)."
+)
+
+
+def engine_for(db: Path | None = None) -> Engine:
+    """The migrated engine for ``--db`` if given, else for the settings' database URL."""
+    settings = Settings()
+    if db is not None:
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{db}"})
+    return open_database(settings)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write to a file (atomically: a failure leaves no half-written file) or to standard output."""
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    tmp = output.with_name(output.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"{output}: cannot write the file ({exc.strerror or exc})") from exc

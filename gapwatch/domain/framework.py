@@ -1,0 +1,276 @@
+"""The root of a partnership's performance framework, and the checks that span its parts.
+
+Items are held in one flat list per kind, each with a stable id and references to its parents by id,
+so that the framework file, the JSON export and the database all share one shape. Field validation
+lives on each model; :func:`reference_problems` finds what only the whole framework can see (unknown
+references, duplicate ids), each located by a path such as ``("actions", 37, "outcome")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import Field
+
+from gapwatch.domain._base import Item, ItemId, Model, Source, Text
+from gapwatch.domain.areas import LEVEL_RANK, Area, AreaGrouping
+from gapwatch.domain.evidence import InformationSource, PlanObservation, Risk, Study
+from gapwatch.domain.groups import CategoryType
+from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.partnership import Board, DeliveryPlan, Organisation, Person
+from gapwatch.domain.plan import (
+    Action,
+    Ambition,
+    Enabler,
+    Kpq,
+    Outcome,
+    Plan,
+    Principle,
+    Priority,
+    Vision,
+)
+from gapwatch.domain.targets import Target, TargetKind
+
+__all__ = ["KINDS", "Framework", "Path", "SourceDocument", "reference_problems"]
+
+Path = tuple[str | int, ...]
+
+
+class SourceDocument(Model):
+    """A document the framework was transcribed from."""
+
+    id: ItemId
+    title: Text
+    file: str | None = None
+    year: int | None = None
+    publisher: str | None = None
+
+
+#: The kinds of item, in the order they are exported (one top-level list each).
+KINDS: tuple[str, ...] = (
+    "plans",
+    "principles",
+    "information_sources",
+    "ambitions",
+    "kpqs",
+    "priorities",
+    "outcomes",
+    "enablers",
+    "actions",
+    "indicators",
+    "targets",
+    "areas",
+    "area_groupings",
+    "groups",
+    "organisations",
+    "people",
+    "boards",
+    "delivery_plans",
+    "risks",
+    "evidence",
+    "observations",
+)
+
+
+class Framework(Model):
+    """A partnership's whole performance framework."""
+
+    schema_version: int = Field(default=1, ge=1, le=1)
+    id: ItemId
+    name: Text
+    partnership: Text
+    description: str | None = None
+    documents: list[SourceDocument] = Field(default_factory=list)
+    vision: Vision | None = None
+    plans: list[Plan] = Field(default_factory=list)
+    principles: list[Principle] = Field(default_factory=list)
+    information_sources: list[InformationSource] = Field(default_factory=list)
+    ambitions: list[Ambition] = Field(default_factory=list)
+    kpqs: list[Kpq] = Field(default_factory=list)
+    priorities: list[Priority] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
+    enablers: list[Enabler] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    indicators: list[Indicator] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    areas: list[Area] = Field(default_factory=list)
+    area_groupings: list[AreaGrouping] = Field(default_factory=list)
+    groups: list[CategoryType] = Field(default_factory=list)
+    organisations: list[Organisation] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)
+    boards: list[Board] = Field(default_factory=list)
+    delivery_plans: list[DeliveryPlan] = Field(default_factory=list)
+    risks: list[Risk] = Field(default_factory=list)
+    evidence: list[Study] = Field(default_factory=list)
+    observations: list[PlanObservation] = Field(default_factory=list)
+
+    def items(self, kind: str) -> list[Item]:
+        """The items of one kind (a name from :data:`KINDS`)."""
+        if kind not in KINDS:
+            raise KeyError(kind)
+        items: list[Item] = getattr(self, kind)
+        return items
+
+    def index(self, kind: str) -> dict[str, Any]:
+        """Items of one kind by id."""
+        return {item.id: item for item in self.items(kind)}
+
+    def count(self) -> dict[str, int]:
+        """How many items of each kind."""
+        return {kind: len(self.items(kind)) for kind in KINDS}
+
+    def category_ids(self) -> set[str]:
+        """Every category id across all category types."""
+        return {c.id for g in self.groups for c in g.categories}
+
+    def source_documents(self) -> Iterator[Source]:
+        """Every source citation in the framework (for provenance checks)."""
+        for kind in KINDS:
+            for item in self.items(kind):
+                if item.source is not None:
+                    yield item.source
+
+
+_SINGULAR = {
+    "people": "person",
+    "priorities": "priority",
+    "evidence": "study",
+    "groups": "category type",
+    "area_groupings": "area grouping",
+    "delivery_plans": "delivery plan",
+    "kpqs": "KPQ",
+}
+
+
+def _dupes(framework: Framework) -> list[tuple[Path, str]]:
+    out: list[tuple[Path, str]] = []
+    for kind in KINDS:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(framework.items(kind)):
+            if item.id in seen:
+                out.append(((kind, i, "id"), f"duplicate id '{item.id}' in {kind} (first used by item {seen[item.id] + 1})"))
+            else:
+                seen[item.id] = i
+    seen_docs: set[str] = set()
+    for i, doc in enumerate(framework.documents):
+        if doc.id in seen_docs:
+            out.append((("documents", i, "id"), f"duplicate document id '{doc.id}'"))
+        seen_docs.add(doc.id)
+    codes: dict[str, int] = {}
+    for i, ind in enumerate(framework.indicators):
+        if ind.code in codes:
+            out.append((("indicators", i, "code"), f"duplicate indicator code '{ind.code}'"))
+        codes.setdefault(ind.code, i)
+    return out
+
+
+def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
+    """Problems only the whole framework can show: duplicates and references to unknown items.
+
+    Returns ``(path, message)`` pairs; the path locates the offending field so callers can map it
+    to a file and line.
+    """
+    problems = _dupes(framework)
+    ids = {kind: set(framework.index(kind)) for kind in KINDS}
+    categories = framework.category_ids()
+    area_like = ids["areas"] | ids["area_groupings"]
+
+    def check(path: Path, value: str | None, kind: str, *, also: set[str] | None = None) -> None:
+        if value is None:
+            return
+        if value in ids[kind] or (also is not None and value in also):
+            return
+        singular = _SINGULAR.get(kind, kind.rstrip("s").replace("_", " "))
+        problems.append((path, f"unknown {singular} '{value}'"))
+
+    def check_all(path: Path, values: list[str], kind: str, *, also: set[str] | None = None) -> None:
+        for j, value in enumerate(values):
+            check((*path, j), value, kind, also=also)
+
+    for i, kpq in enumerate(framework.kpqs):
+        check(("kpqs", i, "ambition"), kpq.ambition, "ambitions")
+        for j, ev in enumerate(kpq.evidence):
+            base = ("kpqs", i, "evidence", j)
+            check((*base, "indicator"), ev.indicator, "indicators")
+            check((*base, "category_type"), ev.category_type, "groups")
+            check((*base, "study"), ev.study, "evidence")
+            if ev.category_type is not None:
+                check((*base, "subject"), ev.subject, "groups", also=categories)
+                check((*base, "comparator"), ev.comparator, "groups", also=categories)
+            else:
+                check((*base, "subject"), ev.subject, "areas", also=area_like)
+                check((*base, "comparator"), ev.comparator, "areas", also=area_like)
+            check_all((*base, "actions"), ev.actions, "actions", also=ids["outcomes"])
+    for i, pr in enumerate(framework.priorities):
+        check(("priorities", i, "plan"), pr.plan, "plans")
+        check(("priorities", i, "ambition"), pr.ambition, "ambitions")
+    for i, oc in enumerate(framework.outcomes):
+        check(("outcomes", i, "plan"), oc.plan, "plans")
+        check(("outcomes", i, "priority"), oc.priority, "priorities")
+    for i, en in enumerate(framework.enablers):
+        check(("enablers", i, "plan"), en.plan, "plans")
+    for i, ac in enumerate(framework.actions):
+        check(("actions", i, "plan"), ac.plan, "plans")
+        check(("actions", i, "outcome"), ac.outcome, "outcomes")
+        check(("actions", i, "enabler"), ac.enabler, "enablers")
+        check(("actions", i, "lead_officer"), ac.lead_officer, "people")
+        check(("actions", i, "lead_organisation"), ac.lead_organisation, "organisations")
+    for i, ind in enumerate(framework.indicators):
+        check_all(("indicators", i, "outcomes"), ind.outcomes, "outcomes")
+        check_all(("indicators", i, "priorities"), ind.priorities, "priorities")
+        check_all(("indicators", i, "disaggregation", "groups"), ind.disaggregation.groups, "groups")
+    for i, tg in enumerate(framework.targets):
+        check(("targets", i, "indicator"), tg.indicator, "indicators")
+        check(("targets", i, "plan"), tg.plan, "plans")
+        if tg.gap is not None:
+            check(("targets", i, "gap", "subject"), tg.gap.subject, "areas", also=area_like | categories)
+            check(("targets", i, "gap", "comparator"), tg.gap.comparator, "areas", also=area_like | categories)
+        if tg.kind is TargetKind.GAP_CLOSING and tg.reward_share is not None and tg.plan is None:
+            problems.append((("targets", i, "plan"), "a target with a reward share needs the 'plan' that holds the reward"))
+    areas = framework.index("areas")
+    for i, ar in enumerate(framework.areas):
+        check(("areas", i, "parent"), ar.parent, "areas")
+        parent = areas.get(ar.parent) if ar.parent else None
+        if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[ar.level]:
+            problems.append(
+                (("areas", i, "parent"), f"parent '{parent.id}' ({parent.level.value}) is not above a {ar.level.value}")
+            )
+    for i, ag in enumerate(framework.area_groupings):
+        check_all(("area_groupings", i, "members"), ag.members, "areas", also=ids["area_groupings"])
+        check(("area_groupings", i, "parent"), ag.parent, "areas")
+        check_all(("area_groupings", i, "excluding"), ag.excluding, "areas")
+    for i, person in enumerate(framework.people):
+        check(("people", i, "organisation"), person.organisation, "organisations")
+    for i, bd in enumerate(framework.boards):
+        check_all(("boards", i, "ambitions"), bd.ambitions, "ambitions")
+        check_all(("boards", i, "plans"), bd.plans, "plans")
+        check_all(("boards", i, "priorities"), bd.priorities, "priorities")
+        check(("boards", i, "area"), bd.area, "areas", also=ids["area_groupings"])
+        check(("boards", i, "chair"), bd.chair, "people")
+        check_all(("boards", i, "members"), bd.members, "organisations")
+    for i, dp in enumerate(framework.delivery_plans):
+        check_all(("delivery_plans", i, "ambitions"), dp.ambitions, "ambitions")
+    for i, rk in enumerate(framework.risks):
+        check(("risks", i, "action"), rk.action, "actions")
+        check(("risks", i, "outcome"), rk.outcome, "outcomes")
+        check(("risks", i, "owner"), rk.owner, "people")
+        check(("risks", i, "owner_organisation"), rk.owner_organisation, "organisations")
+    for i, st in enumerate(framework.evidence):
+        check_all(("evidence", i, "kpqs"), st.kpqs, "kpqs")
+        check_all(("evidence", i, "outcomes"), st.outcomes, "outcomes")
+    groups = {g.id: g for g in framework.groups}
+    for i, ob in enumerate(framework.observations):
+        check(("observations", i, "indicator"), ob.indicator, "indicators")
+        check(("observations", i, "area"), ob.area, "areas", also=ids["area_groupings"])
+        check(("observations", i, "category_type"), ob.category_type, "groups")
+        group = groups.get(ob.category_type) if ob.category_type else None
+        if group is not None and ob.category not in {c.id for c in group.categories}:
+            problems.append((("observations", i, "category"), f"'{ob.category}' is not a category of '{group.id}'"))
+    documents = {d.id for d in framework.documents} | {d.file for d in framework.documents if d.file}
+    if documents:
+        for kind in KINDS:
+            for i, item in enumerate(framework.items(kind)):
+                if item.source is not None and item.source.document not in documents:
+                    problems.append(((kind, i, "source", "document"), f"unknown source document '{item.source.document}'"))
+    return problems

@@ -1,0 +1,187 @@
+"""Reporting periods: parse the forms found in plans and data files, order them and find the latest.
+
+Performance data arrive as financial years ("2007/08"), academic years ("2006/07 AY"), calendar years
+("2007"), rolling periods ("2017-19"), quarters, halves (twice-yearly monitoring: "2011 H2"), months
+("March 2004") and dates. Each becomes a :class:`Period` with a start and end date so that periods of
+different kinds can be ordered and compared.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from enum import StrEnum
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+__all__ = ["Period", "PeriodKind", "PeriodLabel", "latest", "parse_period"]
+
+
+class PeriodKind(StrEnum):
+    """The kind of a reporting period."""
+
+    DATE = "date"
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF = "half"
+    CALENDAR_YEAR = "calendar_year"
+    FINANCIAL_YEAR = "financial_year"
+    ACADEMIC_YEAR = "academic_year"
+    ROLLING = "rolling"
+
+
+class Period(BaseModel):
+    """A period with its kind, canonical label and inclusive start and end dates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: PeriodKind
+    label: str
+    start: date
+    end: date
+
+    def sort_key(self) -> tuple[date, date]:
+        """Periods order by their end date, then start: the latest data are those that end last."""
+        return (self.end, self.start)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
+
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_DASH = r"\s*[-/–—]\s*"
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _two_year(first: int, second_text: str) -> int:
+    """Second year of a span written "2007/08" or "2007/2008"; checks it follows the first."""
+    second = int(second_text)
+    if len(second_text) == 2:
+        second = (first // 100) * 100 + second
+        if second < first:
+            second += 100
+    return second
+
+
+def parse_period(text: str) -> Period:
+    """Parse a period label. Raises ``ValueError`` with a plain-English message when it cannot."""
+    raw = str(text).strip()
+    s = re.sub(r"\s+", " ", raw)
+    low = s.lower()
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", s)
+    if m:
+        d = date(int(m[1]), int(m[2]), int(m[3]))
+        return Period(kind=PeriodKind.DATE, label=d.isoformat(), start=d, end=d)
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", s)
+    if m:  # UK day/month/year
+        d = date(int(m[3]), int(m[2]), int(m[1]))
+        return Period(kind=PeriodKind.DATE, label=d.isoformat(), start=d, end=d)
+    m = re.fullmatch(r"([a-z]+)\.? (\d{4})", low)
+    if m and m[1] in _MONTHS:
+        year, month = int(m[2]), _MONTHS[m[1]]
+        return Period(
+            kind=PeriodKind.MONTH,
+            label=f"{calendar.month_name[month]} {year}",
+            start=date(year, month, 1),
+            end=_month_end(year, month),
+        )
+    m = re.fullmatch(r"(\d{4})-(\d{2})", s)
+    if m and 1 <= int(m[2]) <= 12:
+        year, month = int(m[1]), int(m[2])
+        return Period(
+            kind=PeriodKind.MONTH,
+            label=f"{calendar.month_name[month]} {year}",
+            start=date(year, month, 1),
+            end=_month_end(year, month),
+        )
+    m = re.fullmatch(r"(\d{4}) ?h([12])", low)
+    if m:
+        year, half = int(m[1]), int(m[2])
+        start = date(year, 1 if half == 1 else 7, 1)
+        end = _month_end(year, 6 if half == 1 else 12)
+        return Period(kind=PeriodKind.HALF, label=f"{year} H{half}", start=start, end=end)
+    m = re.fullmatch(r"(\d{4})" + _DASH + r"(\d{2}|\d{4}) ?q([1-4])", low)
+    if m:  # financial-year quarter: Q1 is April-June
+        first = int(m[1])
+        _two_year(first, m[2])
+        q = int(m[3])
+        month = 4 + 3 * (q - 1)
+        year = first if month <= 12 else first + 1
+        month = month if month <= 12 else month - 12
+        start = date(year, month, 1)
+        end = _month_end(year, month + 2)
+        return Period(kind=PeriodKind.QUARTER, label=f"{first}/{str(first + 1)[2:]} Q{q}", start=start, end=end)
+    m = re.fullmatch(r"(\d{4}) ?q([1-4])", low)
+    if m:  # calendar quarter
+        year, q = int(m[1]), int(m[2])
+        start = date(year, 3 * (q - 1) + 1, 1)
+        return Period(
+            kind=PeriodKind.QUARTER, label=f"{year} Q{q}", start=start, end=_month_end(year, 3 * q)
+        )
+    m = re.fullmatch(r"(\d{4})" + _DASH + r"(\d{2}|\d{4})( ?ay| academic year)?", low)
+    if m:
+        first = int(m[1])
+        second = _two_year(first, m[2])
+        if second == first + 1:
+            label = f"{first}/{str(second)[2:]}"
+            if m[3]:
+                return Period(
+                    kind=PeriodKind.ACADEMIC_YEAR,
+                    label=label + " AY",
+                    start=date(first, 9, 1),
+                    end=date(second, 8, 31),
+                )
+            return Period(
+                kind=PeriodKind.FINANCIAL_YEAR, label=label, start=date(first, 4, 1), end=date(second, 3, 31)
+            )
+        if second > first + 1 and "/" not in s:
+            return Period(
+                kind=PeriodKind.ROLLING,
+                label=f"{first}-{str(second)[2:]}",
+                start=date(first, 1, 1),
+                end=date(second, 12, 31),
+            )
+        raise ValueError(f"'{raw}' is not a valid period: the years must follow each other (e.g. 2007/08)")
+    m = re.fullmatch(r"(\d{4})(\d{2})", s)
+    if m and int(m[2]) == (int(m[1]) + 1) % 100:  # DfE's compact "201819"
+        first = int(m[1])
+        return Period(
+            kind=PeriodKind.ACADEMIC_YEAR,
+            label=f"{first}/{m[2]} AY",
+            start=date(first, 9, 1),
+            end=date(first + 1, 8, 31),
+        )
+    m = re.fullmatch(r"(\d{4})", s)
+    if m:
+        year = int(m[1])
+        return Period(
+            kind=PeriodKind.CALENDAR_YEAR, label=str(year), start=date(year, 1, 1), end=date(year, 12, 31)
+        )
+    raise ValueError(
+        f"'{raw}' is not a period gapwatch understands "
+        "(examples: 2007, 2007/08, 2006/07 AY, 2017-19, 2011 H2, 2008 Q1, March 2004, 2004-03-31)"
+    )
+
+
+def latest(periods: list[Period]) -> Period | None:
+    """The period that ends last (ties broken by the later start), or ``None`` for an empty list."""
+    return max(periods, key=Period.sort_key, default=None)
+
+
+def _check_label(text: str) -> str:
+    parse_period(text)
+    return text
+
+
+#: A period label that must parse (kept as written, so files round-trip exactly).
+PeriodLabel = Annotated[str, AfterValidator(_check_label)]

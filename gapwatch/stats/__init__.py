@@ -1,0 +1,6 @@
+"""Indicator statistics on whole columns.
+
+Pure: imports nothing from the web or the database. Every public function takes a Polars DataFrame or
+LazyFrame (NumPy arrays where simpler), works on many groups at once and returns the input with result
+columns added, named as in the reference R package PHEindicatormethods so analysts recognise them.
+"""
