@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from typing import Any
+
 import typer.main
 from typer.testing import CliRunner
 
@@ -16,7 +16,9 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 def _walk(command: Any, path: list[str], out: list[str], runner: CliRunner) -> None:
     name = " ".join(["gapwatch", *path])
-    result = runner.invoke(app, [*path, "--help"], prog_name="gapwatch", env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+    result = runner.invoke(
+        app, [*path, "--help"], prog_name="gapwatch", env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    )
     text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
     out.append(f"## `{name}`\n\n```text\n{text}\n```\n")
     if hasattr(command, "commands"):

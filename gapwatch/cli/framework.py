@@ -33,7 +33,9 @@ def load(path: Path = PathArg, db: Path | None = DbOption) -> None:
     if result.revision is None:
         console.print(f"[green]✓[/] {result.framework.name}: already up to date, nothing changed")
     else:
-        console.print(f"[green]✓[/] Loaded {result.framework.name} as revision {result.revision}: {result.diff.summary()}")
+        console.print(
+            f"[green]✓[/] Loaded {result.framework.name} as revision {result.revision}: {result.diff.summary()}"
+        )
 
 
 def render_tree(framework: Framework) -> Tree:
@@ -51,9 +53,12 @@ def render_tree(framework: Framework) -> Tree:
     def add_priority(parent: Tree, priority_id: str) -> None:
         pr = framework.index("priorities")[priority_id]
         plan = plans.get(pr.plan)
-        node = parent.add(f"[bold cyan]Priority {pr.number}[/] {pr.title} [dim]({plan.short_name or plan.title if plan else pr.plan})[/]")
+        plan_name = (plan.short_name or plan.title) if plan else pr.plan
+        node = parent.add(f"[bold cyan]Priority {pr.number}[/] {pr.title} [dim]({plan_name})[/]")
         for oc in (o for o in framework.outcomes if o.priority == pr.id):
-            onode = node.add(f"[bold]{oc.code}[/] {oc.title} [dim]{oc.horizon.value}-term{' · LAA' if oc.laa else ''}[/]")
+            onode = node.add(
+                f"[bold]{oc.code}[/] {oc.title} [dim]{oc.horizon.value}-term{' · LAA' if oc.laa else ''}[/]"
+            )
             for ac in (a for a in framework.actions if a.outcome == oc.id):
                 onode.add(f"[yellow]Action {ac.number}[/] {ac.text}")
             for label in indicators_by_outcome.get(oc.id, []):
@@ -93,7 +98,9 @@ def show(
     db: Path | None = DbOption,
 ) -> None:
     """Print the plan as a tree: ambition → priority → outcome → actions and indicators."""
-    framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
+    framework = (
+        service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
+    )
     console.print(render_tree(framework))
     counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in framework.count().items() if n)
     console.print(f"[dim]{counts}[/]")
@@ -101,13 +108,17 @@ def show(
 
 @app.command()
 def export(
-    path: Path | None = typer.Argument(None, help="A framework file or folder; omit to export the stored one."),
+    path: Path | None = typer.Argument(
+        None, help="A framework file or folder; omit to export the stored one."
+    ),
     fmt: str = typer.Option("yaml", "--format", "-f", help="yaml (the framework file format) or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
     db: Path | None = DbOption,
 ) -> None:
     """Export a framework as YAML (round-trips exactly) or JSON (one list per kind of item)."""
-    framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
+    framework = (
+        service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
+    )
     write_output(service.export_framework(framework, fmt), output)
 
 

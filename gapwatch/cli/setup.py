@@ -12,7 +12,9 @@ from gapwatch.services.demo import build_demo
 __all__ = ["demo_command", "init_command"]
 
 
-def init_command(db: Path | None = typer.Option(None, "--db", help="SQLite file (default: GAPWATCH_DATABASE_URL).")) -> None:
+def init_command(
+    db: Path | None = typer.Option(None, "--db", help="SQLite file (default: GAPWATCH_DATABASE_URL)."),
+) -> None:
     """Create the database (or migrate it to the newest schema)."""
     engine = engine_for(db)
     console.print(f"[green]✓[/] Database ready: {engine.url.render_as_string(hide_password=True)}")

@@ -82,9 +82,7 @@ def diff_items(
 
 
 def _as_maps(framework: Framework) -> dict[str, dict[str, dict[str, Any]]]:
-    return {
-        kind: {item.id: item.model_dump(mode="json") for item in framework.items(kind)} for kind in KINDS
-    }
+    return {kind: {item.id: item.model_dump(mode="json") for item in framework.items(kind)} for kind in KINDS}
 
 
 def diff_frameworks(old: Framework | None, new: Framework) -> FrameworkDiff:

@@ -149,7 +149,12 @@ def _dupes(framework: Framework) -> list[tuple[Path, str]]:
         seen: dict[str, int] = {}
         for i, item in enumerate(framework.items(kind)):
             if item.id in seen:
-                out.append(((kind, i, "id"), f"duplicate id '{item.id}' in {kind} (first used by item {seen[item.id] + 1})"))
+                out.append(
+                    (
+                        (kind, i, "id"),
+                        f"duplicate id '{item.id}' in {kind} (first used by item {seen[item.id] + 1})",
+                    )
+                )
             else:
                 seen[item.id] = i
     seen_docs: set[str] = set()
@@ -225,16 +230,26 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
         check(("targets", i, "plan"), tg.plan, "plans")
         if tg.gap is not None:
             check(("targets", i, "gap", "subject"), tg.gap.subject, "areas", also=area_like | categories)
-            check(("targets", i, "gap", "comparator"), tg.gap.comparator, "areas", also=area_like | categories)
+            check(
+                ("targets", i, "gap", "comparator"), tg.gap.comparator, "areas", also=area_like | categories
+            )
         if tg.kind is TargetKind.GAP_CLOSING and tg.reward_share is not None and tg.plan is None:
-            problems.append((("targets", i, "plan"), "a target with a reward share needs the 'plan' that holds the reward"))
+            problems.append(
+                (
+                    ("targets", i, "plan"),
+                    "a target with a reward share needs the 'plan' that holds the reward",
+                )
+            )
     areas = framework.index("areas")
     for i, ar in enumerate(framework.areas):
         check(("areas", i, "parent"), ar.parent, "areas")
         parent = areas.get(ar.parent) if ar.parent else None
         if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[ar.level]:
             problems.append(
-                (("areas", i, "parent"), f"parent '{parent.id}' ({parent.level.value}) is not above a {ar.level.value}")
+                (
+                    ("areas", i, "parent"),
+                    f"parent '{parent.id}' ({parent.level.value}) is not above a {ar.level.value}",
+                )
             )
     for i, ag in enumerate(framework.area_groupings):
         check_all(("area_groupings", i, "members"), ag.members, "areas", also=ids["area_groupings"])
@@ -266,11 +281,15 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
         check(("observations", i, "category_type"), ob.category_type, "groups")
         group = groups.get(ob.category_type) if ob.category_type else None
         if group is not None and ob.category not in {c.id for c in group.categories}:
-            problems.append((("observations", i, "category"), f"'{ob.category}' is not a category of '{group.id}'"))
+            problems.append(
+                (("observations", i, "category"), f"'{ob.category}' is not a category of '{group.id}'")
+            )
     documents = {d.id for d in framework.documents} | {d.file for d in framework.documents if d.file}
     if documents:
         for kind in KINDS:
             for i, item in enumerate(framework.items(kind)):
                 if item.source is not None and item.source.document not in documents:
-                    problems.append(((kind, i, "source", "document"), f"unknown source document '{item.source.document}'"))
+                    problems.append(
+                        ((kind, i, "source", "document"), f"unknown source document '{item.source.document}'")
+                    )
     return problems

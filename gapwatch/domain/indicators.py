@@ -73,5 +73,7 @@ class Indicator(Item):
     outcomes: list[ItemId] = Field(default_factory=list)
     priorities: list[ItemId] = Field(default_factory=list)
     suppression_threshold: int | None = Field(
-        default=None, ge=1, description="Counts below this are suppressed on publication; default from settings."
+        default=None,
+        ge=1,
+        description="Counts below this are suppressed on publication; default from settings.",
     )

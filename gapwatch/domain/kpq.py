@@ -84,7 +84,11 @@ class KpqAnswer(BaseModel):
 def combine(kpq: str, question: str, findings: list[EvidenceFinding]) -> KpqAnswer:
     """Apply the combination rules in this module's docstring to a KPQ's findings."""
     weight = {d: sum(f.weight for f in findings if f.direction is d) for d in Direction}
-    support, against, neutral = weight[Direction.SUPPORTS], weight[Direction.AGAINST], weight[Direction.NEUTRAL]
+    support, against, neutral = (
+        weight[Direction.SUPPORTS],
+        weight[Direction.AGAINST],
+        weight[Direction.NEUTRAL],
+    )
     if support == 0 and against == 0 and neutral == 0:
         answer, rule = Answer.NOT_ENOUGH_EVIDENCE, "1: no evidence with data"
     elif support == 0 and against == 0:

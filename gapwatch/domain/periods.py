@@ -12,7 +12,6 @@ import calendar
 import re
 from datetime import date
 from enum import StrEnum
-
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -120,14 +119,14 @@ def parse_period(text: str) -> Period:
         month = month if month <= 12 else month - 12
         start = date(year, month, 1)
         end = _month_end(year, month + 2)
-        return Period(kind=PeriodKind.QUARTER, label=f"{first}/{str(first + 1)[2:]} Q{q}", start=start, end=end)
+        return Period(
+            kind=PeriodKind.QUARTER, label=f"{first}/{str(first + 1)[2:]} Q{q}", start=start, end=end
+        )
     m = re.fullmatch(r"(\d{4}) ?q([1-4])", low)
     if m:  # calendar quarter
         year, q = int(m[1]), int(m[2])
         start = date(year, 3 * (q - 1) + 1, 1)
-        return Period(
-            kind=PeriodKind.QUARTER, label=f"{year} Q{q}", start=start, end=_month_end(year, 3 * q)
-        )
+        return Period(kind=PeriodKind.QUARTER, label=f"{year} Q{q}", start=start, end=_month_end(year, 3 * q))
     m = re.fullmatch(r"(\d{4})" + _DASH + r"(\d{2}|\d{4})( ?ay| academic year)?", low)
     if m:
         first = int(m[1])

@@ -51,7 +51,9 @@ class _Walker:
                 line = key_node.start_mark.line + 1
                 if key in seen:
                     self.problems.append(
-                        Problem(f"duplicate key '{key}' (first at line {seen[key]})", file=self.file, line=line)
+                        Problem(
+                            f"duplicate key '{key}' (first at line {seen[key]})", file=self.file, line=line
+                        )
                     )
                 seen[key] = line
                 self.walk(value_node, (*path, key))
@@ -65,7 +67,10 @@ def _files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
         if not files:
-            raise InvalidInput(f"{path}: the folder holds no .yaml files", hint="A framework is a YAML file or a folder of them.")
+            raise InvalidInput(
+                f"{path}: the folder holds no .yaml files",
+                hint="A framework is a YAML file or a folder of them.",
+            )
         return files
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
@@ -104,12 +109,16 @@ def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Walker | None,
     if data is None:
         return {}, walker, raw
     if not isinstance(data, dict):
-        problems.append(Problem("a framework file must be a mapping of keys (id, name, outcomes: …)", file=name, line=1))
+        problems.append(
+            Problem("a framework file must be a mapping of keys (id, name, outcomes: …)", file=name, line=1)
+        )
         return None, None, raw
     return data, walker, raw
 
 
-def _merge(parts: list[tuple[dict[str, Any], _Walker]], problems: list[Problem]) -> tuple[dict[str, Any], dict[Loc, tuple[str, int]]]:
+def _merge(
+    parts: list[tuple[dict[str, Any], _Walker]], problems: list[Problem]
+) -> tuple[dict[str, Any], dict[Loc, tuple[str, int]]]:
     merged: dict[str, Any] = {}
     locations: dict[Loc, tuple[str, int]] = {}
     scalar_from: dict[str, tuple[str, int]] = {}
@@ -121,14 +130,24 @@ def _merge(parts: list[tuple[dict[str, Any], _Walker]], problems: list[Problem])
                 offsets[key] = len(merged.get(key, []))
                 existing = merged.setdefault(key, [])
                 if not isinstance(existing, list):
-                    problems.append(Problem(f"'{key}' is a list here but not in {scalar_from[key][0]}", file=where[0], line=where[1]))
+                    problems.append(
+                        Problem(
+                            f"'{key}' is a list here but not in {scalar_from[key][0]}",
+                            file=where[0],
+                            line=where[1],
+                        )
+                    )
                     continue
                 existing.extend(value)
             else:
                 if key in merged:
                     first = scalar_from.get(key, ("another file", 0))
                     problems.append(
-                        Problem(f"'{key}' is given twice (also in {first[0]} line {first[1]})", file=where[0], line=where[1])
+                        Problem(
+                            f"'{key}' is given twice (also in {first[0]} line {first[1]})",
+                            file=where[0],
+                            line=where[1],
+                        )
                     )
                     continue
                 merged[key] = value
@@ -206,7 +225,11 @@ def read_framework(path: str | Path) -> LoadedFramework:
             for err in exc.errors():
                 loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
                 file, line = _locate(loc, locations, fallback)
-                problems.append(Problem(f"{_item_label(merged, loc)}: {_pydantic_message(dict(err))}", file=file, line=line))
+                problems.append(
+                    Problem(
+                        f"{_item_label(merged, loc)}: {_pydantic_message(dict(err))}", file=file, line=line
+                    )
+                )
     if framework is not None:
         for loc, message in reference_problems(framework):
             file, line = _locate(loc, locations, fallback)
@@ -242,6 +265,9 @@ def dump_framework_yaml(framework: Framework) -> str:
 def framework_json(framework: Framework) -> str:
     """The framework as JSON: one top-level list per kind, each item with its id and parent ids."""
     full = framework.model_dump(mode="json")
-    header = {k: full[k] for k in ("schema_version", "id", "name", "partnership", "description", "documents", "vision")}
+    header = {
+        k: full[k]
+        for k in ("schema_version", "id", "name", "partnership", "description", "documents", "vision")
+    }
     body = {"framework": header, **{kind: full[kind] for kind in KINDS}}
     return json.dumps(body, indent=2, ensure_ascii=False)

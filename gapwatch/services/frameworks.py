@@ -11,7 +11,12 @@ from sqlalchemy import Engine
 from gapwatch.domain.diff import FrameworkDiff, diff_frameworks
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput, NotFound
-from gapwatch.ingest.framework_yaml import LoadedFramework, dump_framework_yaml, framework_json, read_framework
+from gapwatch.ingest.framework_yaml import (
+    LoadedFramework,
+    dump_framework_yaml,
+    framework_json,
+    read_framework,
+)
 from gapwatch.store.engine import session_scope
 from gapwatch.store.frameworks import get_framework, save_framework
 
@@ -34,7 +39,9 @@ BUNDLED = ("kent",)
 def bundled_framework_path(name: str = "kent") -> Path:
     """The folder of a bundled example framework."""
     if name not in BUNDLED:
-        raise InvalidInput(f"There is no bundled framework called '{name}'", hint=f"Bundled: {', '.join(BUNDLED)}")
+        raise InvalidInput(
+            f"There is no bundled framework called '{name}'", hint=f"Bundled: {', '.join(BUNDLED)}"
+        )
     return Path(__file__).resolve().parent.parent / "frameworks" / name
 
 

@@ -72,7 +72,9 @@ def get_framework(session: Session, framework_id: str | None = None) -> Framewor
     row = get_framework_row(session, framework_id)
     data: dict[str, Any] = dict(row.header)
     items = session.scalars(
-        select(FrameworkItemRow).where(FrameworkItemRow.framework_pk == row.pk).order_by(FrameworkItemRow.position)
+        select(FrameworkItemRow)
+        .where(FrameworkItemRow.framework_pk == row.pk)
+        .order_by(FrameworkItemRow.position)
     )
     lists: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     for item in items:
@@ -82,7 +84,11 @@ def get_framework(session: Session, framework_id: str | None = None) -> Framewor
 
 
 def save_framework(
-    session: Session, framework: Framework, *, source: str | None = None, sha256: str | None = None,
+    session: Session,
+    framework: Framework,
+    *,
+    source: str | None = None,
+    sha256: str | None = None,
     loaded_by: str | None = None,
 ) -> tuple[FrameworkRevisionRow | None, FrameworkDiff]:
     """Insert or update a framework in place, recording a revision of what changed.
@@ -98,7 +104,9 @@ def save_framework(
     if row is not None and diff.empty:
         return None, diff
     if row is None:
-        row = FrameworkRow(id=framework.id, name=framework.name, partnership=framework.partnership, header=header)
+        row = FrameworkRow(
+            id=framework.id, name=framework.name, partnership=framework.partnership, header=header
+        )
         session.add(row)
         session.flush()
     else:
@@ -134,8 +142,13 @@ def save_framework(
     ) + 1
     row.revision = number
     revision = FrameworkRevisionRow(
-        framework_pk=row.pk, number=number, source=source, sha256=sha256, loaded_by=loaded_by,
-        summary=diff.summary(), changes=diff.model_dump(mode="json"),
+        framework_pk=row.pk,
+        number=number,
+        source=source,
+        sha256=sha256,
+        loaded_by=loaded_by,
+        summary=diff.summary(),
+        changes=diff.model_dump(mode="json"),
     )
     session.add(revision)
     session.flush()

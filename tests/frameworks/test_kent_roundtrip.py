@@ -30,7 +30,16 @@ def test_kent_round_trips_through_the_database(engine: Engine) -> None:
 def test_every_kent_item_cites_a_seed_document() -> None:
     framework = read_framework(KENT).framework
     files = {d.file for d in framework.documents}
-    for kind in ("ambitions", "kpqs", "priorities", "outcomes", "actions", "enablers", "targets", "delivery_plans"):
+    for kind in (
+        "ambitions",
+        "kpqs",
+        "priorities",
+        "outcomes",
+        "actions",
+        "enablers",
+        "targets",
+        "delivery_plans",
+    ):
         for item in framework.items(kind):
             assert item.source is not None, f"{kind} {item.id} has no source"
             assert item.source.document in files, f"{kind} {item.id} cites {item.source.document}"

@@ -34,24 +34,92 @@ def line_of(path: Path, needle: str) -> int:
 
 # (case name, old text, new text, expected message fragment, text on the line the message must name)
 BAD_CASES = [
-    ("unknown reference", "    outcome: O1A\n    text: Fund", "    outcome: O9Z\n    text: Fund", "unknown outcome 'O9Z'", "outcome: O9Z"),
-    ("duplicate id", "  - {id: S1, name: South", "  - {id: N1, name: South", "duplicate id 'N1'", "id: N1, name: South"),
-    ("missing field", "    question: Is the attainment gap narrowing?\n", "", "missing required field", "- id: R1-KPQ1"),
-    ("wrong type", "    number: 1\n    title: Close", "    number: one\n    title: Close", "valid integer", "number: one"),
+    (
+        "unknown reference",
+        "    outcome: O1A\n    text: Fund",
+        "    outcome: O9Z\n    text: Fund",
+        "unknown outcome 'O9Z'",
+        "outcome: O9Z",
+    ),
+    (
+        "duplicate id",
+        "  - {id: S1, name: South",
+        "  - {id: N1, name: South",
+        "duplicate id 'N1'",
+        "id: N1, name: South",
+    ),
+    (
+        "missing field",
+        "    question: Is the attainment gap narrowing?\n",
+        "",
+        "missing required field",
+        "- id: R1-KPQ1",
+    ),
+    (
+        "wrong type",
+        "    number: 1\n    title: Close",
+        "    number: one\n    title: Close",
+        "valid integer",
+        "number: one",
+    ),
     ("unknown field", "    horizon: long", "    horizen: long", "unknown field", "horizen: long"),
-    ("target before baseline", "period: 2022/23 AY", "period: 2017/18 AY", "ends before its baseline", "- id: T1"),
-    ("gap-closing target without its gap", "    gap: {subject: N1, comparator: rest-of-riverton, percent_min: 30}\n", "", "needs a 'gap'", "- id: T2"),
-    ("bad enum value", "polarity: higher_is_better", "polarity: up_is_good", "higher_is_better", "polarity: up_is_good"),
-    ("bad period", 'period: "2019/20 AY", value: 54', 'period: "Spring-ish", value: 54', "not a period", "Spring-ish"),
+    (
+        "target before baseline",
+        "period: 2022/23 AY",
+        "period: 2017/18 AY",
+        "ends before its baseline",
+        "- id: T1",
+    ),
+    (
+        "gap-closing target without its gap",
+        "    gap: {subject: N1, comparator: rest-of-riverton, percent_min: 30}\n",
+        "",
+        "needs a 'gap'",
+        "- id: T2",
+    ),
+    (
+        "bad enum value",
+        "polarity: higher_is_better",
+        "polarity: up_is_good",
+        "higher_is_better",
+        "polarity: up_is_good",
+    ),
+    (
+        "bad period",
+        'period: "2019/20 AY", value: 54',
+        'period: "Spring-ish", value: 54',
+        "not a period",
+        "Spring-ish",
+    ),
     ("likelihood out of range", "likelihood: 3", "likelihood: 9", "less than or equal to 5", "likelihood: 9"),
-    ("duplicate YAML key", "    horizon: long\n", "    horizon: long\n    horizon: short\n", "duplicate key 'horizon'", "horizon: short"),
+    (
+        "duplicate YAML key",
+        "    horizon: long\n",
+        "    horizon: long\n    horizon: short\n",
+        "duplicate key 'horizon'",
+        "horizon: short",
+    ),
     ("id with a space", "  - id: RA-1\n", "  - id: RA 1\n", "no spaces", "id: RA 1"),
-    ("area parent below child", "{id: X0, name: Riverton, level: county}", "{id: X0, name: Riverton, level: lsoa}", "is not above", "id: N1"),
-    ("category not in its type", "category_type: fsm, category: non-fsm", "category_type: fsm, category: sen", "not a category", "id: OB2"),
+    (
+        "area parent below child",
+        "{id: X0, name: Riverton, level: county}",
+        "{id: X0, name: Riverton, level: lsoa}",
+        "is not above",
+        "id: N1",
+    ),
+    (
+        "category not in its type",
+        "category_type: fsm, category: non-fsm",
+        "category_type: fsm, category: sen",
+        "not a category",
+        "id: OB2",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "old", "new", "message", "line_text"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+@pytest.mark.parametrize(
+    ("case", "old", "new", "message", "line_text"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
 def test_bad_framework_names_file_line_and_writes_nothing(
     tmp_path: Path, sqlite_engine: Engine, case: str, old: str, new: str, message: str, line_text: str
 ) -> None:
@@ -107,7 +175,9 @@ def test_folder_merges_files_and_locates_problems_in_the_right_file(tmp_path: Pa
     text = MINI.read_text()
     head, tail = text.split("indicators:\n", 1)
     (tmp_path / "a.yaml").write_text(head)
-    (tmp_path / "b.yaml").write_text("indicators:\n" + tail.replace("outcomes: [O1A]", "outcomes: [O1A, NOPE]"))
+    (tmp_path / "b.yaml").write_text(
+        "indicators:\n" + tail.replace("outcomes: [O1A]", "outcomes: [O1A, NOPE]")
+    )
     with pytest.raises(InvalidInput) as caught:
         read_framework(tmp_path)
     (problem,) = caught.value.problems
@@ -129,8 +199,23 @@ def test_json_export_has_one_list_per_kind_with_ids() -> None:
     import json
 
     data = json.loads(framework_json(read_framework(MINI).framework))
-    for kind in ["ambitions", "kpqs", "priorities", "outcomes", "actions", "enablers", "indicators", "targets",
-                 "areas", "groups", "boards", "organisations", "delivery_plans", "risks", "evidence"]:
+    for kind in [
+        "ambitions",
+        "kpqs",
+        "priorities",
+        "outcomes",
+        "actions",
+        "enablers",
+        "indicators",
+        "targets",
+        "areas",
+        "groups",
+        "boards",
+        "organisations",
+        "delivery_plans",
+        "risks",
+        "evidence",
+    ]:
         assert isinstance(data[kind], list), kind
         assert all("id" in item for item in data[kind]), kind
     assert data["actions"][0]["outcome"] == "O1A"

@@ -43,7 +43,7 @@ def test_reload_changed_updates_in_place_and_records_revision(engine: Engine, tm
     text = text.replace("title: Fairer outcomes", "title: Fairer outcomes for all")
     text = text.replace(
         "indicators:\n",
-        "  - id: RA-2\n    plan: rp-2020\n    number: \"2\"\n    outcome: O1A\n    text: Summer schools\nindicators:\n",
+        '  - id: RA-2\n    plan: rp-2020\n    number: "2"\n    outcome: O1A\n    text: Summer schools\nindicators:\n',
     )
     text = text.replace("delivery_plans:\n  - {id: dp1, title: Riverton skills plan, ambitions: [R1]}\n", "")
     changed.write_text(text)
@@ -58,14 +58,23 @@ def test_reload_changed_updates_in_place_and_records_revision(engine: Engine, tm
         revisions = list_revisions(session, "riverton")
         assert [r.number for r in revisions] == [2, 1]
         assert "added 1 (1 actions)" in revisions[0].summary
-        assert session.scalar(select(func.count()).select_from(FrameworkItemRow).where(FrameworkItemRow.kind == "actions")) == 2
+        assert (
+            session.scalar(
+                select(func.count()).select_from(FrameworkItemRow).where(FrameworkItemRow.kind == "actions")
+            )
+            == 2
+        )
     assert stored_framework(engine).ambitions[0].title == "Fairer outcomes for all"
 
 
 def test_failed_reload_leaves_previous_version(engine: Engine, tmp_path: Path) -> None:
     load_framework(engine, MINI)
     bad = tmp_path / "bad.yaml"
-    bad.write_text(MINI.read_text().replace("title: Fairer outcomes", "title: Changed").replace("outcomes: [O1A]", "outcomes: [NOPE]"))
+    bad.write_text(
+        MINI.read_text()
+        .replace("title: Fairer outcomes", "title: Changed")
+        .replace("outcomes: [O1A]", "outcomes: [NOPE]")
+    )
     with pytest.raises(InvalidInput):
         load_framework(engine, bad)
     assert stored_framework(engine).ambitions[0].title == "Fairer outcomes"
