@@ -228,6 +228,9 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
     for i, tg in enumerate(framework.targets):
         check(("targets", i, "indicator"), tg.indicator, "indicators")
         check(("targets", i, "plan"), tg.plan, "plans")
+        check(("targets", i, "area"), tg.area, "areas", also=area_like)
+        if tg.area is not None and tg.kind is TargetKind.GAP_CLOSING:
+            problems.append((("targets", i, "area"), "a gap-closing target names its areas in 'gap', not 'area'"))
         if tg.gap is not None:
             check(("targets", i, "gap", "subject"), tg.gap.subject, "areas", also=area_like | categories)
             check(

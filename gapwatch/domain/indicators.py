@@ -26,6 +26,9 @@ class MeasureType(StrEnum):
     SCORE = "score"
     STANDARDISED_RATE = "standardised_rate"
     RATIO = "ratio"
+    #: a gap between a group and its comparator, in points (e.g. NI 102, the FSM attainment gap): its
+    #: intervals come from the two groups' counts, never from a proportion interval on the gap itself.
+    GAP = "gap"
 
 
 class Polarity(StrEnum):

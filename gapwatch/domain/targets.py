@@ -53,6 +53,7 @@ class Target(Item):
     kind: TargetKind = TargetKind.LEVEL
     indicator: ItemId | None = None
     plan: ItemId | None = None
+    area: ItemId | None = Field(default=None, description="The area a level target is for (e.g. the county).")
     baseline: ValueAt | None = None
     target: ValueAt | None = None
     trajectory: list[ValueAt] = Field(default_factory=list)
