@@ -13,6 +13,8 @@ APT_PACKAGES := postgresql chromium poppler-utils libpango-1.0-0 libpangoft2-1.0
 
 .PHONY: run test install system-deps demo serve lint typecheck clean docs
 
+include bench/bench.mk
+
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"

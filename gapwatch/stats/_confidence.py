@@ -28,8 +28,10 @@ def levels(confidence: ConfidenceArg) -> list[float]:
     out: list[float] = []
     for value in raw:
         level = float(value)
-        if level > 1:
+        if 50 <= level <= 100:  # a percentage such as 95 or 99.8
             level = level / 100.0
+        elif level > 1:
+            raise ValueError(f"confidence: {value!r} is not a level between 0 and 1 (or a percentage from 50 to 100)")
         if level <= 0 or level > 1:
             raise ValueError(f"confidence: {value!r} is not a level between 0 and 1 (or 0 and 100)")
         out.append(level)

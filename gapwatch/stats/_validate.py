@@ -103,9 +103,7 @@ def check_numeric(df: pl.DataFrame, *names: str | None) -> None:
         require_columns(df, name)
         dtype = df.schema[name]
         if not (dtype.is_numeric() or dtype == pl.Null):
-            bad = df.select(
-                pl.col(name).cast(pl.Float64, strict=False).is_null() & pl.col(name).is_not_null()
-            )
+            bad = df.select(pl.col(name).cast(pl.Float64, strict=False).is_null() & pl.col(name).is_not_null())
             rows = offending_rows(bad.to_series())
             where = f" (first non-numeric values in rows {rows})" if rows else ""
             raise ValueError(f"column '{name}': must be numeric, found {dtype}{where}")
@@ -157,9 +155,7 @@ def sum_by_group(df: pl.DataFrame, keys: Sequence[str], columns: Iterable[str]) 
     A group's sum is null when any of its values is null, as R's ``sum()`` gives NA: a partly missing
     numerator must not silently turn into a smaller one.
     """
-    aggs = [
-        pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c).sum()).alias(c) for c in columns
-    ]
+    aggs = [pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c).sum()).alias(c) for c in columns]
     if not keys:
         return df.select(aggs)
     return df.group_by(list(keys), maintain_order=True).agg(aggs)
@@ -207,14 +203,14 @@ def add_results(
     names = [name for lower_name, upper_name, _, _ in limits for name in (lower_name, upper_name)]
     if len(set(names)) != len(names):
         raise ValueError(f"confidence: each level may be given once ({confidence})")
-    height = df.height
-    columns: list[pl.Series] = [float_series("value", value)]
+    columns: list[pl.Series | pl.Expr] = [float_series("value", value)]
     for lower_name, upper_name, lower, upper in limits:
         columns += [float_series(lower_name, lower), float_series(upper_name, upper)]
-    columns.append(pl.Series("confidence", [confidence] * height, dtype=pl.String))
+    # Constant labels as literals: building millions of Python strings would dominate the run time.
+    columns.append(pl.lit(confidence, dtype=pl.String).alias("confidence"))
     for name, label in (("statistic", statistic), ("method", method)):
         if isinstance(label, pl.Series):
             columns.append(label.cast(pl.String).alias(name))
         else:
-            columns.append(pl.Series(name, [label] * height, dtype=pl.String))
+            columns.append(pl.lit(label, dtype=pl.String).alias(name))
     return df.with_columns(columns)

@@ -85,23 +85,34 @@ def exact_poisson_limits(x: npt.ArrayLike, level: float) -> tuple[FloatArray, Fl
 def poisson_count_limits(x: npt.ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
     """Limits for a Poisson count: exact below 10, Byar's from 10 (PHEindicatormethods' rule)."""
     xa = np.asarray(x, dtype=np.float64)
-    el, eu = exact_poisson_limits(xa, level)
-    bl, bu = byars_limits(xa, level)
+    lower, upper = byars_limits(xa, level)
+    # The exact limits are needed only for the few small counts, so compute them there alone:
+    # on a national table this is the difference between seconds and a fraction of one.
     small = xa < EXACT_BELOW
-    return np.where(small, el, bl), np.where(small, eu, bu)
+    if small.any():
+        el, eu = exact_poisson_limits(xa[small], level)
+        lower, upper = lower.copy(), upper.copy()
+        lower[small], upper[small] = el, eu
+    return lower, upper
 
 
 def poisson_method(x: npt.ArrayLike) -> pl.Series:
     """'Exact' below 10, 'Byars' from 10, null for a missing count: the reference's ``method`` column."""
-    xa = np.asarray(x, dtype=np.float64)
-    labels = np.where(xa < EXACT_BELOW, "Exact", "Byars").astype(object)
-    labels[np.isnan(xa)] = None
-    return pl.Series("method", labels.tolist(), dtype=pl.String)
+    counts = pl.Series("x", np.asarray(x, dtype=np.float64)).fill_nan(None)
+    return (
+        pl.select(
+            pl.when(counts.is_null())
+            .then(None)
+            .when(counts < EXACT_BELOW)
+            .then(pl.lit("Exact"))
+            .otherwise(pl.lit("Byars"))
+        )
+        .to_series()
+        .alias("method")
+    )
 
 
-def _counts(
-    df: pl.DataFrame | pl.LazyFrame, x: str, n: str | None, group_by: Sequence[str] | None
-) -> pl.DataFrame:
+def _counts(df: pl.DataFrame | pl.LazyFrame, x: str, n: str | None, group_by: Sequence[str] | None) -> pl.DataFrame:
     keys: list[str] = validate_group_by(df, group_by)
     require_columns(df, x, n)
     data = collect(df)

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import stats as sps
+from scipy import special as sps_special
 
 from gapwatch.stats._confidence import levels, z_value
 from gapwatch.stats._validate import (
@@ -89,7 +89,8 @@ def trend_test(
         scale = np.ones_like(slope) if dispersion is None else dispersion
         chi2 = slope * slope * s / scale
     chi2 = np.where(np.isfinite(chi2), chi2, np.nan)
-    p_value = np.asarray(sps.chi2.sf(chi2, 1), dtype=np.float64)
+    # Upper tail of chi-squared with 1 df, written as erfc(sqrt(chi2 / 2)): identical and far faster.
+    p_value = np.asarray(sps_special.erfc(np.sqrt(chi2 / 2.0)), dtype=np.float64)
     return slope, chi2, p_value
 
 
