@@ -90,9 +90,11 @@ def poisson_count_limits(x: npt.ArrayLike, level: float) -> tuple[FloatArray, Fl
     # on a national table this is the difference between seconds and a fraction of one.
     small = xa < EXACT_BELOW
     if small.any():
-        el, eu = exact_poisson_limits(xa[small], level)
+        # Small counts take few distinct values (0-9 for whole counts): compute each once, then spread.
+        distinct, where = np.unique(xa[small], return_inverse=True)
+        el, eu = exact_poisson_limits(distinct, level)
         lower, upper = lower.copy(), upper.copy()
-        lower[small], upper[small] = el, eu
+        lower[small], upper[small] = el[where], eu[where]
     return lower, upper
 
 
