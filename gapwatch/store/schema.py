@@ -20,12 +20,7 @@ from sqlalchemy import Engine, MetaData
 __all__ = ["TABLE_MODULES", "alembic_config", "metadata", "pending_changes", "upgrade"]
 
 #: Modules that declare tables on the shared Base; importing them registers their tables.
-TABLE_MODULES: tuple[str, ...] = (
-    "gapwatch.store.tables",
-    "gapwatch.store.progress",
-    "gapwatch.store.accounts",
-    "gapwatch.store.audit",
-)
+TABLE_MODULES: tuple[str, ...] = ("gapwatch.store.tables",)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
