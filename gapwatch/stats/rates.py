@@ -37,6 +37,7 @@ __all__ = [
     "byars_limits",
     "count_ci",
     "exact_poisson_limits",
+    "poisson_limit_columns",
     "poisson_count_limits",
     "poisson_method",
     "rate",
@@ -127,9 +128,11 @@ def _counts(df: pl.DataFrame | pl.LazyFrame, x: str, n: str | None, group_by: Se
     return data
 
 
-def _poisson_limits(
+def poisson_limit_columns(
     xa: FloatArray, scale: FloatArray | float, confidence: ConfidenceArg
 ) -> list[tuple[str, str, npt.ArrayLike, npt.ArrayLike]]:
+    """(lower name, upper name, lower, upper) per confidence level for Poisson counts ``xa``, scaled by
+    ``scale`` (a multiplier over a denominator, or an expected count): shared by rates and the ISR/SMR."""
     limits: list[tuple[str, str, npt.ArrayLike, npt.ArrayLike]] = []
     for level, lower_name, upper_name in cl_column_names(confidence):
         lower, upper = poisson_count_limits(xa, level)
@@ -166,7 +169,7 @@ def rate(
     out = add_results(
         data,
         xa * scale,
-        _poisson_limits(xa, scale, confidence),
+        poisson_limit_columns(xa, scale, confidence),
         confidence=confidence_label(confidence),
         statistic=f"rate per {format_number(multiplier)}",
         method=poisson_method(xa),
@@ -193,7 +196,7 @@ def count_ci(
     out = add_results(
         data,
         xa,
-        _poisson_limits(xa, 1.0, confidence),
+        poisson_limit_columns(xa, 1.0, confidence),
         confidence=confidence_label(confidence),
         statistic="count",
         method=poisson_method(xa),

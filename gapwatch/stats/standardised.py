@@ -29,7 +29,7 @@ from gapwatch.stats._validate import (
     validate_group_by,
 )
 from gapwatch.stats.esp2013 import ESP2013
-from gapwatch.stats.rates import byars_limits, poisson_count_limits, poisson_method
+from gapwatch.stats.rates import byars_limits, poisson_limit_columns, poisson_method
 
 __all__ = ["DSR_MIN_COUNT", "dsr", "isr", "isratio"]
 
@@ -85,9 +85,7 @@ def _check_vector(values: Sequence[float], name: str, *, allow_zero: bool) -> No
         raise ValueError(f"{name}: {kind} values at positions {shown}")
 
 
-def _standard_population(
-    data: pl.DataFrame, keys: list[str], stdpop: StdPopArg, eventfreq: str | None
-) -> pl.DataFrame:
+def _standard_population(data: pl.DataFrame, keys: list[str], stdpop: StdPopArg, eventfreq: str | None) -> pl.DataFrame:
     if isinstance(stdpop, str):
         require_columns(data, stdpop)
         check_numeric(data, stdpop)
@@ -189,14 +187,10 @@ def dsr(
         o_lower, o_upper = byars_limits(total, level)
         lower = (rate + ratio * (o_lower - total)) * multiplier
         upper = (rate + ratio * (o_upper - total)) * multiplier
-        limits.append(
-            (lower_name, upper_name, np.where(reliable, lower, np.nan), np.where(reliable, upper, np.nan))
-        )
+        limits.append((lower_name, upper_name, np.where(reliable, lower, np.nan), np.where(reliable, upper, np.nan)))
     statistic = pl.Series(
         "statistic",
-        np.where(
-            reliable, f"dsr per {format_number(multiplier)}", f"dsr NA for total count < {DSR_MIN_COUNT}"
-        ),
+        np.where(reliable, f"dsr per {format_number(multiplier)}", f"dsr NA for total count < {DSR_MIN_COUNT}"),
         dtype=pl.String,
     )
     out = add_results(
@@ -269,16 +263,6 @@ def _indirect(
     return grouped
 
 
-def _indirect_limits(
-    observed: npt.NDArray[np.float64], scale: npt.NDArray[np.float64], confidence: ConfidenceArg
-) -> list[tuple[str, str, npt.ArrayLike, npt.ArrayLike]]:
-    limits: list[tuple[str, str, npt.ArrayLike, npt.ArrayLike]] = []
-    for level, lower_name, upper_name in cl_column_names(confidence):
-        lower, upper = poisson_count_limits(observed, level)
-        limits.append((lower_name, upper_name, lower * scale, upper * scale))
-    return limits
-
-
 def isr(
     df: FrameT,
     x: str,
@@ -315,7 +299,7 @@ def isr(
     out = add_results(
         grouped.drop("__ref_rate").with_columns(pl.Series("ref_rate", ref_rate, dtype=pl.Float64)),
         observed * scale,
-        _indirect_limits(observed, scale, confidence),
+        poisson_limit_columns(observed, scale, confidence),
         confidence=confidence_label(confidence),
         statistic=f"indirectly standardised rate per {format_number(multiplier)}",
         method=poisson_method(observed),
@@ -352,7 +336,7 @@ def isratio(
     out = add_results(
         grouped.drop("__ref_rate"),
         observed * scale,
-        _indirect_limits(observed, np.asarray(scale, dtype=np.float64), confidence),
+        poisson_limit_columns(observed, np.asarray(scale, dtype=np.float64), confidence),
         confidence=confidence_label(confidence),
         statistic=f"indirectly standardised ratio x {format_number(refvalue)}",
         method=poisson_method(observed),
