@@ -40,7 +40,9 @@ run: install demo  ## Build the Kent demo on SQLite and show it
 	$(BIN)/gapwatch framework show --db $(DEMO_DB)
 	@if $(BIN)/gapwatch --help | grep -q ' serve '; then $(BIN)/gapwatch serve --db $(DEMO_DB) --host $(HOST) --port $(PORT); fi
 
-test: system-deps install  ## The whole suite: SQLite, PostgreSQL (a throwaway server) and the browser tests
+test: system-deps install  ## Lint, types, then the whole suite: SQLite, PostgreSQL (a throwaway server), browsers
+	$(BIN)/ruff check gapwatch tests bench scripts
+	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/store gapwatch/services
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -62,9 +62,7 @@ class InvalidInput(GapwatchError):
     code = "invalid_input"
     status_code = 422
 
-    def __init__(
-        self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.problems: list[Problem] = list(problems or [])
 

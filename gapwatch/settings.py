@@ -46,9 +46,7 @@ class Settings(BaseSettings):
         default="",
         description="Name shown in the web app header; empty means the loaded framework's partnership name.",
     )
-    https: bool = Field(
-        default=False, description="Set when served over HTTPS so that cookies are marked Secure."
-    )
+    https: bool = Field(default=False, description="Set when served over HTTPS so that cookies are marked Secure.")
     login_attempts_per_minute: int = Field(
         default=5, ge=1, description="Failed sign-ins allowed per account and per address each minute."
     )

@@ -17,9 +17,7 @@ __all__ = ["DbOption", "console", "engine_for", "err_console", "write_output"]
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-DbOption = typer.Option(
-    None, "--db", help="SQLite file to use instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db)."
-)
+DbOption = typer.Option(None, "--db", help="SQLite file to use instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db).")
 
 
 def engine_for(db: Path | None = None) -> Engine:

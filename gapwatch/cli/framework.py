@@ -98,9 +98,7 @@ def show(
     db: Path | None = DbOption,
 ) -> None:
     """Print the plan as a tree: ambition → priority → outcome → actions and indicators."""
-    framework = (
-        service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
-    )
+    framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
     console.print(render_tree(framework))
     counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in framework.count().items() if n)
     console.print(f"[dim]{counts}[/]")
@@ -108,17 +106,13 @@ def show(
 
 @app.command()
 def export(
-    path: Path | None = typer.Argument(
-        None, help="A framework file or folder; omit to export the stored one."
-    ),
+    path: Path | None = typer.Argument(None, help="A framework file or folder; omit to export the stored one."),
     fmt: str = typer.Option("yaml", "--format", "-f", help="yaml (the framework file format) or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
     db: Path | None = DbOption,
 ) -> None:
     """Export a framework as YAML (round-trips exactly) or JSON (one list per kind of item)."""
-    framework = (
-        service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
-    )
+    framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
     write_output(service.export_framework(framework, fmt), output)
 
 

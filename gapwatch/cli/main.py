@@ -30,10 +30,18 @@ app = typer.Typer(
 # single command, ``command`` (a function registered under the given name).
 _GROUPS: list[tuple[str, str]] = [
     ("framework", "framework"),
+    ("stats", "stats"),
+    ("users", "users"),
+    ("cycle", "cycle"),
+    ("kpq", "kpq"),
+    ("data", "data"),
+    ("report", "report"),
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("setup", "init"),
     ("setup", "demo"),
+    ("serve", "serve"),
+    ("publish", "publish"),
 ]
 
 

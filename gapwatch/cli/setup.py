@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from gapwatch.cli._common import console, engine_for
 from gapwatch.services.demo import build_demo
+from gapwatch.services.demo_workflow import seed_demo_workflow
+from gapwatch.settings import Settings
 
 __all__ = ["demo_command", "init_command"]
 
@@ -27,7 +30,15 @@ def demo_command(
     ),
 ) -> None:
     """Build a database with the bundled Kent framework (and demo data), then exit."""
-    summary = build_demo(engine_for(db), public_data=public_data)
-    for line in summary:
+    engine = engine_for(db)
+    summary = build_demo(engine, public_data=public_data or Settings().public_data_dir)
+    users, steps = seed_demo_workflow(engine)
+    for line in [*summary, *steps]:
         console.print(f"[green]✓[/] {line}")
+    table = Table(title="Demo accounts (new passwords each run; note them now)", title_justify="left")
+    for column in ("username", "role", "password"):
+        table.add_column(column)
+    for username, role, password in users:
+        table.add_row(username, role.replace("_", " "), password)
+    console.print(table)
     console.print(f"Demo database: {db}. Serve it with `gapwatch serve --db {db}`.")

@@ -33,6 +33,4 @@ class Item(Model):
 
     id: ItemId
     source: Source | None = None
-    note: str | None = Field(
-        default=None, description="Free text, e.g. the original wording of a corrected typo."
-    )
+    note: str | None = Field(default=None, description="Free text, e.g. the original wording of a corrected typo.")

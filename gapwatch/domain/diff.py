@@ -60,9 +60,7 @@ class FrameworkDiff(BaseModel):
         return "; ".join(parts)
 
 
-def diff_items(
-    old: dict[str, dict[str, dict[str, Any]]], new: dict[str, dict[str, dict[str, Any]]]
-) -> FrameworkDiff:
+def diff_items(old: dict[str, dict[str, dict[str, Any]]], new: dict[str, dict[str, dict[str, Any]]]) -> FrameworkDiff:
     """Diff two ``{kind: {id: item-as-json}}`` maps."""
     result = FrameworkDiff()
     for kind in KINDS:

@@ -233,9 +233,7 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
             problems.append((("targets", i, "area"), "a gap-closing target names its areas in 'gap', not 'area'"))
         if tg.gap is not None:
             check(("targets", i, "gap", "subject"), tg.gap.subject, "areas", also=area_like | categories)
-            check(
-                ("targets", i, "gap", "comparator"), tg.gap.comparator, "areas", also=area_like | categories
-            )
+            check(("targets", i, "gap", "comparator"), tg.gap.comparator, "areas", also=area_like | categories)
         if tg.kind is TargetKind.GAP_CLOSING and tg.reward_share is not None and tg.plan is None:
             problems.append(
                 (
@@ -284,9 +282,7 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
         check(("observations", i, "category_type"), ob.category_type, "groups")
         group = groups.get(ob.category_type) if ob.category_type else None
         if group is not None and ob.category not in {c.id for c in group.categories}:
-            problems.append(
-                (("observations", i, "category"), f"'{ob.category}' is not a category of '{group.id}'")
-            )
+            problems.append((("observations", i, "category"), f"'{ob.category}' is not a category of '{group.id}'"))
     documents = {d.id for d in framework.documents} | {d.file for d in framework.documents if d.file}
     if documents:
         for kind in KINDS:
@@ -295,4 +291,55 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
                     problems.append(
                         ((kind, i, "source", "document"), f"unknown source document '{item.source.document}'")
                     )
+    problems += _kpq_breakdown_problems(framework)
     return problems
+
+
+# --- KPQ evidence: breakdowns the indicator can actually give (issue 7) -----------------------------------
+
+
+def _kpq_breakdown_problems(framework: Framework) -> list[tuple[Path, str]]:
+    """KPQ evidence asking for a breakdown its indicator cannot give.
+
+    A rule naming a ``category_type`` its indicator's disaggregation does not list, a subject or comparator
+    that is not a category of that type, or (for an area gap) an area at a level the indicator is not
+    published for, would silently find no data and leave the question unanswered; refuse it instead.
+    Unknown ids are reported by :func:`reference_problems` itself.
+    """
+    out: list[tuple[Path, str]] = []
+    indicators = {i.id: i for i in framework.indicators}
+    groups = {g.id: g for g in framework.groups}
+    areas = {a.id: a for a in framework.areas}
+    for i, kpq in enumerate(framework.kpqs):
+        for j, ev in enumerate(kpq.evidence):
+            base: Path = ("kpqs", i, "evidence", j)
+            ind = indicators.get(ev.indicator or "")
+            group = groups.get(ev.category_type or "")
+            if ind is not None and group is not None and group.id not in ind.disaggregation.groups:
+                listed = ", ".join(ind.disaggregation.groups) or "no population groups"
+                out.append(
+                    (
+                        (*base, "category_type"),
+                        f"indicator '{ind.id}' is not broken down by '{group.id}' (its disaggregation lists {listed})",
+                    )
+                )
+            if group is not None:
+                own = {c.id for c in group.categories}
+                for name in ("subject", "comparator"):
+                    value = getattr(ev, name)
+                    if value is not None and value not in own:
+                        out.append(((*base, name), f"'{value}' is not a category of '{group.id}'"))
+            if ind is None or ev.measure.value != "area_gap" or ev.subject not in areas:
+                continue
+            levels = ind.disaggregation.area_levels
+            level = areas[ev.subject].level
+            if levels and level not in levels:
+                published = ", ".join(lv.value for lv in levels)
+                out.append(
+                    (
+                        (*base, "subject"),
+                        f"indicator '{ind.id}' is published for {published} areas, not for the "
+                        f"{level.value} '{ev.subject}'",
+                    )
+                )
+    return out

@@ -48,9 +48,7 @@ class CategoryType(Item):
             raise ValueError(f"duplicate category id(s): {', '.join(dupes)}")
         for c in self.categories:
             if c.comparator is not None and c.comparator not in ids:
-                raise ValueError(
-                    f"category '{c.id}' names comparator '{c.comparator}', which is not a category here"
-                )
+                raise ValueError(f"category '{c.id}' names comparator '{c.comparator}', which is not a category here")
             if c.comparator == c.id:
                 raise ValueError(f"category '{c.id}' cannot be its own comparator")
         return self

@@ -119,9 +119,7 @@ def parse_period(text: str) -> Period:
         month = month if month <= 12 else month - 12
         start = date(year, month, 1)
         end = _month_end(year, month + 2)
-        return Period(
-            kind=PeriodKind.QUARTER, label=f"{first}/{str(first + 1)[2:]} Q{q}", start=start, end=end
-        )
+        return Period(kind=PeriodKind.QUARTER, label=f"{first}/{str(first + 1)[2:]} Q{q}", start=start, end=end)
     m = re.fullmatch(r"(\d{4}) ?q([1-4])", low)
     if m:  # calendar quarter
         year, q = int(m[1]), int(m[2])
@@ -140,9 +138,7 @@ def parse_period(text: str) -> Period:
                     start=date(first, 9, 1),
                     end=date(second, 8, 31),
                 )
-            return Period(
-                kind=PeriodKind.FINANCIAL_YEAR, label=label, start=date(first, 4, 1), end=date(second, 3, 31)
-            )
+            return Period(kind=PeriodKind.FINANCIAL_YEAR, label=label, start=date(first, 4, 1), end=date(second, 3, 31))
         if second > first + 1 and "/" not in s:
             return Period(
                 kind=PeriodKind.ROLLING,
@@ -151,6 +147,33 @@ def parse_period(text: str) -> Period:
                 end=date(second, 12, 31),
             )
         raise ValueError(f"'{raw}' is not a valid period: the years must follow each other (e.g. 2007/08)")
+    m = re.fullmatch(r"(\d{4})/(\d{2}|\d{4})" + _DASH + r"(\d{2}|\d{4})/(\d{2}|\d{4})", s)
+    if m:  # pooled financial years, as Fingertips writes them: "2017/18 - 19/20"
+        first = int(m[1])
+        last_first = _two_year(first, m[3])
+        last_second = _two_year(last_first, m[4])
+        if _two_year(first, m[2]) != first + 1 or last_second != last_first + 1 or not 0 < last_first - first < 20:
+            raise ValueError(
+                f"'{raw}' is not a valid period: each year must be a financial year (e.g. 2017/18 - 19/20)"
+            )
+        return Period(
+            kind=PeriodKind.ROLLING,
+            label=f"{first}/{str(first + 1)[2:]} - {str(last_first)[2:]}/{str(last_second)[2:]}",
+            start=date(first, 4, 1),
+            end=date(last_second, 3, 31),
+        )
+    m = re.fullmatch(r"([a-z]+)\.? (\d{4})" + _DASH + r"([a-z]+)\.? (\d{4})", low)
+    if m and m[1] in _MONTHS and m[3] in _MONTHS:  # a span of months: "Oct 2015 - Sep 2016"
+        start = date(int(m[2]), _MONTHS[m[1]], 1)
+        end = _month_end(int(m[4]), _MONTHS[m[3]])
+        if end < start:
+            raise ValueError(f"'{raw}' is not a valid period: it ends before it starts")
+        return Period(
+            kind=PeriodKind.ROLLING,
+            label=f"{calendar.month_abbr[start.month]} {start.year} - {calendar.month_abbr[end.month]} {end.year}",
+            start=start,
+            end=end,
+        )
     m = re.fullmatch(r"(\d{4})(\d{2})", s)
     if m and int(m[2]) == (int(m[1]) + 1) % 100:  # DfE's compact "201819"
         first = int(m[1])
@@ -163,9 +186,7 @@ def parse_period(text: str) -> Period:
     m = re.fullmatch(r"(\d{4})", s)
     if m:
         year = int(m[1])
-        return Period(
-            kind=PeriodKind.CALENDAR_YEAR, label=str(year), start=date(year, 1, 1), end=date(year, 12, 31)
-        )
+        return Period(kind=PeriodKind.CALENDAR_YEAR, label=str(year), start=date(year, 1, 1), end=date(year, 12, 31))
     raise ValueError(
         f"'{raw}' is not a period gapwatch understands "
         "(examples: 2007, 2007/08, 2006/07 AY, 2017-19, 2011 H2, 2008 Q1, March 2004, 2004-03-31)"

@@ -104,9 +104,7 @@ class KpqEvidence(Model):
     category_type: ItemId | None = None
     subject: ItemId | None = Field(default=None, description="Category or area compared.")
     comparator: ItemId | None = Field(default=None, description="Category or grouping compared with.")
-    actions: list[ItemId] = Field(
-        default_factory=list, description="Action ids, or outcome ids for all their actions."
-    )
+    actions: list[ItemId] = Field(default_factory=list, description="Action ids, or outcome ids for all their actions.")
     study: ItemId | None = None
     weight: float = Field(default=1.0, gt=0)
     note: str | None = None

@@ -51,9 +51,7 @@ class _Walker:
                 line = key_node.start_mark.line + 1
                 if key in seen:
                     self.problems.append(
-                        Problem(
-                            f"duplicate key '{key}' (first at line {seen[key]})", file=self.file, line=line
-                        )
+                        Problem(f"duplicate key '{key}' (first at line {seen[key]})", file=self.file, line=line)
                     )
                 seen[key] = line
                 self.walk(value_node, (*path, key))
@@ -226,9 +224,7 @@ def read_framework(path: str | Path) -> LoadedFramework:
                 loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
                 file, line = _locate(loc, locations, fallback)
                 problems.append(
-                    Problem(
-                        f"{_item_label(merged, loc)}: {_pydantic_message(dict(err))}", file=file, line=line
-                    )
+                    Problem(f"{_item_label(merged, loc)}: {_pydantic_message(dict(err))}", file=file, line=line)
                 )
     if framework is not None:
         for loc, message in reference_problems(framework):
@@ -265,9 +261,6 @@ def dump_framework_yaml(framework: Framework) -> str:
 def framework_json(framework: Framework) -> str:
     """The framework as JSON: one top-level list per kind, each item with its id and parent ids."""
     full = framework.model_dump(mode="json")
-    header = {
-        k: full[k]
-        for k in ("schema_version", "id", "name", "partnership", "description", "documents", "vision")
-    }
+    header = {k: full[k] for k in ("schema_version", "id", "name", "partnership", "description", "documents", "vision")}
     body = {"framework": header, **{kind: full[kind] for kind in KINDS}}
     return json.dumps(body, indent=2, ensure_ascii=False)

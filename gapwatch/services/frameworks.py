@@ -39,9 +39,7 @@ BUNDLED = ("kent",)
 def bundled_framework_path(name: str = "kent") -> Path:
     """The folder of a bundled example framework."""
     if name not in BUNDLED:
-        raise InvalidInput(
-            f"There is no bundled framework called '{name}'", hint=f"Bundled: {', '.join(BUNDLED)}"
-        )
+        raise InvalidInput(f"There is no bundled framework called '{name}'", hint=f"Bundled: {', '.join(BUNDLED)}")
     return Path(__file__).resolve().parent.parent / "frameworks" / name
 
 

@@ -59,15 +59,12 @@ def _polarity(data: pl.DataFrame, polarity: str) -> pl.Expr:
     if polarity in POLARITIES:
         return pl.lit(polarity)
     if polarity not in data.columns:
-        raise ValueError(
-            f"polarity: {polarity!r} is neither one of {', '.join(POLARITIES)} nor a column of the data"
-        )
+        raise ValueError(f"polarity: {polarity!r} is neither one of {', '.join(POLARITIES)} nor a column of the data")
     known = pl.col(polarity).is_in(list(POLARITIES))
     bad = data.select(pl.col(polarity).is_not_null() & ~known).to_series()
     if bad.any():
         raise ValueError(
-            f"column '{polarity}': polarity must be one of {', '.join(POLARITIES)} "
-            f"(rows {offending_rows(bad)})"
+            f"column '{polarity}': polarity must be one of {', '.join(POLARITIES)} (rows {offending_rows(bad)})"
         )
     return pl.col(polarity)
 
@@ -104,9 +101,7 @@ def compare_to_benchmark(
     else:
         pairs = _interval_pairs(data.columns)
         if not pairs:
-            raise ValueError(
-                "no confidence limit columns found (lowercl/uppercl or lower95_0cl/upper95_0cl …)"
-            )
+            raise ValueError("no confidence limit columns found (lowercl/uppercl or lower95_0cl/upper95_0cl …)")
     bench_column = benchmark if isinstance(benchmark, str) else None
     limit_columns = [c for pair in pairs for c in pair[:2]]
     require_columns(data, value, *limit_columns, bench_column)
@@ -117,9 +112,7 @@ def compare_to_benchmark(
     outputs = []
     for lower_name, upper_name, out_name in pairs:
         lo, hi = pl.col(lower_name), pl.col(upper_name)
-        missing = pl.any_horizontal(
-            pl.col(value).is_null(), lo.is_null(), hi.is_null(), bench.is_null(), pol.is_null()
-        )
+        missing = pl.any_horizontal(pl.col(value).is_null(), lo.is_null(), hi.is_null(), bench.is_null(), pol.is_null())
         above = bench < lo  # the whole interval is above the benchmark
         below = bench > hi
         label = (

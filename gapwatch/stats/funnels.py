@@ -131,9 +131,7 @@ def _proportion_limits(
         columns[f"lower_{tag}_limit"] = np.clip(p - half, 0.0, 1.0) * multiplier
         columns[f"upper_{tag}_limit"] = np.clip(p + half, 0.0, 1.0) * multiplier
     columns["baseline"] = np.full(population.size, p * multiplier)
-    columns["statistic"] = (
-        f"proportion ({'percentage' if multiplier == 100 else f'x {format_number(multiplier)}'})"
-    )
+    columns["statistic"] = f"proportion ({'percentage' if multiplier == 100 else f'x {format_number(multiplier)}'})"
     columns["method"] = "Normal approximation to the binomial"
     return pl.DataFrame(columns)
 

@@ -101,9 +101,7 @@ def group_gap(
                 .alias(f"{prefix}_{suffix}")
             )
     wide = data.group_by(keys, maintain_order=True).agg(sums) if keys else data.select(sums)
-    wide = wide.with_columns(
-        pl.lit(str(subject)).alias("subject"), pl.lit(str(comparator)).alias("comparator")
-    )
+    wide = wide.with_columns(pl.lit(str(subject)).alias("subject"), pl.lit(str(comparator)).alias("comparator"))
     out = _attach(wide, keys, measure, multiplier, confidence)
     return restore(out, df)
 
@@ -299,9 +297,7 @@ def _rate_ratio(
     big_lower, big_upper = ratio * np.exp(-z * log_se), ratio * np.exp(z * log_se)
     # Clopper-Pearson limits for the subject's share of all events, then share -> rate ratio.
     safe_total = np.where(total > 0, total, 1.0)
-    share_lower = np.where(
-        a1 > 0, sps.beta.ppf(alpha / 2, np.where(a1 > 0, a1, 1.0), safe_total - a1 + 1), 0.0
-    )
+    share_lower = np.where(a1 > 0, sps.beta.ppf(alpha / 2, np.where(a1 > 0, a1, 1.0), safe_total - a1 + 1), 0.0)
     share_upper = np.where(a2 > 0, sps.beta.ppf(1 - alpha / 2, a1 + 1, np.where(a2 > 0, a2, 1.0)), 1.0)
     exact_lower = share_lower / (1 - share_lower) * b2 / b1
     exact_upper = share_upper / (1 - share_upper) * b2 / b1
@@ -328,14 +324,11 @@ def _check_counts(data: pl.DataFrame, x: str, n: str, measure: str) -> None:
 def _rest_from_members(subj: pl.DataFrame, pool: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Rest = sum over the member areas other than the subject (summed from counts)."""
     null_sum = [
-        pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c).sum()).alias(f"_t{c}")
-        for c in ("_x", "_n")
+        pl.when(pl.col(c).is_null().any()).then(None).otherwise(pl.col(c).sum()).alias(f"_t{c}") for c in ("_x", "_n")
     ]
     totals_aggs = [*null_sum, pl.len().alias("_members")]
     totals = pool.group_by(keys, maintain_order=True).agg(totals_aggs) if keys else pool.select(totals_aggs)
-    own = pool.select(
-        *keys, pl.col("_area").alias("subject"), pl.col("_x").alias("_ox"), pl.col("_n").alias("_on")
-    )
+    own = pool.select(*keys, pl.col("_area").alias("subject"), pl.col("_x").alias("_ox"), pl.col("_n").alias("_on"))
     joined = (
         subj.join(totals, on=keys, how="left", nulls_equal=True, maintain_order="left")
         if keys
@@ -348,24 +341,13 @@ def _rest_from_members(subj: pl.DataFrame, pool: pl.DataFrame, keys: list[str]) 
         "subject",
         pl.col("_x").alias("subject_x"),
         pl.col("_n").alias("subject_n"),
-        pl.when(is_member)
-        .then(pl.col("_t_x") - pl.col("_ox"))
-        .otherwise(pl.col("_t_x"))
-        .alias("comparator_x"),
-        pl.when(is_member)
-        .then(pl.col("_t_n") - pl.col("_on"))
-        .otherwise(pl.col("_t_n"))
-        .alias("comparator_n"),
-        pl.when(is_member)
-        .then(pl.col("_members") - 1)
-        .otherwise(pl.col("_members"))
-        .alias("comparator_areas"),
+        pl.when(is_member).then(pl.col("_t_x") - pl.col("_ox")).otherwise(pl.col("_t_x")).alias("comparator_x"),
+        pl.when(is_member).then(pl.col("_t_n") - pl.col("_on")).otherwise(pl.col("_t_n")).alias("comparator_n"),
+        pl.when(is_member).then(pl.col("_members") - 1).otherwise(pl.col("_members")).alias("comparator_areas"),
     )
 
 
-def _rest_from_parent(
-    subj: pl.DataFrame, parent: pl.DataFrame, keys: list[str], x: str, n: str
-) -> pl.DataFrame:
+def _rest_from_parent(subj: pl.DataFrame, parent: pl.DataFrame, keys: list[str], x: str, n: str) -> pl.DataFrame:
     """Rest = parent total minus the subject, checked not to go negative."""
     joined = (
         subj.join(parent, on=keys, how="left", nulls_equal=True, maintain_order="left")
@@ -437,9 +419,7 @@ def _attach(
     if measure == "proportion":
         method = "Wilson; difference: Newcombe (1998) hybrid score; ratio: Katz log"
     else:
-        method = (
-            "Byar's/exact Poisson; difference: normal (Poisson variances); ratio: log-normal, exact below 10"
-        )
+        method = "Byar's/exact Poisson; difference: normal (Poisson variances); ratio: log-normal, exact below 10"
     out = wide.with_columns(values + [s for group in limits.values() for s in group]).with_columns(
         pl.Series("significance", significance.tolist(), dtype=pl.String),
         pl.lit(confidence_label(confidence)).alias("confidence"),

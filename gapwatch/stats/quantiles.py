@@ -48,8 +48,7 @@ def _invert_column(data: pl.DataFrame, invert: bool | str) -> pl.Expr:
         if bad.any():
             known = ", ".join(f"'{k}'" for k in _POLARITY_INVERT)
             raise ValueError(
-                f"column '{invert}': unknown polarity in rows {offending_rows(bad)} "
-                f"(use true/false or {known})"
+                f"column '{invert}': unknown polarity in rows {offending_rows(bad)} (use true/false or {known})"
             )
         return mapped
     raise ValueError(f"column '{invert}': must be boolean or a polarity string, found {dtype}")
@@ -94,11 +93,7 @@ def quantile(
     elif isinstance(invert, str) and data.get_column(_INVERT).n_unique() > 1:
         raise ValueError(f"column '{invert}': polarity varies within the data and no group_by is given")
 
-    key = (
-        pl.when(pl.col(_INVERT))
-        .then(-pl.col(value).cast(pl.Float64))
-        .otherwise(pl.col(value).cast(pl.Float64))
-    )
+    key = pl.when(pl.col(_INVERT)).then(-pl.col(value).cast(pl.Float64)).otherwise(pl.col(value).cast(pl.Float64))
     rank = key.rank(method="min")
     count = pl.col(value).count()
     if keys:

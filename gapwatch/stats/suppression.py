@@ -54,8 +54,7 @@ def table_specs(
     flags = [total_flag] if isinstance(total_flag, str) else list(total_flag)
     if len(flags) != len(key_lists):
         raise ValueError(
-            f"total_flag: give one total flag per table dimension ({len(key_lists)} key lists, "
-            f"{len(flags)} flags)"
+            f"total_flag: give one total flag per table dimension ({len(key_lists)} key lists, {len(flags)} flags)"
         )
     return list(zip(key_lists, flags, strict=True))
 
@@ -147,9 +146,7 @@ def suppress(
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _table_frame(
-    data: pl.DataFrame, keys: list[str], flag: str, size: npt.NDArray[np.float64]
-) -> pl.DataFrame:
+def _table_frame(data: pl.DataFrame, keys: list[str], flag: str, size: npt.NDArray[np.float64]) -> pl.DataFrame:
     """Row id, table id, total flag and size of every row that belongs to a table with a total row."""
     frame = data.select(*keys, pl.col(flag).cast(pl.Boolean).fill_null(False).alias("_total")).with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid"),
@@ -165,9 +162,7 @@ def _table_frame(
         bad = frame.join(many.select("_tid"), on="_tid", how="semi").filter(pl.col("_total"))
         mask = np.zeros(data.height, dtype=bool)
         mask[bad.get_column("_rid").to_numpy()] = True
-        raise ValueError(
-            f"column '{flag}': a table has more than one total row (rows {offending_rows(mask)})"
-        )
+        raise ValueError(f"column '{flag}': a table has more than one total row (rows {offending_rows(mask)})")
     usable = stats.filter((pl.col("_totals") == 1) & (pl.col("_cells") >= 2)).select("_tid")
     return frame.join(usable, on="_tid", how="semi")
 

@@ -107,9 +107,7 @@ def level_target_status(
         )
     bad_span = data.select((targ_p <= base_p).fill_null(False)).to_series()
     if bad_span.any():
-        raise ValueError(
-            f"target_period_index: must come after the baseline period (rows {offending_rows(bad_span)})"
-        )
+        raise ValueError(f"target_period_index: must come after the baseline period (rows {offending_rows(bad_span)})")
 
     fraction = ((period - base_p) / (targ_p - base_p)).clip(0.0, 1.0)
     linear = base_v + (targ_v - base_v) * fraction
@@ -149,9 +147,7 @@ def level_target_status(
         .then(pl.lit(AT_RISK))
         .otherwise(pl.lit(OFF_TRACK))
     )
-    out = data.with_columns(expected.alias("trajectory"), status.alias("status")).drop(
-        "_sign", "_linear", "_expected"
-    )
+    out = data.with_columns(expected.alias("trajectory"), status.alias("status")).drop("_sign", "_linear", "_expected")
     return restore(out, df)
 
 
@@ -306,11 +302,7 @@ def reward_share(
 
 def _pretty(expr: pl.Expr) -> pl.Expr:
     """40.0 -> "40", 12.5 -> "12.5"."""
-    return (
-        pl.when(expr == expr.floor())
-        .then(expr.cast(pl.Int64).cast(pl.String))
-        .otherwise(expr.cast(pl.String))
-    )
+    return pl.when(expr == expr.floor()).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.cast(pl.String))
 
 
 def _includes(lower: str | None, upper: str | None, target: pl.Expr) -> pl.Expr:
@@ -323,10 +315,7 @@ def _includes(lower: str | None, upper: str | None, target: pl.Expr) -> pl.Expr:
 def _direction(data: pl.DataFrame, polarity: str | None, base_v: pl.Expr, targ_v: pl.Expr) -> pl.Expr:
     """+1 when higher is better, -1 when lower is better, null when it cannot be told."""
     inferred = (
-        pl.when(targ_v > base_v)
-        .then(pl.lit(1, dtype=pl.Int8))
-        .when(targ_v < base_v)
-        .then(pl.lit(-1, dtype=pl.Int8))
+        pl.when(targ_v > base_v).then(pl.lit(1, dtype=pl.Int8)).when(targ_v < base_v).then(pl.lit(-1, dtype=pl.Int8))
     )
     if polarity is None:
         return inferred
@@ -352,9 +341,7 @@ def _interpolate(
         pl.col(period_index).cast(pl.Float64).alias("_tp"),
         pl.col(trajectory_value).cast(pl.Float64).alias("_tv"),
     )
-    anchors = data.select(
-        *on, base_p.alias("_bp"), base_v.alias("_bv"), targ_p.alias("_xp"), targ_v.alias("_xv")
-    )
+    anchors = data.select(*on, base_p.alias("_bp"), base_v.alias("_bv"), targ_p.alias("_xp"), targ_v.alias("_xv"))
     ends = pl.concat(
         [
             anchors.select(*on, pl.col("_bp").alias("_tp"), pl.col("_bv").alias("_tv")),

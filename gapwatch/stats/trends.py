@@ -246,9 +246,7 @@ def gap_trend(
         spread = (pl.col(str(upper)) - pl.col(str(lower))).cast(pl.Float64) / (2 * z_value(limits_level))
     cols = {"_y": pl.col(gap).cast(pl.Float64), "_w": 1.0 / (spread * spread), "_x": pl.lit(0.0)}
     want = points if points is not None else max(_max_group_size(data, keys), 3)
-    grid, ok, meta = _last_points(
-        data, keys, period_order_col, cols, want, minimum=3 if points is None else None
-    )
+    grid, ok, meta = _last_points(data, keys, period_order_col, cols, want, minimum=3 if points is None else None)
     usable = ok & (meta.get_column("_count").to_numpy() >= 3)
     slope, chi2, p_value = trend_test(grid["_t"], grid["_y"], grid["_w"])
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -54,7 +54,7 @@ def get_framework_row(session: Session, framework_id: str | None = None) -> Fram
     else:
         row = session.scalars(query.order_by(FrameworkRow.loaded_at.desc(), FrameworkRow.pk.desc())).first()
     if row is None:
-        which = f"'{framework_id}'" if framework_id else "any framework"
+        which = f"framework '{framework_id}'" if framework_id else "framework"
         raise NotFound(
             f"The database holds no {which}",
             hint="Load one with `gapwatch framework load FILE` or build the demo with `gapwatch demo`.",
@@ -72,9 +72,7 @@ def get_framework(session: Session, framework_id: str | None = None) -> Framewor
     row = get_framework_row(session, framework_id)
     data: dict[str, Any] = dict(row.header)
     items = session.scalars(
-        select(FrameworkItemRow)
-        .where(FrameworkItemRow.framework_pk == row.pk)
-        .order_by(FrameworkItemRow.position)
+        select(FrameworkItemRow).where(FrameworkItemRow.framework_pk == row.pk).order_by(FrameworkItemRow.position)
     )
     lists: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     for item in items:
@@ -104,9 +102,7 @@ def save_framework(
     if row is not None and diff.empty:
         return None, diff
     if row is None:
-        row = FrameworkRow(
-            id=framework.id, name=framework.name, partnership=framework.partnership, header=header
-        )
+        row = FrameworkRow(id=framework.id, name=framework.name, partnership=framework.partnership, header=header)
         session.add(row)
         session.flush()
     else:

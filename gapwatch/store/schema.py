@@ -20,7 +20,15 @@ from sqlalchemy import Engine, MetaData
 __all__ = ["TABLE_MODULES", "alembic_config", "metadata", "pending_changes", "upgrade"]
 
 #: Modules that declare tables on the shared Base; importing them registers their tables.
-TABLE_MODULES: tuple[str, ...] = ("gapwatch.store.tables",)
+TABLE_MODULES: tuple[str, ...] = (
+    "gapwatch.store.tables",
+    "gapwatch.store.progress",
+    "gapwatch.store.accounts",
+    "gapwatch.store.audit",
+    "gapwatch.store.observations",
+    "gapwatch.store.areas",
+    "gapwatch.store.cycles",
+)
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -10,9 +10,7 @@ S, A, N, M = Direction.SUPPORTS, Direction.AGAINST, Direction.NEUTRAL, Direction
 
 
 def finding(direction: Direction, weight: float = 1.0) -> EvidenceFinding:
-    return EvidenceFinding(
-        label="x", measure="group_gap", direction=direction, verdict=direction.value, weight=weight
-    )
+    return EvidenceFinding(label="x", measure="group_gap", direction=direction, verdict=direction.value, weight=weight)
 
 
 @pytest.mark.parametrize(

@@ -258,9 +258,7 @@ def _corrected(code: str) -> str:
 
 def test_every_monitoring_indicator_is_listed_under_its_priority(fw: Framework, seed_text: str) -> None:
     by_code = {i.code: i for i in fw.indicators}
-    monitoring = [
-        i for i in _mine("indicators") if "Monitoring" in (i.get("source") or {}).get("section", "")
-    ]
+    monitoring = [i for i in _mine("indicators") if "Monitoring" in (i.get("source") or {}).get("section", "")]
     for n, rows in enumerate(_seed_monitoring(seed_text), start=1):
         prio = f"CYPP-P{n}"
         listed = [i for i in monitoring if prio in i.get("priorities", [])]
@@ -318,9 +316,7 @@ def _cell(text: str) -> list[float]:
         ("% achieving 5 or more GCSEs or equivalent including English and Maths", "NI75"),
     ],
 )
-def test_attainment_rows_match_the_seed_table(
-    fw: Framework, seed_text: str, row_start: str, indicator: str
-) -> None:
+def test_attainment_rows_match_the_seed_table(fw: Framework, seed_text: str, row_start: str, indicator: str) -> None:
     line = next(ln for ln in seed_text.splitlines() if ln.startswith(row_start))
     cells = line.split("\t")[1:]
     national, kent, boys, girls = (_cell(c)[0] for c in cells[:4])

@@ -117,9 +117,7 @@ BAD_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "old", "new", "message", "line_text"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
-)
+@pytest.mark.parametrize(("case", "old", "new", "message", "line_text"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
 def test_bad_framework_names_file_line_and_writes_nothing(
     tmp_path: Path, sqlite_engine: Engine, case: str, old: str, new: str, message: str, line_text: str
 ) -> None:
@@ -175,9 +173,7 @@ def test_folder_merges_files_and_locates_problems_in_the_right_file(tmp_path: Pa
     text = MINI.read_text()
     head, tail = text.split("indicators:\n", 1)
     (tmp_path / "a.yaml").write_text(head)
-    (tmp_path / "b.yaml").write_text(
-        "indicators:\n" + tail.replace("outcomes: [O1A]", "outcomes: [O1A, NOPE]")
-    )
+    (tmp_path / "b.yaml").write_text("indicators:\n" + tail.replace("outcomes: [O1A]", "outcomes: [O1A, NOPE]"))
     with pytest.raises(InvalidInput) as caught:
         read_framework(tmp_path)
     (problem,) = caught.value.problems

@@ -63,8 +63,7 @@ def assert_close(
     assert a.shape == e.shape, f"{label}: shapes differ {a.shape} != {e.shape}"
     a_missing, e_missing = np.isnan(a), np.isnan(e)
     assert np.array_equal(a_missing, e_missing), (
-        f"{label}: missing in different rows: actual {np.flatnonzero(a_missing)}, "
-        f"expected {np.flatnonzero(e_missing)}"
+        f"{label}: missing in different rows: actual {np.flatnonzero(a_missing)}, expected {np.flatnonzero(e_missing)}"
     )
     np.testing.assert_allclose(a[~a_missing], e[~e_missing], rtol=rtol, atol=atol, err_msg=label)
 

@@ -63,9 +63,7 @@ def test_both_levels_are_compared_when_both_intervals_are_present() -> None:
 
 def test_explicit_limit_columns_and_label() -> None:
     frame = FRAME.rename({"lowercl": "lo", "uppercl": "hi"})
-    got = compare_to_benchmark(
-        frame, benchmark=50, lower="lo", upper="hi", level_label="95", polarity=NO_JUDGEMENT
-    )
+    got = compare_to_benchmark(frame, benchmark=50, lower="lo", upper="hi", level_label="95", polarity=NO_JUDGEMENT)
     assert got["comparison_95"].to_list()[:3] == [HIGHER, SIMILAR, LOWER]
 
 

@@ -56,9 +56,7 @@ def test_proportion_limits_with_a_raised_axis_minimum(read_reference: ReadCsv) -
 
 def test_proportion_significance_matches_reference(read_reference: ReadCsv) -> None:
     inputs = read_reference("original/testdata_funnel_prop_inputs.csv")
-    got = assign_funnel_significance(
-        inputs.drop("significance"), "numerator", "denominator", statistic="proportion"
-    )
+    got = assign_funnel_significance(inputs.drop("significance"), "numerator", "denominator", statistic="proportion")
     assert got["significance"].to_list() == inputs["significance"].to_list()
 
 
@@ -155,9 +153,7 @@ def test_crude_rate_limits_with_a_denominator(read_reference: ReadCsv) -> None:
 @pytest.mark.parametrize("rate_type", ["dsr", "crude"])
 @pytest.mark.parametrize("per", [100000, 100])
 @pytest.mark.parametrize("zeros", ["with_0", "without_0"])
-def test_rate_significance_matches_reference(
-    read_reference: ReadCsv, rate_type: str, per: int, zeros: str
-) -> None:
+def test_rate_significance_matches_reference(read_reference: ReadCsv, rate_type: str, per: int, zeros: str) -> None:
     inputs = read_reference("original/testdata_funnel_rate_dsr_inputs.csv", null_values=["", "NA"])
     if zeros == "without_0":
         inputs = inputs.filter(pl.col("count") > 0)

@@ -35,9 +35,7 @@ def test_value_suppressed_when_interval_wider_than_twenty_years(reference: pl.Da
     assert wide.sum() == 11
     assert got.filter(wide)["value"].null_count() == 11
     assert got.filter(wide)["lowercl"].null_count() == 0  # limits are still shown
-    assert set(got.filter(wide)["statistic"]) == {
-        "life expectancy NA for 95% confidence interval wider than 20 years"
-    }
+    assert set(got.filter(wide)["statistic"]) == {"life expectancy NA for 95% confidence interval wider than 20 years"}
 
 
 def test_default_is_life_expectancy_at_birth_with_labels_in_any_order(reference: pl.DataFrame) -> None:
@@ -45,9 +43,7 @@ def test_default_is_life_expectancy_at_birth_with_labels_in_any_order(reference:
         pl.Series("band", LABELS), pl.lit("Area 1").alias("area")
     )
     shuffled = df1.sample(fraction=1.0, shuffle=True, seed=3)
-    got = life_expectancy(
-        shuffled.lazy(), "band", "pops", "deaths", group_by=["area"], confidence=[0.95, 0.998]
-    )
+    got = life_expectancy(shuffled.lazy(), "band", "pops", "deaths", group_by=["area"], confidence=[0.95, 0.998])
     assert isinstance(got, pl.LazyFrame)
     out = got.collect()
     assert out.height == 1 and out["band"][0] == "0"
@@ -93,9 +89,7 @@ def test_unusable_groups_give_null_with_a_note(change: pl.Expr, note: str) -> No
 
 
 def test_no_deaths_at_ninety_plus_gives_null() -> None:
-    frame = _bands().with_columns(
-        pl.when(pl.col("age") == 90).then(0).otherwise(pl.col("deaths")).alias("deaths")
-    )
+    frame = _bands().with_columns(pl.when(pl.col("age") == 90).then(0).otherwise(pl.col("deaths")).alias("deaths"))
     got = life_expectancy(frame, "age", "pops", "deaths")
     assert got["value"][0] is None
     assert got["statistic"][0] == "life expectancy NA for no deaths in the 90+ age band"

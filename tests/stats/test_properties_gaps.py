@@ -106,9 +106,7 @@ def test_rate_gaps_are_antisymmetric(rows: list[tuple[int, int, int, int]]) -> N
     st.sampled_from([0, 1, 2]),
     st.booleans(),
 )
-def test_sii_of_a_flat_gradient_is_zero(
-    pops: list[int], level: float, value_type: int, transform: bool
-) -> None:
+def test_sii_of_a_flat_gradient_is_zero(pops: list[int], level: float, value_type: int, transform: bool) -> None:
     transform = transform and value_type > 0
     k = len(pops)
     data = pl.DataFrame({"q": list(range(1, k + 1)), "pop": pops, "v": [level] * k, "se": [0.01] * k})
@@ -266,15 +264,11 @@ def test_recent_trend_equals_per_series_loop(series: list[list[tuple[int, int]]]
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 500), st.integers(500, 5000)), min_size=2, max_size=8), st.data())
-def test_area_vs_rest_equals_summing_the_other_areas(
-    areas: list[tuple[int, int]], data: st.DataObject
-) -> None:
+def test_area_vs_rest_equals_summing_the_other_areas(areas: list[tuple[int, int]], data: st.DataObject) -> None:
     names = [f"a{i}" for i in range(len(areas))]
     frame = pl.DataFrame({"area": names, "x": [a for a, _ in areas], "n": [b for _, b in areas]})
     subject = data.draw(st.sampled_from(names))
-    got = area_vs_rest(frame, area_col="area", subject_area=subject, x="x", n="n", members=names).row(
-        0, named=True
-    )
+    got = area_vs_rest(frame, area_col="area", subject_area=subject, x="x", n="n", members=names).row(0, named=True)
     others = [(a, b) for name, (a, b) in zip(names, areas, strict=True) if name != subject]
     assert got["comparator_x"] == sum(a for a, _ in others)
     assert got["comparator_n"] == sum(b for _, b in others)

@@ -63,9 +63,7 @@ def poisson_row(x: int, level: float) -> tuple[float, float]:
 
 @FAST
 @given(data=counts_and_denominators(), level=LEVELS, multiplier=st.sampled_from([1, 100, 1000]))
-def test_proportion_equals_row_by_row_wilson(
-    data: tuple[list[int], list[int]], level: float, multiplier: int
-) -> None:
+def test_proportion_equals_row_by_row_wilson(data: tuple[list[int], list[int]], level: float, multiplier: int) -> None:
     x, n = data
     got = proportion(pl.DataFrame({"x": x, "n": n}), "x", "n", confidence=level, multiplier=multiplier)
     for i, (xi, ni) in enumerate(zip(x, n, strict=True)):
@@ -93,9 +91,7 @@ def test_rate_equals_row_by_row_poisson(data: tuple[list[int], list[int]], level
 
 @FAST
 @given(data=counts_and_denominators(), pair=st.lists(LEVELS, min_size=2, max_size=2, unique=True))
-def test_intervals_widen_with_the_confidence_level(
-    data: tuple[list[int], list[int]], pair: list[float]
-) -> None:
+def test_intervals_widen_with_the_confidence_level(data: tuple[list[int], list[int]], pair: list[float]) -> None:
     low, high = sorted(pair)
     frame = pl.DataFrame({"x": data[0], "n": data[1]})
     for method in (proportion, rate):
@@ -114,9 +110,7 @@ def test_intervals_widen_with_the_confidence_level(
     factor=st.integers(min_value=2, max_value=50),
     level=LEVELS,
 )
-def test_intervals_shrink_as_the_denominator_grows(
-    x: int, extra: int, small: int, factor: int, level: float
-) -> None:
+def test_intervals_shrink_as_the_denominator_grows(x: int, extra: int, small: int, factor: int, level: float) -> None:
     n = x + extra + 1
     frame = pl.DataFrame({"x": [x * small, x * small * factor], "n": [n * small, n * small * factor]})
     for method in (proportion, rate):

@@ -45,9 +45,7 @@ def test_proportion_two_levels_matches_reference(read_reference: ReadCsv, multip
         confidence=[0.95, 0.998],
         multiplier=multiplier,
     )
-    assert_frame_columns_close(
-        got, rows, ["value", "lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"]
-    )
+    assert_frame_columns_close(got, rows, ["value", "lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"])
     assert got["statistic"].to_list() == rows["statistic"].to_list()
     assert got["method"].to_list() == rows["method"].to_list()
     assert set(got["confidence"].to_list()) == {"95%, 99.8%"}
@@ -63,9 +61,7 @@ def test_missing_inputs_give_missing_results_without_error(read_reference: ReadC
 def test_grouped_proportion_sums_numerators_and_denominators(read_reference: ReadCsv) -> None:
     sheet = read_reference("csv/testdata_Proportion__testdata_Prop.csv")
     expected = read_reference("csv/testdata_Proportion__testdata_Prop_g.csv")
-    got = proportion(
-        sheet.select("Area", "Numerator", "Denominator"), "Numerator", "Denominator", group_by=["Area"]
-    )
+    got = proportion(sheet.select("Area", "Numerator", "Denominator"), "Numerator", "Denominator", group_by=["Area"])
     assert got["Area"].to_list() == expected["Area"].to_list()
     assert_frame_columns_close(got, expected, ["Numerator", "Denominator", "value", "lowercl", "uppercl"])
     assert got["confidence"].to_list() == expected["confidence"].to_list()

@@ -11,9 +11,7 @@ from tests.stats.conftest import ReadCsv
 
 @pytest.fixture()
 def sheet(read_reference: ReadCsv) -> pl.DataFrame:
-    return read_reference(
-        "csv/testdata_Quantiles__testdata_Quantiles.csv", schema_overrides={"Polarity": pl.String}
-    )
+    return read_reference("csv/testdata_Quantiles__testdata_Quantiles.csv", schema_overrides={"Polarity": pl.String})
 
 
 @pytest.mark.parametrize(

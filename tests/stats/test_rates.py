@@ -75,9 +75,7 @@ def test_rate_na_rows_and_numerator_above_denominator(read_reference: ReadCsv) -
 def test_grouped_rate_matches_reference(read_reference: ReadCsv) -> None:
     sheet = read_reference("csv/testdata_Rate__testdata_Rate.csv")
     expected = read_reference("csv/testdata_Rate__testdata_Rate_g.csv")
-    got = rate(
-        sheet.select("Area", "Numerator", "Denominator"), "Numerator", "Denominator", group_by=["Area"]
-    )
+    got = rate(sheet.select("Area", "Numerator", "Denominator"), "Numerator", "Denominator", group_by=["Area"])
     assert got["Area"].to_list() == expected["Area"].to_list()
     assert_frame_columns_close(got, expected, ["Numerator", "Denominator", "value", "lowercl", "uppercl"])
     assert got["method"].to_list() == expected["method"].to_list()

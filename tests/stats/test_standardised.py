@@ -41,9 +41,7 @@ def test_dsr_with_a_supplied_standard_population(read_reference: ReadCsv) -> Non
     data = sheet(read_reference, "testdata_1976")
     expected = sheet(read_reference, "testresults_DSR")[7:8]  # row 8; its 99.8% cells are wrong in the source
     got = dsr(data, "count", "pop", stdpop="esp1976", confidence=BOTH)
-    assert_frame_columns_close(
-        got, expected, ["total_count", "total_pop", "value", "lower95_0cl", "upper95_0cl"]
-    )
+    assert_frame_columns_close(got, expected, ["total_count", "total_pop", "value", "lower95_0cl", "upper95_0cl"])
     by_vector = dsr(data, "count", "pop", stdpop=data["esp1976"].to_list(), confidence=BOTH)
     assert by_vector["value"][0] == pytest.approx(got["value"][0], rel=1e-12)
 
@@ -51,12 +49,8 @@ def test_dsr_with_a_supplied_standard_population(read_reference: ReadCsv) -> Non
 def test_dsr_for_non_independent_events(read_reference: ReadCsv) -> None:
     wide = sheet(read_reference, "testdata_nonindepe")
     long = (
-        wide.unpivot(
-            index=["area", "ageband", "count", "pop"], on=["f1", "f2", "f3", "f4"], value_name="persons"
-        )
-        .with_columns(
-            pl.col("variable").str.slice(1).cast(pl.Int64).alias("freq"), pl.col("persons").fill_null(0)
-        )
+        wide.unpivot(index=["area", "ageband", "count", "pop"], on=["f1", "f2", "f3", "f4"], value_name="persons")
+        .with_columns(pl.col("variable").str.slice(1).cast(pl.Int64).alias("freq"), pl.col("persons").fill_null(0))
         .filter((pl.col("freq") != 4) | (pl.col("area") == "testdata_nonind_big"))
         .sort("area", "freq", maintain_order=True)  # ESP2013 attaches by position within (area, freq)
     )
@@ -117,9 +111,7 @@ def test_dsr_treats_a_missing_count_as_zero(read_reference: ReadCsv) -> None:
 def test_isr_with_reference_columns(read_reference: ReadCsv, multiplier: int, rows: slice) -> None:
     data = sheet(read_reference, "testdata_multiarea_isr")
     expected = sheet(read_reference, "testresults_ISR")[rows]
-    got = isr(
-        data, "count", "pop", "refcount", "refpop", group_by=["area"], confidence=BOTH, multiplier=multiplier
-    )
+    got = isr(data, "count", "pop", "refcount", "refpop", group_by=["area"], confidence=BOTH, multiplier=multiplier)
     assert_frame_columns_close(got, expected, ["observed", "expected", "ref_rate", *LIMITS])
     assert got["statistic"].to_list() == expected["statistic"].to_list()
     assert got["method"].to_list() == expected["method"].to_list()

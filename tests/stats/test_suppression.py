@@ -150,9 +150,7 @@ def test_group_and_comparator_summing_to_a_published_total() -> None:
             "total": [False, False, True],
         }
     )
-    out = suppress(
-        df, count_cols="x", derived_cols=["pct", "lower"], table_keys=["indicator"], total_flag="total"
-    )
+    out = suppress(df, count_cols="x", derived_cols=["pct", "lower"], table_keys=["indicator"], total_flag="total")
     assert out["suppression_reason"].to_list() == ["primary", "secondary", None]
     assert out["x"].to_list() == [None, None, 203]
     assert out["pct"].to_list() == [None, None, 49.5]
@@ -202,8 +200,7 @@ def test_two_dimensional_chain_of_secondary_suppression() -> None:
     withheld = out.filter(pl.col("suppressed"))
     assert withheld.height >= 4
     counts_by_line = [
-        out.filter(pl.col(col) == value)["suppressed"].sum()
-        for col, value in [("district", "d0"), ("group", "g0")]
+        out.filter(pl.col(col) == value)["suppressed"].sum() for col, value in [("district", "d0"), ("group", "g0")]
     ]
     assert all(c >= 2 for c in counts_by_line)
     _assert_safe(df, out, GRID_SPECS)
@@ -239,9 +236,7 @@ def test_lazy_frames_and_several_count_columns() -> None:
 
 def test_invalid_definitions() -> None:
     df = pl.DataFrame({"t": ["a", "a", "a"], "x": [1, 2, 3], "total": [False, True, True]})
-    with pytest.raises(
-        ValueError, match=r"column 'total': a table has more than one total row \(rows 1, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"column 'total': a table has more than one total row \(rows 1, 2\)"):
         suppress(df, count_cols="x", table_keys=["t"], total_flag="total")
     with pytest.raises(ValueError, match="one total flag per table dimension"):
         table_specs([["t"], ["x"]], "total")
@@ -254,9 +249,7 @@ cell_values = st.sampled_from([0, 1, 2, 3, 4, 5, 6, 8, 12, 20, 50])
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.integers(1, 5).flatmap(
-        lambda g: st.lists(st.lists(cell_values, min_size=g, max_size=g), min_size=1, max_size=6)
-    )
+    st.integers(1, 5).flatmap(lambda g: st.lists(st.lists(cell_values, min_size=g, max_size=g), min_size=1, max_size=6))
 )
 def test_random_district_by_group_tables_are_safe(cells: list[list[int]]) -> None:
     df = _grid(cells)

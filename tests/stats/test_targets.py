@@ -54,9 +54,7 @@ def test_linear_trajectory_and_statuses(care: pl.DataFrame) -> None:
 
 
 def test_interval_including_trajectory_is_never_off_track(care: pl.DataFrame) -> None:
-    data = care.with_columns(
-        pl.when(pl.col("period") == 2002).then(1370.0).otherwise(pl.col("lower")).alias("lower")
-    )
+    data = care.with_columns(pl.when(pl.col("period") == 2002).then(1370.0).otherwise(pl.col("lower")).alias("lower"))
     got = _care_status(data)
     assert got.filter(pl.col("period") == 2002)["status"].item() == "at risk"
     no_interval = _care_status(care, lower=None, upper=None)
@@ -83,9 +81,7 @@ def test_given_trajectory_points_are_interpolated(care: pl.DataFrame) -> None:
 
 
 def test_missing_value_and_bad_periods(care: pl.DataFrame) -> None:
-    data = care.with_columns(
-        pl.when(pl.col("period") == 2001).then(None).otherwise(pl.col("value")).alias("value")
-    )
+    data = care.with_columns(pl.when(pl.col("period") == 2001).then(None).otherwise(pl.col("value")).alias("value"))
     assert _care_status(data).filter(pl.col("period") == 2001)["status"].item() == "no data"
     with pytest.raises(ValueError, match="target_period_index: must come after the baseline"):
         _care_status(care, target_period_index=1999)
@@ -194,9 +190,7 @@ def test_reward_share_splits_a_grant_by_weights() -> None:
     assert psa1["reward_available"].to_list() == pytest.approx([5.4e6] * 4)
     assert psa1["reward_earned"].sum() == pytest.approx(5.4e6 * 2.5)
     assert psa1["reward_share_earned"].to_list() == pytest.approx([0.625] * 4)
-    assert got.filter(pl.col("agreement") == "PSA2")["reward_share_earned"].to_list() == pytest.approx(
-        [0.25] * 2
-    )
+    assert got.filter(pl.col("agreement") == "PSA2")["reward_share_earned"].to_list() == pytest.approx([0.25] * 2)
 
 
 def test_reward_share_rejects_bad_input() -> None:

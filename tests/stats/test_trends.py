@@ -61,9 +61,7 @@ def series() -> pl.DataFrame:
     years = list(range(2008, 2015))
     rising = [100, 105, 130, 160, 190, 220, 250]
     flat = [150, 148, 152, 149, 151, 150, 150]
-    rows: list[tuple[str, int, int | None, int]] = [
-        ("rising", y, x, 1000) for y, x in zip(years, rising, strict=True)
-    ]
+    rows: list[tuple[str, int, int | None, int]] = [("rising", y, x, 1000) for y, x in zip(years, rising, strict=True)]
     rows += [("flat", y, x, 1000) for y, x in zip(years, flat, strict=True)]
     rows += [("short", y, 100, 1000) for y in years[:4]]
     rows += [("gappy", y, None if y == 2013 else 100, 1000) for y in years]
@@ -78,9 +76,7 @@ def test_classification_and_polarity(series: pl.DataFrame) -> None:
     assert result["short"] == ("could not be calculated", "could not be calculated")
     assert result["gappy"] == ("could not be calculated", "could not be calculated")
     assert got.filter(pl.col("area") == "short")["trend_points"].item() == 4
-    high = recent_trend(
-        series, period_order_col="year", x="x", n="n", group_by="area", polarity="High is good"
-    )
+    high = recent_trend(series, period_order_col="year", x="x", n="n", group_by="area", polarity="High is good")
     assert high.filter(pl.col("area") == "rising")["trend_assessment"].item() == "getting better"
     none = recent_trend(series, period_order_col="year", x="x", n="n", group_by="area")
     assert none.filter(pl.col("area") == "rising")["trend_assessment"].item() is None
@@ -88,10 +84,7 @@ def test_classification_and_polarity(series: pl.DataFrame) -> None:
 
 def test_only_the_last_five_points_count(series: pl.DataFrame) -> None:
     changed = series.with_columns(
-        pl.when((pl.col("area") == "flat") & (pl.col("year") == 2008))
-        .then(900)
-        .otherwise(pl.col("x"))
-        .alias("x")
+        pl.when((pl.col("area") == "flat") & (pl.col("year") == 2008)).then(900).otherwise(pl.col("x")).alias("x")
     )
     before = recent_trend(series, period_order_col="year", x="x", n="n", group_by="area")
     after = recent_trend(changed, period_order_col="year", x="x", n="n", group_by="area")
@@ -180,12 +173,8 @@ def test_gap_trend_narrowing_means_towards_zero(gaps: pl.DataFrame) -> None:
 
 
 def test_gap_trend_all_points_and_limits(gaps: pl.DataFrame) -> None:
-    data = gaps.with_columns(
-        lo=pl.col("gap") - 1.96 * pl.col("gap_se"), hi=pl.col("gap") + 1.96 * pl.col("gap_se")
-    )
-    got = gap_trend(
-        data, period_order_col="year", group_by="series", se=None, lower="lo", upper="hi", points=None
-    )
+    data = gaps.with_columns(lo=pl.col("gap") - 1.96 * pl.col("gap_se"), hi=pl.col("gap") + 1.96 * pl.col("gap_se"))
+    got = gap_trend(data, period_order_col="year", group_by="series", se=None, lower="lo", upper="hi", points=None)
     result = dict(zip(got["series"], got["gap_trend"], strict=True))
     assert result["closing-"] == "narrowing"
     assert result["two"] == "could not be calculated"

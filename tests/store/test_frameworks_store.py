@@ -59,9 +59,7 @@ def test_reload_changed_updates_in_place_and_records_revision(engine: Engine, tm
         assert [r.number for r in revisions] == [2, 1]
         assert "added 1 (1 actions)" in revisions[0].summary
         assert (
-            session.scalar(
-                select(func.count()).select_from(FrameworkItemRow).where(FrameworkItemRow.kind == "actions")
-            )
+            session.scalar(select(func.count()).select_from(FrameworkItemRow).where(FrameworkItemRow.kind == "actions"))
             == 2
         )
     assert stored_framework(engine).ambitions[0].title == "Fairer outcomes for all"
@@ -81,5 +79,5 @@ def test_failed_reload_leaves_previous_version(engine: Engine, tmp_path: Path) -
 
 
 def test_empty_database_says_how_to_load(engine: Engine) -> None:
-    with pytest.raises(NotFound, match="holds no any framework|holds no"):
+    with pytest.raises(NotFound, match="holds no framework"):
         stored_framework(engine)

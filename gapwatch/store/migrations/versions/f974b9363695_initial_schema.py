@@ -47,9 +47,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("framework_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_framework_items_framework_pk"), ["framework_pk"], unique=False)
-        batch_op.create_index(
-            "ix_framework_items_parent", ["framework_pk", "parent_kind", "parent_id"], unique=False
-        )
+        batch_op.create_index("ix_framework_items_parent", ["framework_pk", "parent_kind", "parent_id"], unique=False)
 
     op.create_table(
         "framework_revisions",
@@ -67,9 +65,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("framework_pk", "number", name="uq_framework_revisions_number"),
     )
     with op.batch_alter_table("framework_revisions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_framework_revisions_framework_pk"), ["framework_pk"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_framework_revisions_framework_pk"), ["framework_pk"], unique=False)
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,181 @@
+"""`gapwatch cycle …`: open a reporting cycle, see what is missing, close it (freezing the reports), approve."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from gapwatch.cli._common import DbOption, console
+from gapwatch.cli._disposing import command_engine
+from gapwatch.errors import InvalidInput, Problem
+from gapwatch.services import approvals
+from gapwatch.services import cycles as service
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Run the twice-yearly reporting cycle: open, status, close, comment, approve.", no_args_is_help=True
+)
+
+_FORMATS = ("text", "json")
+
+
+def _date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{option} must be a date like 2011-12-31", problems=[Problem(f"cannot read '{value}'", field=option)]
+        ) from None
+
+
+def _show(status: service.CycleStatus, fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(asdict(status), default=str, indent=1))
+        return
+    console.print(
+        f"[bold]{status.name}[/] — {status.status}; data cut-off {status.data_cutoff}, action updates due "
+        f"{status.action_deadline}; {len(status.boards)} board(s) in scope"
+    )
+    if status.status == "open":
+        console.print(f"Actions with no update this cycle: {len(status.missing_updates)}")
+        if status.missing_updates:
+            table = Table("Action", "Lead officer", "Last update", show_lines=False)
+            for m in status.missing_updates[:25]:
+                table.add_row(
+                    f"{m.number} {m.text[:70]}",
+                    m.lead_officer or "—",
+                    f"{m.last_update:%Y-%m-%d}" if m.last_update else "never",
+                )
+            console.print(table)
+            if len(status.missing_updates) > 25:
+                console.print(f"… and {len(status.missing_updates) - 25} more")
+        console.print(f"Indicators with no recent enough value: {len(status.stale)}")
+        for s in status.stale[:25]:
+            console.print(f"  - {s.code} {s.title[:70]} (latest: {s.latest_period or 'none'})", markup=False)
+        if len(status.stale) > 25:
+            console.print(f"  … and {len(status.stale) - 25} more")
+    else:
+        console.print(f"Closed {status.closed_at:%Y-%m-%d %H:%M}; reports frozen for: {', '.join(status.boards)}")
+        for board, decision in sorted(status.approvals.items()):
+            console.print(f"  {board}: {decision}")
+        if status.published:
+            console.print(f"Published: {', '.join(sorted(status.published))}")
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in _FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(_FORMATS)}")
+
+
+@app.command("open")
+def open_(
+    name: str = typer.Argument(..., help="The cycle's name, e.g. '2011 H2'."),
+    cutoff: str = typer.Option(..., "--cutoff", help="Data cut-off date (YYYY-MM-DD)."),
+    action_deadline: str = typer.Option(..., "--action-deadline", help="Deadline for action updates (YYYY-MM-DD)."),
+    board: list[str] = typer.Option([], "--board", help="A board in scope (id or name); repeat. Default: all."),
+    by: str = typer.Option("gapwatch", "--by", help="Who opens it (recorded)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: Path | None = DbOption,
+) -> None:
+    """Open a cycle and list missing action updates and stale indicators."""
+    _check_format(fmt)
+    with command_engine(db) as engine:
+        status = service.open_cycle(
+            engine,
+            name,
+            data_cutoff=_date(cutoff, "--cutoff"),
+            action_deadline=_date(action_deadline, "--action-deadline"),
+            boards=board or None,
+            by=by,
+        )
+    _show(status, fmt)
+
+
+@app.command()
+def status(
+    name: str | None = typer.Argument(None, help="The cycle (default: the latest)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: Path | None = DbOption,
+) -> None:
+    """Show a cycle: scope, missing updates, stale indicators, approvals, publications."""
+    _check_format(fmt)
+    with command_engine(db) as engine:
+        _show(service.cycle_status(engine, name), fmt)
+
+
+@app.command()
+def close(
+    name: str | None = typer.Argument(None, help="The cycle (default: the latest)."),
+    by: str = typer.Option("gapwatch", "--by", help="Who closes it (recorded)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    db: Path | None = DbOption,
+) -> None:
+    """Close a cycle: compute and freeze every board's report (closing twice is refused)."""
+    _check_format(fmt)
+    with command_engine(db) as engine:
+        status = service.close_cycle(engine, name, by=by)
+    if fmt == "text":
+        console.print(f"[green]✓[/] Closed {status.name}: {len(status.boards)} report(s) frozen")
+    _show(status, fmt)
+
+
+@app.command()
+def comment(
+    subject: str = typer.Argument(..., help="indicator:ID, outcome:ID, kpq:ID or report:BOARD_ID."),
+    text: str = typer.Argument(..., help="The commentary."),
+    cycle: str | None = typer.Option(None, "--cycle", help="The cycle (default: the latest)."),
+    author: str = typer.Option(..., "--author", help="Who wrote it."),
+    db: Path | None = DbOption,
+) -> None:
+    """Add performance officer commentary to an open cycle (approve it with `cycle commentary-decide`)."""
+    kind, _, ident = subject.partition(":")
+    with command_engine(db) as engine:
+        entry = approvals.add_commentary(engine, cycle, kind, ident, text, author=author)
+    console.print(f"[green]✓[/] Commentary {entry} saved (draft)")
+
+
+@app.command("commentary-decide")
+def commentary_decide(
+    commentary_id: int = typer.Argument(..., help="The commentary's number."),
+    decision: str = typer.Argument(..., help="approved or rejected."),
+    by: str = typer.Option(..., "--by", help="Who decides."),
+    db: Path | None = DbOption,
+) -> None:
+    """Approve or reject a piece of commentary while the cycle is open."""
+    with command_engine(db) as engine:
+        approvals.decide_commentary(engine, commentary_id, decision, by=by)
+    console.print(f"[green]✓[/] Commentary {commentary_id}: {decision}")
+
+
+@app.command()
+def delegate(
+    board: str = typer.Option(..., "--board", help="The board (id or name)."),
+    user: str = typer.Option(..., "--user", help="The account allowed to approve on the chair's behalf."),
+    by: str = typer.Option(..., "--by", help="Who grants it (recorded)."),
+    db: Path | None = DbOption,
+) -> None:
+    """Let someone approve a board's reports on its chair's behalf."""
+    with command_engine(db) as engine:
+        approvals.delegate_approval(engine, board, user, by=by)
+    console.print(f"[green]✓[/] {user} may approve reports of {board}")
+
+
+@app.command()
+def approve(
+    board: str = typer.Option(..., "--board", help="The board (id or name)."),
+    user: str = typer.Option(..., "--user", help="The approving account: the chair's, or a delegate's."),
+    cycle: str | None = typer.Option(None, "--cycle", help="The cycle (default: the latest)."),
+    reject: bool = typer.Option(False, "--reject", help="Reject instead of approve."),
+    note: str | None = typer.Option(None, "--note", help="A note with the decision."),
+    db: Path | None = DbOption,
+) -> None:
+    """Record the chair's (or a delegate's) approval of a board's frozen report."""
+    with command_engine(db) as engine:
+        info = approvals.approve_report(engine, cycle, board, username=user, approve=not reject, note=note)
+    console.print(f"[green]✓[/] {board}: {info.status} by {info.approved_by}")

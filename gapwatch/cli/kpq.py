@@ -1,0 +1,60 @@
+"""`gapwatch kpq answer`: answer the Key Performance Questions from their evidence."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from gapwatch.cli._common import DbOption, console, write_output
+from gapwatch.cli._disposing import command_engine
+from gapwatch.errors import InvalidInput, Problem
+from gapwatch.services.kpq import answer_kpqs
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Answer the Key Performance Questions from their evidence.", no_args_is_help=True)
+
+_COLOURS = {"Yes": "green", "Partly": "yellow", "No": "red", "Not enough evidence": "dim"}
+_ARROWS = {"supports": "+", "against": "-", "neutral": "=", "missing": "?"}
+
+
+@app.command()
+def answer(
+    ambition: str | None = typer.Option(None, "--ambition", help="Only this ambition's KPQs (number or id)."),
+    fmt: str = typer.Option("text", "--format", help="text or json."),
+    cutoff: str | None = typer.Option(None, "--cutoff", help="Use data of periods ending by this date (YYYY-MM-DD)."),
+    area: str | None = typer.Option(None, "--area", help="Answer for this area (default: the county)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file instead of the screen."),
+    db: Path | None = DbOption,
+) -> None:
+    """Answer each KPQ Yes / Partly / No / Not enough evidence, with the reasons."""
+    if fmt not in ("text", "json"):
+        raise InvalidInput("--format must be text or json", problems=[Problem(f"got '{fmt}'", field="--format")])
+    when = None
+    if cutoff is not None:
+        try:
+            when = date.fromisoformat(cutoff)
+        except ValueError:
+            raise InvalidInput("--cutoff must be a date like 2011-12-31") from None
+    with command_engine(db) as engine:
+        answers = answer_kpqs(engine, ambition=ambition, cutoff=when, area=area)
+    if fmt == "json":
+        doc = [a.model_dump(mode="json") for a in answers]
+        write_output(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", output)
+        return
+    if output is not None:
+        lines = []
+        for a in answers:
+            lines.append(f"{a.kpq} {a.question}: {a.answer.value} (rule {a.rule})")
+            lines += [f"  [{_ARROWS[f.direction.value]}] {f.label}: {f.verdict}" for f in a.reasons]
+        write_output("\n".join(lines) + "\n", output)
+        return
+    for a in answers:
+        colour = _COLOURS.get(a.answer.value, "white")
+        console.print(f"[bold]{a.kpq}[/] {a.question} [bold {colour}]{a.answer.value}[/]")
+        console.print(f"  [dim]rule {a.rule}[/]")
+        for f in a.reasons:
+            console.print(f"  [{_ARROWS[f.direction.value]}] {f.label}: {f.verdict}", markup=False)

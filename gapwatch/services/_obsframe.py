@@ -1,0 +1,288 @@
+"""Observations as one Polars frame with the columns the indicator, gap and dashboard pages use.
+
+Two sources feed it: values the plan itself states (the framework's ``observations``, e.g. Kent's
+"Narrowing the Gap" table, kept with their document and section) and imported data (the observation
+store of the data issue, each row with its import batch). The pages work on the canonical columns
+below whichever source a row came from; ``source`` says which, ``batch`` gives the lineage and
+``illustrative`` marks generated demo values, which the pages label wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from datetime import date
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gapwatch.domain.indicators import Indicator, MeasureType
+from gapwatch.domain.periods import parse_period
+from gapwatch.services._plan import Plan
+from gapwatch.stats.proportions import proportion
+from gapwatch.stats.rates import count_ci, rate
+from gapwatch.store.observations import ImportBatchRow, read_observations
+
+__all__ = [
+    "SCHEMA",
+    "cached",
+    "data_version",
+    "headline_area",
+    "observation_frame",
+    "period_end",
+    "period_index",
+    "with_intervals",
+]
+
+SCHEMA: dict[str, Any] = {
+    "indicator": pl.String,
+    "area": pl.String,
+    "category_type": pl.String,
+    "category": pl.String,
+    "period": pl.String,
+    "value": pl.Float64,
+    "count": pl.Float64,
+    "denominator": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "batch": pl.String,
+    "illustrative": pl.Boolean,
+    "source": pl.String,
+    "note": pl.String,
+}
+
+
+@lru_cache(maxsize=4096)
+def period_end(label: str) -> date | None:
+    """The end date of a period label (None when it cannot be read)."""
+    try:
+        return parse_period(label).end
+    except (ValueError, TypeError):
+        return None
+
+
+def period_index(label: str) -> float | None:
+    """A period as a decimal year of its end date (2004-03-31 -> 2004.25): one time axis for every kind."""
+    end = period_end(label)
+    if end is None:
+        return None
+    return end.year + (end.timetuple().tm_yday / (366 if end.year % 4 == 0 else 365))
+
+
+def _framework_rows(plan: Plan, ids: Collection[str] | None) -> list[dict[str, Any]]:
+    rows = []
+    for ob in plan.framework.observations:
+        if ids is not None and ob.indicator not in ids:
+            continue
+        section = ob.source.section if ob.source else None
+        document = ob.source.document if ob.source else None
+        rows.append(
+            {
+                "indicator": ob.indicator,
+                "area": ob.area,
+                "category_type": ob.category_type,
+                "category": ob.category,
+                "period": ob.period,
+                "value": ob.value,
+                "count": ob.numerator,
+                "denominator": ob.denominator,
+                "lower": None,
+                "upper": None,
+                "batch": None,
+                "illustrative": False,
+                "source": f"plan: {document}" + (f", {section}" if section else "") if document else "plan",
+                "note": ob.note,
+            }
+        )
+    return rows
+
+
+def _store_frame(session: Session, plan: Plan, ids: Collection[str] | None) -> pl.DataFrame | None:
+    """Imported observations (the observation store), mapped to the canonical columns.
+
+    Persons and the most common age band and value type of each indicator make the series; other sexes
+    become a ``sex`` breakdown. Category types and categories stored by name are mapped to the
+    framework's ids where they match, so gaps can be formed with the framework's comparators.
+    """
+    raw = read_observations(session.connection(), plan.pk, indicator_ids=None if ids is None else sorted(ids))
+    if raw.height == 0:
+        return None
+    for column in ("age", "value_type"):
+        counts = raw.group_by("indicator_id", column).len().sort("len", descending=True)
+        preferred = {"age": "All ages", "value_type": "value"}[column]
+        chosen = (
+            counts.with_columns((pl.col(column) == preferred).alias("_pref"))
+            .sort(["indicator_id", "_pref", "len"], descending=[False, True, True])
+            .unique("indicator_id", keep="first")
+        )
+        raw = (
+            raw.join(chosen.select("indicator_id", pl.col(column).alias("_keep")), on="indicator_id")
+            .filter(pl.col(column) == pl.col("_keep"))
+            .drop("_keep")
+        )
+    type_ids = {ct.id: ct.id for ct in plan.framework.groups} | {ct.name: ct.id for ct in plan.framework.groups}
+    category_ids = {(ct.id, key): c.id for ct in plan.framework.groups for c in ct.categories for key in (c.id, c.name)}
+    sex = pl.col("sex").fill_null("Persons")
+    persons = sex.str.to_lowercase().is_in(["persons", "all", "total", ""])
+    frame = raw.with_columns(
+        pl.when(pl.col("category_type").fill_null("") != "")
+        .then(pl.col("category_type"))
+        .when(~persons)
+        .then(pl.lit("sex"))
+        .otherwise(None)
+        .alias("category_type"),
+        pl.when(pl.col("category").fill_null("") != "")
+        .then(pl.col("category"))
+        .when(~persons)
+        .then(sex.str.to_lowercase())
+        .otherwise(None)
+        .alias("category"),
+    )
+    frame = frame.with_columns(pl.col("category_type").replace(type_ids).alias("category_type"))
+    if category_ids:
+        keys = pl.concat_str([pl.col("category_type"), pl.col("category")], separator="\u0000")
+        mapping = {f"{t}\u0000{k}": v for (t, k), v in category_ids.items()}
+        frame = frame.with_columns(
+            keys.replace_strict(mapping, default=pl.col("category"), return_dtype=pl.String).alias("category")
+        )
+    return frame.select(
+        pl.col("indicator_id").alias("indicator"),
+        pl.col("area_code").alias("area"),
+        "category_type",
+        "category",
+        "period",
+        "value",
+        pl.col("numerator").alias("count"),
+        "denominator",
+        pl.col("lower_95").alias("lower"),
+        pl.col("upper_95").alias("upper"),
+        pl.col("batch_pk").cast(pl.String).alias("batch"),
+        pl.col("illustrative").fill_null(False),
+        pl.format("import batch {}", pl.col("batch_pk")).alias("source"),
+        "note",
+    )
+
+
+def data_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever a batch is imported or rolled back: the key of cached statistics."""
+    row = session.execute(
+        select(
+            func.count(ImportBatchRow.pk),
+            func.max(ImportBatchRow.pk),
+            func.max(ImportBatchRow.loaded_at),
+            func.max(ImportBatchRow.rolled_back_at),
+        )
+    ).one()
+    return tuple(row)
+
+
+def observation_frame(session: Session, plan: Plan, indicators: Collection[str] | None = None) -> pl.DataFrame:
+    """Every observation of the named indicators (all when None) with ``period_end``/``period_index``."""
+    ids = None if indicators is None else set(indicators)
+    own = pl.DataFrame(_framework_rows(plan, ids), schema=SCHEMA)
+    stored = _store_frame(session, plan, ids)
+    if stored is not None and stored.height:
+        imported = stored.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+        # A figure the plan states and that was also imported (the demo loads them as a batch) appears once:
+        # the imported row, which carries its batch (lineage).
+        keys = ["indicator", "area", "category_type", "category", "period"]
+        own = own.join(imported.select(keys).unique(), on=keys, how="anti", nulls_equal=True)
+        df = pl.concat([own, imported], how="vertical")
+    else:
+        df = own
+    labels = df.get_column("period").unique().to_list()
+    ends = pl.DataFrame(
+        {
+            "period": labels,
+            "period_end": [period_end(p) for p in labels],
+            "period_index": [period_index(p) for p in labels],
+        },
+        schema={"period": pl.String, "period_end": pl.Date, "period_index": pl.Float64},
+    )
+    return df.join(ends, on="period", how="left").sort("indicator", "period_end", "area", nulls_last=True)
+
+
+def with_intervals(df: pl.DataFrame, indicator: Indicator) -> pl.DataFrame:
+    """Fill missing 95% limits from counts with the indicator's method; supplied limits are kept.
+
+    Proportions: Wilson score (Wilson 1927; phe_proportion); rates: exact Poisson below 10 events and
+    Byar's from 10 (phe_rate); counts: the same Poisson limits on the count. Other measures keep the
+    limits they came with (none when none were supplied): there is no honest way to invent them.
+    """
+    need = pl.col("lower").is_null() & pl.col("count").is_not_null()
+    if indicator.measure is MeasureType.PROPORTION:
+        need = need & pl.col("denominator").is_not_null() & (pl.col("denominator") > 0)
+        need = need & (pl.col("count") <= pl.col("denominator")) & (pl.col("count") >= 0)
+    elif indicator.measure is MeasureType.RATE:
+        need = need & pl.col("denominator").is_not_null() & (pl.col("denominator") > 0) & (pl.col("count") >= 0)
+    elif indicator.measure is MeasureType.COUNT:
+        need = need & (pl.col("count") >= 0)
+    else:
+        return df
+    df = df.with_row_index("_row")
+    todo = df.filter(need).drop("value")
+    if todo.height == 0:
+        return df.drop("_row")
+    if indicator.measure is MeasureType.PROPORTION:
+        done = proportion(todo, "count", "denominator", multiplier=indicator.multiplier)
+    elif indicator.measure is MeasureType.RATE:
+        done = rate(todo, "count", "denominator", multiplier=indicator.multiplier)
+    else:
+        done = count_ci(todo, "count")
+    fill = done.select(
+        "_row", pl.col("lowercl").alias("_lo"), pl.col("uppercl").alias("_hi"), pl.col("value").alias("_v")
+    )
+    return (
+        df.join(fill, on="_row", how="left")
+        .with_columns(
+            pl.coalesce("lower", "_lo").alias("lower"),
+            pl.coalesce("upper", "_hi").alias("upper"),
+            pl.coalesce("value", "_v").alias("value"),
+        )
+        .drop("_row", "_lo", "_hi", "_v")
+    )
+
+
+def headline_area(plan: Plan, rows: pl.DataFrame) -> str | None:
+    """The partnership's own area: the county-level area with data, else the area with most rows."""
+    present = set(rows.get_column("area").unique().to_list()) if rows.height else set()
+    for level in ("county", "region", "country"):
+        for a in plan.framework.areas:
+            if a.level.value == level and a.id in present:
+                return a.id
+    for a in plan.framework.areas:
+        if a.level.value == "county":
+            return a.id
+    if rows.height:
+        return str(rows.group_by("area").len().sort("len", descending=True).get_column("area")[0])
+    return None
+
+
+_T = TypeVar("_T")
+_memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_memo_lock = threading.Lock()
+_MEMO_SIZE = 512
+
+
+def cached(session: Session, plan: Plan, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered until the framework or the data change (a load, an import, a rollback).
+
+    Statistics are read far more often than data arrive, and the pages' load target (50 concurrent users)
+    needs them served from memory; the key includes the framework revision and :func:`data_version`, so a
+    new batch is seen at once. Results are shared between requests and must be treated as read-only.
+    """
+    full = (plan.database, plan.pk, plan.revision, data_version(session), *key)
+    with _memo_lock:
+        if full in _memo:
+            _memo.move_to_end(full)
+            return _memo[full]  # type: ignore[no-any-return]
+    value = compute()
+    with _memo_lock:
+        _memo[full] = value
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value

@@ -1,0 +1,168 @@
+"""Commentary and approval: what performance officers write in a cycle, and the chair's decision.
+
+Performance officers write commentary per indicator, outcome, KPQ or whole report while a cycle is open;
+it is approved or rejected there and frozen with the reports when the cycle closes. A board's chair — or
+someone the chair delegated to — then approves (or rejects) the frozen report; only an approved report
+can be published (:mod:`gapwatch.services.publishing`), and the approval names the SHA-256 of the version
+it approved.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from gapwatch.services._plan import current_plan
+from gapwatch.services.cycles import cycle_row, find_board
+from gapwatch.services.report_data import ApprovalInfo
+from gapwatch.store.accounts import get_user
+from gapwatch.store.cycles import ApprovalDelegateRow, CommentaryRow, CycleRow, ReportApprovalRow, SnapshotRow
+from gapwatch.store.engine import session_scope
+
+__all__ = ["COMMENTARY_KINDS", "add_commentary", "approve_report", "decide_commentary", "delegate_approval"]
+
+COMMENTARY_KINDS: tuple[str, ...] = ("indicator", "outcome", "kpq", "report")
+_COMMENTARY_STATUSES = ("draft", "approved", "rejected")
+_MAX_COMMENTARY = 5000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_commentary(
+    engine: Engine, cycle: str | None, subject_kind: str, subject_id: str, text: str, *, author: str
+) -> int:
+    """Write commentary on an indicator, outcome, KPQ or the report ("report", board id) in an open cycle."""
+    problems = []
+    if subject_kind not in COMMENTARY_KINDS:
+        problems.append(Problem(f"must be one of {', '.join(COMMENTARY_KINDS)}", field="subject_kind"))
+    if not text.strip():
+        problems.append(Problem("commentary is empty", field="text"))
+    elif len(text) > _MAX_COMMENTARY:
+        problems.append(Problem(f"commentary is longer than {_MAX_COMMENTARY} characters", field="text"))
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        known: set[str] = set(
+            {
+                "indicator": list(plan.indicators),
+                "outcome": list(plan.outcomes),
+                "kpq": [k.id for k in plan.framework.kpqs],
+                "report": list(plan.boards),
+            }.get(subject_kind, [])
+        )
+        if subject_kind in COMMENTARY_KINDS and subject_id not in known:
+            problems.append(Problem(f"there is no {subject_kind} '{subject_id}'", field="subject_id"))
+        if problems:
+            raise InvalidInput("The commentary cannot be saved", problems=problems)
+        row = cycle_row(session, plan, cycle)
+        if row.status != "open":
+            raise Conflict(f"Reporting cycle '{row.name}' is closed: its commentary is frozen")
+        entry = CommentaryRow(
+            cycle_pk=row.pk, subject_kind=subject_kind, subject_id=subject_id, text=text.strip(), author=author
+        )
+        session.add(entry)
+        session.flush()
+        return entry.pk
+
+
+def decide_commentary(engine: Engine, commentary_id: int, status: str, *, by: str) -> None:
+    """Approve or reject a piece of commentary before the cycle closes."""
+    if status not in _COMMENTARY_STATUSES:
+        raise InvalidInput(f"Commentary status must be one of {', '.join(_COMMENTARY_STATUSES)}")
+    with session_scope(engine) as session:
+        entry = session.get(CommentaryRow, commentary_id)
+        if entry is None:
+            raise NotFound(f"There is no commentary {commentary_id}")
+        cycle = session.get(CycleRow, entry.cycle_pk)
+        if cycle is not None and cycle.status != "open":
+            raise Conflict(f"Reporting cycle '{cycle.name}' is closed: its commentary is frozen")
+        entry.status, entry.decided_by, entry.decided_at = status, by, _now()
+
+
+def delegate_approval(engine: Engine, board: str, username: str, *, by: str) -> None:
+    """Let ``username`` approve ``board``'s reports on the chair's behalf."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        found = find_board(plan, board)
+        exists = session.scalar(
+            select(ApprovalDelegateRow).where(
+                ApprovalDelegateRow.framework_pk == plan.pk,
+                ApprovalDelegateRow.board_id == found.id,
+                ApprovalDelegateRow.username == username,
+            )
+        )
+        if exists is None:
+            session.add(ApprovalDelegateRow(framework_pk=plan.pk, board_id=found.id, username=username, granted_by=by))
+
+
+def approve_report(
+    engine: Engine,
+    cycle: str | None,
+    board: str,
+    *,
+    username: str,
+    person_id: str | None = None,
+    approve: bool = True,
+    note: str | None = None,
+) -> ApprovalInfo:
+    """Record the chair's (or a delegate's) decision on a board's frozen report.
+
+    Only the board's chair (matched by ``person_id``, or by the account ``username`` is linked to) or a
+    delegate (by ``username``) may decide; the cycle must be closed, since a board approves the report it
+    will publish, not a moving draft.
+    """
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        if person_id is None:
+            account = get_user(session, username)
+            person_id = account.person_id if account is not None else None
+        row = cycle_row(session, plan, cycle)
+        found = find_board(plan, board)
+        delegated = session.scalar(
+            select(ApprovalDelegateRow).where(
+                ApprovalDelegateRow.framework_pk == plan.pk,
+                ApprovalDelegateRow.board_id == found.id,
+                ApprovalDelegateRow.username == username,
+            )
+        )
+        is_chair = person_id is not None and person_id == found.chair
+        if not is_chair and delegated is None:
+            chair = plan.person_name(found.chair) or "its chair"
+            raise Forbidden(
+                f"Only {chair} or a delegated approver may approve the {found.name} report",
+                hint="The chair can delegate approval with `gapwatch cycle delegate`.",
+            )
+        if row.status != "closed":
+            raise Conflict(
+                f"Reporting cycle '{row.name}' is still open: close it to freeze the reports before approval"
+            )
+        snap = session.scalar(
+            select(SnapshotRow).where(SnapshotRow.cycle_pk == row.pk, SnapshotRow.board_id == found.id)
+        )
+        if snap is None:
+            raise InvalidInput(f"Board '{found.name}' was not in the scope of cycle '{row.name}'")
+        existing = session.scalar(
+            select(ReportApprovalRow).where(
+                ReportApprovalRow.cycle_pk == row.pk, ReportApprovalRow.board_id == found.id
+            )
+        )
+        status = "approved" if approve else "rejected"
+        if existing is None:
+            existing = ReportApprovalRow(
+                cycle_pk=row.pk,
+                board_id=found.id,
+                status=status,
+                decided_by=username,
+                snapshot_sha256=snap.sha256,
+                note=note,
+                decided_at=_now(),
+            )
+            session.add(existing)
+        else:
+            existing.status, existing.decided_by, existing.decided_at = status, username, _now()
+            existing.snapshot_sha256, existing.note = snap.sha256, note
+        session.flush()
+        return ApprovalInfo(status=status, approved_by=username, approved_at=existing.decided_at, note=note)

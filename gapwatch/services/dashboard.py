@@ -1,0 +1,311 @@
+"""The dashboard: the state of the plan at a glance, per ambition and per board.
+
+For each ambition and each board: indicators by target status (on track / at risk / off track / no
+target / cannot be assessed yet), gaps narrowing / widening / no significant change, actions by RAG and
+overdue, and the date of the latest data. Filters narrow everything to a board, a locality (an area:
+indicators and gaps are then read for that area) or a priority.
+
+Statistics come from the indicator and gap services (themselves thin over :mod:`gapwatch.stats`);
+results per indicator and area are cached per framework revision and data version, because they change
+only when a framework or a data file is loaded, while the dashboard is read far more often.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.targets import TargetKind
+from gapwatch.errors import NotFound
+from gapwatch.services._obsframe import data_version, headline_area, observation_frame, with_intervals
+from gapwatch.services._plan import Plan, current_plan, half_year_start
+from gapwatch.services.actions import ActionFilters, ActionView, list_actions, rag_counts
+from gapwatch.services.gaps_view import (
+    GapSeries,
+    GapTargetView,
+    deprivation_category_types,
+    deprivation_gap,
+    gap_target_view,
+    group_gap_series,
+)
+from gapwatch.services.indicator_view import SeriesPoint, latest_level_status
+
+__all__ = [
+    "GAP_VERDICTS",
+    "STATUS_ORDER",
+    "Dashboard",
+    "DashboardFilters",
+    "IndicatorStatus",
+    "Summary",
+    "dashboard",
+    "indicator_statuses",
+]
+
+#: The dashboard's status columns, in order. "achieved"/"not achieved" count as on track / off track.
+STATUS_ORDER: tuple[str, ...] = ("on track", "at risk", "off track", "no target", "cannot be assessed")
+_STATUS_GROUP = {
+    "on track": "on track",
+    "achieved": "on track",
+    "at risk": "at risk",
+    "off track": "off track",
+    "not achieved": "off track",
+}
+GAP_VERDICTS: tuple[str, ...] = ("narrowing", "widening", "no significant change", "could not be calculated")
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """Board, locality (area id) and priority; None means all."""
+
+    board: str | None = None
+    locality: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorStatus:
+    """One indicator's headline state in one area."""
+
+    indicator_id: str
+    code: str
+    title: str
+    area: str | None
+    status: str
+    raw_statuses: tuple[str, ...]
+    gaps: tuple[tuple[str, str], ...]  #: (label, verdict)
+    latest_period: str | None
+    latest_end: date | None
+    illustrative: bool
+
+
+@dataclass
+class Summary:
+    """One block of the dashboard (the whole plan, an ambition or a board)."""
+
+    key: str
+    title: str
+    kind: str
+    indicators: dict[str, int]
+    gaps: dict[str, int]
+    actions: dict[str, int]
+    latest_period: str | None
+    latest_end: date | None
+    illustrative: bool
+    indicator_ids: list[str] = field(default_factory=list)
+    area: str | None = None
+
+    @property
+    def indicator_total(self) -> int:
+        """How many indicators the block covers."""
+        return sum(self.indicators.values())
+
+
+@dataclass
+class Dashboard:
+    """The dashboard's content."""
+
+    filters: DashboardFilters
+    overall: Summary
+    ambitions: list[Summary]
+    boards: list[Summary]
+    statuses: list[IndicatorStatus]
+    options: dict[str, list[tuple[str, str]]]
+    cycle_start: date
+    notes: list[str] = field(default_factory=list)
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[object, ...], IndicatorStatus] = {}
+
+
+def _data_key(session: Session, plan: Plan) -> object:
+    """What the cached statistics depend on besides the framework: the data version."""
+    return data_version(session)
+
+
+def _status_of(plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
+    rows = df.filter(pl.col("indicator") == ind.id)
+    rows = with_intervals(rows, ind) if rows.height else rows
+    chosen = area or headline_area(plan, rows)
+    headline = rows.filter((pl.col("area") == chosen) & pl.col("category_type").is_null()).sort("period_end")
+    series = [
+        SeriesPoint(
+            r["period"],
+            r["period_index"],
+            r["value"],
+            r["lower"],
+            r["upper"],
+            r["count"],
+            r["denominator"],
+            bool(r["illustrative"]),
+            r["source"],
+            r["batch"],
+        )
+        for r in headline.iter_rows(named=True)
+    ]
+    targets = [t for t in plan.framework.targets if t.indicator == ind.id]
+    raw = [v.status for v in latest_level_status(ind, targets, series)]
+    gap_views = []
+    if any(t.kind is TargetKind.GAP_CLOSING for t in targets):
+        gap_views = _gap_targets(plan, rows, ind.id)
+        raw += [g.status for g in gap_views]
+    grouped = [_STATUS_GROUP[s] for s in raw if s in _STATUS_GROUP]
+    if not targets:
+        status = "no target"
+    elif not grouped:
+        status = "cannot be assessed"
+    else:  # the worst assessed target speaks for the indicator
+        status = max(grouped, key=STATUS_ORDER.index)
+    gaps: list[tuple[str, str]] = []
+    series_list: list[GapSeries] = [g.series for g in gap_views if g.series is not None]
+    if chosen is not None and rows.height:
+        present = set(rows.filter(pl.col("area") == chosen).select("category_type", "category").unique().iter_rows())
+        deprivation = {ct.id: ct for ct in deprivation_category_types(plan)}
+        for ct in plan.framework.groups:
+            if ct.id in deprivation:
+                if any(t == ct.id for t, _ in present):
+                    series_list.append(deprivation_gap(rows, ind, plan, chosen, ct))
+                continue
+            for cat in ct.categories:
+                if cat.comparator and (ct.id, cat.id) in present and (ct.id, cat.comparator) in present:
+                    series_list.append(group_gap_series(rows, ind, plan, chosen, ct.id, cat.id, cat.comparator))
+    seen: set[tuple[str, str, str, str | None]] = set()
+    for s in series_list:
+        key = (s.kind, s.subject, s.comparator, s.area)
+        if s.points and key not in seen:  # two targets on the same gap count it once
+            seen.add(key)
+            gaps.append((f"{s.subject_name} vs {s.comparator_name}", s.verdict))
+    latest = rows.filter(pl.col("period_end").is_not_null()).sort("period_end") if rows.height else rows
+    last = latest.row(-1, named=True) if latest.height else None
+    return IndicatorStatus(
+        indicator_id=ind.id,
+        code=ind.code,
+        title=ind.title,
+        area=chosen,
+        status=status,
+        raw_statuses=tuple(raw),
+        gaps=tuple(gaps),
+        latest_period=last["period"] if last else None,
+        latest_end=last["period_end"] if last else None,
+        illustrative=bool(rows.select(pl.col("illustrative").any()).item()) if rows.height else False,
+    )
+
+
+def _gap_targets(plan: Plan, rows: pl.DataFrame, indicator_id: str) -> list[GapTargetView]:
+    return [
+        gap_target_view(plan, rows, t)
+        for t in plan.framework.targets
+        if t.kind is TargetKind.GAP_CLOSING and t.indicator == indicator_id
+    ]
+
+
+def indicator_statuses(session: Session, indicators: list[Indicator], area: str | None) -> list[IndicatorStatus]:
+    """Headline status of each indicator in ``area`` (None: each indicator's own headline area), cached."""
+    plan = current_plan(session)
+    data_key = _data_key(session, plan)
+    keys = {ind.id: (plan.database, plan.pk, plan.revision, data_key, ind.id, area) for ind in indicators}
+    with _lock:
+        found = {i: _cache[k] for i, k in keys.items() if k in _cache}
+    missing = [ind for ind in indicators if ind.id not in found]
+    if missing:
+        df = observation_frame(session, plan, [ind.id for ind in missing])
+        if area is not None and area not in plan.areas:
+            raise NotFound(f"There is no area '{area}'")
+        for ind in missing:
+            found[ind.id] = _status_of(plan, df, ind, area)
+        with _lock:
+            if len(_cache) > 20_000:
+                _cache.clear()
+            _cache.update({keys[ind.id]: found[ind.id] for ind in missing})
+    return [found[ind.id] for ind in indicators]
+
+
+def _summary(
+    key: str, title: str, kind: str, statuses: list[IndicatorStatus], actions: list[ActionView], area: str | None = None
+) -> Summary:
+    indicator_counts = Counter(s.status for s in statuses)
+    gap_counts = Counter(verdict for s in statuses for _, verdict in s.gaps)
+    dated = [s for s in statuses if s.latest_end is not None]
+    newest = max(dated, key=lambda s: s.latest_end or date.min) if dated else None
+    return Summary(
+        key=key,
+        title=title,
+        kind=kind,
+        indicators={k: indicator_counts.get(k, 0) for k in STATUS_ORDER},
+        gaps={k: gap_counts.get(k, 0) for k in GAP_VERDICTS},
+        actions=rag_counts(actions),
+        latest_period=newest.latest_period if newest else None,
+        latest_end=newest.latest_end if newest else None,
+        illustrative=any(s.illustrative for s in statuses),
+        indicator_ids=[s.indicator_id for s in statuses],
+        area=area,
+    )
+
+
+def dashboard(session: Session, filters: DashboardFilters | None = None, *, today: date | None = None) -> Dashboard:
+    """The dashboard for the filters (board, locality, priority); unknown filter values are :class:`NotFound`."""
+    f = filters or DashboardFilters()
+    plan = current_plan(session)
+    today = today or date.today()
+    if f.board and f.board not in plan.boards:
+        raise NotFound(f"There is no board '{f.board}'")
+    if f.priority and f.priority not in plan.priorities:
+        raise NotFound(f"There is no priority '{f.priority}'")
+    if f.locality and f.locality not in plan.areas:
+        raise NotFound(f"There is no area '{f.locality}'")
+    board = plan.boards.get(f.board or "")
+    indicators = [
+        i
+        for i in plan.framework.indicators
+        if (board is None or plan.board_covers_indicator(board, i))
+        and (f.priority is None or f.priority in plan.indicator_priorities(i))
+    ]
+    locality = f.locality or (board.area if board is not None and board.area in plan.areas else None)
+    statuses = indicator_statuses(session, indicators, locality)
+    actions = list_actions(session, ActionFilters(board=f.board, priority=f.priority), today=today)
+    by_id = {s.indicator_id: s for s in statuses}
+    overall = _summary("all", "Whole plan" if board is None else board.name, "all", statuses, actions, locality)
+    ambitions = []
+    for amb in plan.framework.ambitions:
+        amb_ind = [by_id[i.id] for i in indicators if amb.id in plan.indicator_ambitions(i)]
+        amb_act = [a for a in actions if a.ambition_id == amb.id]
+        ambitions.append(
+            _summary(amb.id, f"Ambition {amb.number}: {amb.title}", "ambition", amb_ind, amb_act, locality)
+        )
+    boards = []
+    for b in plan.framework.boards:
+        if board is not None and b.id != board.id:
+            continue
+        b_ind = [i for i in indicators if plan.board_covers_indicator(b, i)]
+        b_act = [a for a in actions if plan.board_covers_action(b, plan.actions[a.id])]
+        if not b_ind and not b_act:
+            continue
+        b_area = f.locality or (b.area if b.area in plan.areas else None)
+        b_stat = indicator_statuses(session, b_ind, b_area) if b_area != locality else [by_id[i.id] for i in b_ind]
+        boards.append(_summary(b.id, b.name, "board", b_stat, b_act, b_area))
+    notes = []
+    if f.locality:
+        notes.append("Actions are not held by area: the locality filter applies to indicators and gaps only.")
+    if not any(s.latest_end for s in statuses):
+        notes.append("No indicator data have been loaded for this selection yet.")
+    options = {
+        "boards": [(b.id, b.name) for b in plan.framework.boards],
+        "localities": [(a.id, a.name) for a in plan.framework.areas if a.level.value in ("county", "district")],
+        "priorities": [(p.id, f"{p.title}") for p in plan.framework.priorities],
+    }
+    return Dashboard(
+        filters=f,
+        overall=overall,
+        ambitions=ambitions,
+        boards=boards,
+        statuses=statuses,
+        options=options,
+        cycle_start=half_year_start(today),
+        notes=notes,
+    )

@@ -1,0 +1,326 @@
+"""Evidence for KPQs and reports: observations up to a cut-off, recent trends, gaps, action status.
+
+The building blocks :mod:`gapwatch.services.kpq` assesses evidence with and the board reports
+(:mod:`gapwatch.services.cycles`) show: an :class:`EvidenceContext` holding the observations of periods
+ending by the cycle's cut-off (with 95% limits filled from counts), the recent trend of a series
+(:func:`trend_of`, Fingertips trend markers) and the gap series a rule names (:func:`gap_for`, through the
+same :mod:`gapwatch.services.gaps_view` the gap pages use), each carrying its import batches and whether
+any value is illustrative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from gapwatch.domain.groups import CategoryType
+from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
+from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
+from gapwatch.services._obsframe import observation_frame, with_intervals
+from gapwatch.services._plan import Plan
+from gapwatch.services.gaps_view import (
+    GapSeries,
+    area_gap,
+    deprivation_category_types,
+    deprivation_gap,
+    group_gap_series,
+    sii_series,
+)
+from gapwatch.services.indicator_view import SeriesPoint
+from gapwatch.stats.trends import recent_trend
+from gapwatch.store.progress import action_states
+
+__all__ = [
+    "ILLUSTRATIVE",
+    "ActionStatus",
+    "EvidenceContext",
+    "TrendResult",
+    "any_illustrative",
+    "batches_of",
+    "category_type_of",
+    "county_of",
+    "evidence_context",
+    "format_number",
+    "gap_for",
+    "observations_until",
+    "series_points",
+    "tag_illustrative",
+    "trend_of",
+]
+
+ILLUSTRATIVE = "illustrative demo data"
+_SII_REPETITIONS = 2_000
+
+
+@dataclass(frozen=True)
+class ActionStatus:
+    """What the ``actions`` evidence needs of one action: its latest RAG and whether it is overdue."""
+
+    rag: str | None
+    overdue: bool
+
+
+@dataclass
+class EvidenceContext:
+    """Everything evidence is assessed against: the plan, observations up to the cut-off, the area."""
+
+    plan: Plan
+    frame: pl.DataFrame
+    area: str | None
+    cutoff: date
+    actions: dict[str, ActionStatus] = field(default_factory=dict)
+    _rows: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _gaps: dict[tuple[str, ...], GapSeries] = field(default_factory=dict)
+
+    def rows(self, indicator: Indicator) -> pl.DataFrame:
+        """The indicator's observations with 95% limits filled from counts (cached)."""
+        if indicator.id not in self._rows:
+            own = self.frame.filter(pl.col("indicator") == indicator.id)
+            self._rows[indicator.id] = with_intervals(own, indicator)
+        return self._rows[indicator.id]
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """An indicator's recent trend: the test's verdict, its assessment against polarity, the series."""
+
+    trend: str
+    assessment: str | None
+    detail: str
+    points: list[SeriesPoint]
+    illustrative: bool
+    batches: list[int]
+
+
+def observations_until(
+    session: Session, plan: Plan, cutoff: date, indicators: Collection[str] | None = None
+) -> pl.DataFrame:
+    """Observations of periods ending on or before ``cutoff`` (a cycle reports the data it had)."""
+    df = observation_frame(session, plan, indicators)
+    return df.filter(pl.col("period_end").is_not_null() & (pl.col("period_end") <= cutoff))
+
+
+def batches_of(rows: pl.DataFrame) -> list[int]:
+    """The import batch ids behind some rows (plan-stated values have none)."""
+    if rows.height == 0 or "batch" not in rows.columns:
+        return []
+    out: set[int] = set()
+    for value in rows.get_column("batch").drop_nulls().unique().to_list():
+        text = str(value)
+        if text.isdigit():
+            out.add(int(text))
+    return sorted(out)
+
+
+def any_illustrative(rows: pl.DataFrame) -> bool:
+    return bool(rows.height) and bool(rows.get_column("illustrative").fill_null(False).any())
+
+
+def tag_illustrative(verdict: str, illustrative: bool) -> str:
+    return f"{verdict} ({ILLUSTRATIVE})" if illustrative else verdict
+
+
+def _polarity_text(indicator: Indicator) -> str | None:
+    return {Polarity.HIGHER_IS_BETTER: "high is good", Polarity.LOWER_IS_BETTER: "low is good"}.get(indicator.polarity)
+
+
+def series_points(rows: pl.DataFrame) -> list[SeriesPoint]:
+    """One point per period (an imported value wins over the plan's own figure), oldest first."""
+    rows = rows.sort("period_end", pl.col("batch").is_null()).unique("period", keep="first", maintain_order=True)
+
+    def f(v: object) -> float | None:
+        if v is None:
+            return None
+        x = float(v)  # type: ignore[arg-type]
+        return None if x != x else x
+
+    return [
+        SeriesPoint(
+            r["period"],
+            r["period_index"],
+            f(r["value"]),
+            f(r["lower"]),
+            f(r["upper"]),
+            f(r["count"]),
+            f(r["denominator"]),
+            bool(r["illustrative"]),
+            r["source"],
+            r["batch"],
+        )
+        for r in rows.sort("period_end").iter_rows(named=True)
+    ]
+
+
+def trend_of(
+    ctx: EvidenceContext,
+    indicator: Indicator,
+    *,
+    area: str | None = None,
+    category_type: str | None = None,
+    category: str | None = None,
+) -> TrendResult:
+    """The recent trend of one series (Fingertips trend markers; see :func:`recent_trend`).
+
+    Proportions and rates with counts use the chi-squared test for trend (Cochran 1954; Armitage 1955)
+    or its Poisson analogue; other values with 95% limits use weighted least squares (weights 1/SE^2).
+    Fewer than five points, or points without counts or limits, give "could not be calculated".
+    """
+    rows = ctx.rows(indicator)
+    where = pl.col("area") == (area or ctx.area or "")
+    if category_type is None:
+        where = where & pl.col("category_type").is_null()
+    else:
+        where = where & (pl.col("category_type") == category_type) & (pl.col("category") == category)
+    series = series_points(rows.filter(where))
+    used = [p for p in series if p.value is not None and p.period_index is not None][-5:]
+    illustrative = any(p.illustrative for p in used)
+    batches = sorted({int(p.batch) for p in used if p.batch and str(p.batch).isdigit()})
+    if len(used) < 5:
+        return TrendResult(
+            "could not be calculated",
+            None,
+            f"needs 5 periods of data; there are {len(used)}",
+            series,
+            illustrative,
+            batches,
+        )
+    frame = pl.DataFrame(
+        {
+            "t": [p.period_index for p in used],
+            "value": [p.value for p in used],
+            "x": [p.count for p in used],
+            "n": [p.denominator for p in used],
+            "lo": [p.lower for p in used],
+            "hi": [p.upper for p in used],
+        },
+        schema={k: pl.Float64 for k in ("t", "value", "x", "n", "lo", "hi")},
+    )
+    polarity = _polarity_text(indicator)
+    counts = all(p.count is not None and p.denominator for p in used)
+    if counts and indicator.measure in (MeasureType.PROPORTION, MeasureType.RATE):
+        kind = "proportion" if indicator.measure is MeasureType.PROPORTION else "rate"
+        out = recent_trend(
+            frame,
+            period_order_col="t",
+            x="x",
+            n="n",
+            measure=kind,  # type: ignore[arg-type]
+            polarity=polarity,
+            multiplier=indicator.multiplier,
+        )
+        method = "chi-squared test for trend" if kind == "proportion" else "Poisson test for trend"
+    elif all(p.lower is not None and p.upper is not None and p.upper > p.lower for p in used):
+        out = recent_trend(
+            frame, period_order_col="t", measure="value", value="value", lower="lo", upper="hi", polarity=polarity
+        )
+        method = "weighted least squares"
+    else:
+        return TrendResult(
+            "could not be calculated",
+            None,
+            "the last 5 periods lack counts or confidence limits",
+            series,
+            illustrative,
+            batches,
+        )
+    row = out.row(0, named=True)
+    p = row["trend_p"]
+    first, last = format_number(used[0].value), format_number(used[-1].value)
+    detail = (
+        f"{used[0].period} to {used[-1].period}: {first} to {last}{indicator.unit}; {method}, p = {p:.3g}"
+        if p is not None and p == p
+        else method
+    )
+    return TrendResult(str(row["trend"]), row["trend_assessment"], detail, series, illustrative, batches)
+
+
+def format_number(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def category_type_of(plan: Plan, type_id: str | None) -> CategoryType | None:
+    return next((ct for ct in plan.framework.groups if ct.id == type_id), None)
+
+
+def gap_for(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator) -> GapSeries | None:
+    """The gap series a gap or SII rule asks for (None when the rule cannot be formed)."""
+    key = (
+        ev.measure.value,
+        indicator.id,
+        ev.category_type or "",
+        ev.subject or "",
+        ev.comparator or "",
+        ctx.area or "",
+    )
+    if key in ctx._gaps:
+        return ctx._gaps[key]
+    rows = ctx.rows(indicator)
+    plan = ctx.plan
+    series: GapSeries | None = None
+    if ev.measure is EvidenceMeasure.GROUP_GAP:
+        ct = category_type_of(plan, ev.category_type)
+        cat = next((c for c in ct.categories if c.id == ev.subject), None) if ct else None
+        comparator = ev.comparator or (cat.comparator if cat else None)
+        if ct is not None and ev.subject and comparator:
+            series = group_gap_series(rows, indicator, plan, ctx.area or "", ct.id, ev.subject, comparator)
+    elif ev.measure is EvidenceMeasure.AREA_GAP:
+        if ev.subject and ev.comparator:
+            series = area_gap(rows, indicator, plan, ev.subject, ev.comparator)
+    else:
+        candidates = deprivation_category_types(plan)
+        if ev.category_type:
+            candidates = [ct for ct in candidates if ct.id == ev.category_type]
+        present = set(rows.get_column("category_type").drop_nulls().unique().to_list())
+        chosen = next((ct for ct in candidates if ct.id in present), candidates[0] if candidates else None)
+        if chosen is not None:
+            if ev.measure is EvidenceMeasure.SII:
+                series = sii_series(rows, indicator, plan, ctx.area or "", chosen, repetitions=_SII_REPETITIONS)
+            else:
+                series = deprivation_gap(rows, indicator, plan, ctx.area or "", chosen)
+    if series is not None:
+        ctx._gaps[key] = series
+    return series
+
+
+def county_of(plan: Plan) -> str | None:
+    for level in ("county", "region", "country"):
+        for a in plan.framework.areas:
+            if a.level.value == level:
+                return a.id
+    return None
+
+
+def evidence_context(
+    session: Session,
+    plan: Plan,
+    *,
+    cutoff: date | None = None,
+    area: str | None = None,
+    today: date | None = None,
+) -> EvidenceContext:
+    """The context to assess evidence in: observations up to ``cutoff`` and the actions' latest RAG.
+
+    Without a cut-off every observation is used and the cut-off becomes the end of the latest period with
+    data ("as of the data"), so old targets are judged against the data's own time, not the calendar.
+    """
+    today = today or cutoff or date.today()
+    states = action_states(session, plan.pk)
+    statuses: dict[str, ActionStatus] = {}
+    for action in plan.framework.actions:
+        state = states.get(action.id)
+        deadline = (state.deadline if state and state.deadline else None) or action.deadline
+        percent = state.percent_complete if state else None
+        statuses[action.id] = ActionStatus(
+            rag=state.rag if state else None,
+            overdue=deadline is not None and deadline < today and percent != 100,
+        )
+    ids = {ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator}
+    frame = observations_until(session, plan, cutoff or date.max, ids or None)
+    if cutoff is None:
+        latest = frame.get_column("period_end").max() if frame.height else None
+        cutoff = latest if isinstance(latest, date) else date.today()
+    return EvidenceContext(plan=plan, frame=frame, area=area or county_of(plan), cutoff=cutoff, actions=statuses)

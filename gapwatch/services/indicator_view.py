@@ -1,0 +1,557 @@
+"""Everything the indicator page shows, computed once per request from the stored observations.
+
+For one indicator: its definition and place in the plan; the trend in the partnership's own area with
+confidence intervals and the recent-trend verdict (Fingertips' test over the last five points,
+:func:`~gapwatch.stats.trends.recent_trend`); level targets with their trajectory and status
+(:func:`~gapwatch.stats.targets.level_target_status`); the latest value by district, ranked, with each
+district compared with the county by whether the county value lies outside the district's interval
+(:func:`~gapwatch.stats.comparison.compare_to_benchmark`); values by population group with the gap to
+each group's comparator and the gap's trend; the SII where deprivation quantiles allow; and the data
+table with each row's lineage.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
+from gapwatch.domain.targets import Target, TargetKind
+from gapwatch.errors import NotFound
+from gapwatch.services._obsframe import cached, headline_area, observation_frame, period_index, with_intervals
+from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.gaps_view import (
+    GapSeries,
+    GapTargetView,
+    deprivation_category_types,
+    deprivation_gap,
+    gap_targets,
+    group_gap_series,
+    sii_series,
+)
+from gapwatch.stats.comparison import compare_to_benchmark
+from gapwatch.stats.targets import level_target_status
+from gapwatch.stats.trends import recent_trend
+
+__all__ = [
+    "AreaValue",
+    "GroupValue",
+    "IndicatorPage",
+    "LevelTargetView",
+    "SeriesPoint",
+    "indicator_csv",
+    "indicator_page",
+    "latest_level_status",
+]
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One period of the headline series."""
+
+    period: str
+    period_index: float | None
+    value: float | None
+    lower: float | None
+    upper: float | None
+    count: float | None
+    denominator: float | None
+    illustrative: bool
+    source: str | None
+    batch: str | None
+
+
+@dataclass(frozen=True)
+class LevelTargetView:
+    """A level target, its straight-line trajectory and its status at the latest value."""
+
+    id: str
+    title: str
+    baseline_period: str | None
+    baseline_value: float | None
+    target_period: str | None
+    target_value: float | None
+    trajectory: tuple[tuple[str, float, float], ...]
+    outturns: tuple[tuple[str, float | None, str | None], ...]
+    status: str
+    status_period: str | None = None
+    status_value: float | None = None
+    expected: float | None = None
+    achieved_reported: bool | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AreaValue:
+    """A district's latest value and how it compares with the partnership's area."""
+
+    area_id: str
+    name: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    comparison: str
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """A population group's latest value with its gap to the comparator group."""
+
+    category_type: str
+    category_type_name: str
+    category: str
+    name: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    illustrative: bool
+    comparator_name: str | None = None
+    gap: float | None = None
+    gap_lower: float | None = None
+    gap_upper: float | None = None
+    significance: str | None = None
+
+
+@dataclass
+class IndicatorPage:
+    """The indicator page's content."""
+
+    indicator: Indicator
+    outcomes: list[tuple[str, str, str]]
+    priorities: list[tuple[str, str]]
+    area: str | None
+    area_name: str | None
+    areas: list[tuple[str, str]]
+    series: list[SeriesPoint]
+    trend: str
+    trend_assessment: str | None
+    level_targets: list[LevelTargetView]
+    gap_targets: list[GapTargetView]
+    districts: list[AreaValue]
+    districts_period: str | None
+    benchmark: float | None
+    groups: list[GroupValue]
+    groups_period: str | None
+    gap_series: list[GapSeries]
+    sii: list[GapSeries]
+    table: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def illustrative(self) -> bool:
+        """Whether anything on the page rests on illustrative (generated) data."""
+        return any(row["illustrative"] for row in self.table)
+
+    @property
+    def latest(self) -> SeriesPoint | None:
+        """The latest point of the headline series with a value."""
+        usable = [p for p in self.series if p.value is not None]
+        return usable[-1] if usable else None
+
+
+def _f(value: Any) -> float | None:
+    if value is None:
+        return None
+    out = float(value)
+    return None if out != out else out
+
+
+def _polarity_text(indicator: Indicator) -> str | None:
+    return {Polarity.HIGHER_IS_BETTER: "high is good", Polarity.LOWER_IS_BETTER: "low is good"}.get(indicator.polarity)
+
+
+def _series(rows: pl.DataFrame) -> list[SeriesPoint]:
+    # One value per period: an imported row (with a batch) wins over the plan's own figure.
+    rows = rows.sort("period_end", pl.col("batch").is_null()).unique("period", keep="first", maintain_order=True)
+    return [
+        SeriesPoint(
+            r["period"],
+            r["period_index"],
+            _f(r["value"]),
+            _f(r["lower"]),
+            _f(r["upper"]),
+            _f(r["count"]),
+            _f(r["denominator"]),
+            bool(r["illustrative"]),
+            r["source"],
+            r["batch"],
+        )
+        for r in rows.sort("period_end").iter_rows(named=True)
+    ]
+
+
+def _trend(indicator: Indicator, series: list[SeriesPoint]) -> tuple[str, str | None, list[str]]:
+    points = [p for p in series if p.value is not None and p.period_index is not None][-5:]
+    if len(points) < 5:
+        return "could not be calculated", None, [f"Recent trend needs 5 periods; there are {len(points)}"]
+    frame = pl.DataFrame(
+        {
+            "t": [p.period_index for p in points],
+            "value": [p.value for p in points],
+            "x": [p.count for p in points],
+            "n": [p.denominator for p in points],
+            "lo": [p.lower for p in points],
+            "hi": [p.upper for p in points],
+        },
+        schema={k: pl.Float64 for k in ("t", "value", "x", "n", "lo", "hi")},
+    )
+    has_counts = all(p.count is not None and p.denominator for p in points)
+    polarity = _polarity_text(indicator)
+    if has_counts and indicator.measure in (MeasureType.PROPORTION, MeasureType.RATE):
+        measure = "proportion" if indicator.measure is MeasureType.PROPORTION else "rate"
+        out = recent_trend(
+            frame,
+            period_order_col="t",
+            x="x",
+            n="n",
+            measure=measure,  # type: ignore[arg-type]
+            polarity=polarity,
+            multiplier=indicator.multiplier,
+        )
+    elif all(p.lower is not None and p.upper is not None and p.upper > p.lower for p in points):
+        out = recent_trend(
+            frame, period_order_col="t", measure="value", value="value", lower="lo", upper="hi", polarity=polarity
+        )
+    else:
+        return "could not be calculated", None, ["Recent trend needs counts or confidence intervals for 5 periods"]
+    row = out.row(0, named=True)
+    return str(row["trend"]), row["trend_assessment"], []
+
+
+def _level_target(indicator: Indicator, target: Target, series: list[SeriesPoint]) -> LevelTargetView:
+    outturns = tuple((o.period, o.value, o.note) for o in target.outturns)
+    base: dict[str, Any] = dict(
+        id=target.id,
+        title=target.title,
+        baseline_period=target.baseline.period if target.baseline else None,
+        baseline_value=target.baseline.value if target.baseline else None,
+        target_period=target.target.period if target.target else None,
+        target_value=target.target.value if target.target else None,
+        outturns=outturns,
+        achieved_reported=target.achieved,
+    )
+    points = [
+        (v.period, period_index(v.period), v.value)
+        for v in ([target.baseline] if target.baseline else [])
+        + list(target.trajectory)
+        + ([target.target] if target.target else [])
+        if v.value is not None
+    ]
+    trajectory = tuple((p, t, v) for p, t, v in points if t is not None)
+    b = target.baseline.value if target.baseline else None
+    t = target.target.value if target.target else None
+    bp = period_index(target.baseline.period) if target.baseline else None
+    tp = period_index(target.target.period) if target.target else None
+    if b is None or t is None or bp is None or tp is None or tp <= bp:
+        return LevelTargetView(
+            **base,
+            trajectory=trajectory,
+            status="not assessed",
+            notes=("The plan gives no baseline and target values with dates",),
+        )
+    if b == t and indicator.polarity is Polarity.NO_JUDGEMENT:
+        return LevelTargetView(
+            **base,
+            trajectory=trajectory,
+            status="not assessed",
+            notes=("The target equals its baseline and the indicator has no polarity",),
+        )
+    seen = {p.period for p in series}
+    values = [(p.period, p.period_index, p.value, p.lower, p.upper) for p in series if p.value is not None]
+    values += [
+        (o.period, period_index(o.period), o.value, None, None)
+        for o in target.outturns
+        if o.value is not None and o.period not in seen
+    ]
+    values = [v for v in values if v[1] is not None and v[1] > bp]
+    if not values:
+        return LevelTargetView(
+            **base,
+            trajectory=trajectory,
+            status="no data",
+            notes=("No value since the baseline",),
+        )
+    period, t_index, value, lower, upper = max(values, key=lambda v: v[1] or 0.0)
+    frame = pl.DataFrame(
+        {"v": [value], "t": [t_index], "lo": [lower], "hi": [upper]},
+        schema={k: pl.Float64 for k in ("v", "t", "lo", "hi")},
+    )
+    trajectory_frame = None
+    if target.trajectory:
+        pts = [(period_index(p.period), p.value) for p in target.trajectory if p.value is not None]
+        trajectory_frame = pl.DataFrame(
+            {"t": [x for x, _ in pts], "trajectory": [y for _, y in pts]},
+            schema={"t": pl.Float64, "trajectory": pl.Float64},
+        )
+    polarity = None if indicator.polarity is Polarity.NO_JUDGEMENT else indicator.polarity.value
+    out = level_target_status(
+        frame,
+        value="v",
+        period_index="t",
+        baseline_value=b,
+        baseline_period_index=bp,
+        target_value=t,
+        target_period_index=tp,
+        lower="lo",
+        upper="hi",
+        polarity=polarity,
+        trajectory=trajectory_frame,
+        trajectory_on=[] if trajectory_frame is not None else None,
+    ).row(0, named=True)
+    return LevelTargetView(
+        **base,
+        trajectory=trajectory,
+        status=str(out["status"]),
+        status_period=period,
+        status_value=value,
+        expected=_f(out["trajectory"]),
+    )
+
+
+def latest_level_status(
+    indicator: Indicator, targets: list[Target], series: list[SeriesPoint]
+) -> list[LevelTargetView]:
+    """Status of each level target of an indicator (used by the dashboard too)."""
+    return [_level_target(indicator, t, series) for t in targets if t.kind is TargetKind.LEVEL]
+
+
+def _districts(
+    plan: Plan, ind: Indicator, df: pl.DataFrame, area: str | None
+) -> tuple[list[AreaValue], str | None, float | None]:
+    children = [a.id for a in plan.framework.areas if a.parent == area]
+    rows = df.filter(pl.col("area").is_in(children) & pl.col("category_type").is_null() & pl.col("value").is_not_null())
+    if not children or rows.height == 0:
+        return [], None, None
+    latest = rows.sort("period_end").get_column("period")[-1]
+    rows = rows.filter(pl.col("period") == latest).unique("area", keep="first")
+    bench_rows = df.filter((pl.col("area") == area) & (pl.col("period") == latest) & pl.col("category_type").is_null())
+    benchmark = _f(bench_rows.get_column("value")[0]) if bench_rows.height else None
+    if benchmark is not None and rows.select(pl.col("lower").is_not_null().any()).item():
+        rows = compare_to_benchmark(
+            rows, benchmark=benchmark, polarity=ind.polarity.value, value="value", lower="lower", upper="upper"
+        )
+    else:
+        rows = rows.with_columns(pl.lit("not compared").alias("comparison"))
+    descending = ind.polarity is not Polarity.LOWER_IS_BETTER
+    rows = rows.sort("value", descending=descending, nulls_last=True)
+    out = [
+        AreaValue(
+            r["area"],
+            plan.areas.get(r["area"], r["area"]),
+            _f(r["value"]),
+            _f(r["lower"]),
+            _f(r["upper"]),
+            str(r["comparison"]),
+            bool(r["illustrative"]),
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+    return out, latest, benchmark
+
+
+def _groups(
+    plan: Plan, ind: Indicator, df: pl.DataFrame, area: str | None
+) -> tuple[list[GroupValue], str | None, list[GapSeries], list[GapSeries]]:
+    rows = df.filter((pl.col("area") == area) & pl.col("category_type").is_not_null())
+    if rows.height == 0 or area is None:
+        return [], None, [], []
+    latest = rows.sort("period_end").get_column("period")[-1]
+    types = {ct.id: ct for ct in plan.framework.groups}
+    deprivation = {ct.id for ct in deprivation_category_types(plan)}
+    series: list[GapSeries] = []
+    siis: list[GapSeries] = []
+    values: list[GroupValue] = []
+    present = rows.select("category_type", "category").unique()
+    pairs = set(present.iter_rows())
+    for type_id in sorted({t for t, _ in pairs}):
+        ct = types.get(type_id)
+        if ct is None:
+            continue
+        if type_id in deprivation:
+            series.append(deprivation_gap(df, ind, plan, area, ct))
+            siis.append(sii_series(df, ind, plan, area, ct))
+        for cat in ct.categories:
+            if (
+                cat.comparator
+                and (type_id, cat.id) in pairs
+                and (type_id, cat.comparator) in pairs
+                and type_id not in deprivation
+            ):
+                series.append(group_gap_series(df, ind, plan, area, type_id, cat.id, cat.comparator))
+        latest_rows = rows.filter((pl.col("category_type") == type_id) & (pl.col("period") == latest))
+        names = {c.id: c.name for c in ct.categories}
+        order = {c.id: i for i, c in enumerate(ct.categories)}
+        for r in sorted(latest_rows.iter_rows(named=True), key=lambda r: order.get(r["category"], 999)):
+            gap = next(
+                (
+                    s
+                    for s in series
+                    if s.kind == "group" and s.subject == r["category"] and s.comparator_name and s.area == area
+                ),
+                None,
+            )
+            point = next((p for p in gap.points if p.period == latest), None) if gap else None
+            values.append(
+                GroupValue(
+                    type_id,
+                    ct.name,
+                    r["category"],
+                    names.get(r["category"], r["category"]),
+                    _f(r["value"]),
+                    _f(r["lower"]),
+                    _f(r["upper"]),
+                    bool(r["illustrative"]),
+                    gap.comparator_name if gap else None,
+                    point.gap if point else None,
+                    point.lower if point else None,
+                    point.upper if point else None,
+                    point.significance if point else None,
+                )
+            )
+    return values, latest, series, siis
+
+
+def _table(plan: Plan, df: pl.DataFrame) -> list[dict[str, Any]]:
+    categories = {(ct.id, c.id): c.name for ct in plan.framework.groups for c in ct.categories}
+    types = {ct.id: ct.name for ct in plan.framework.groups}
+    out = []
+    for r in df.iter_rows(named=True):
+        out.append(
+            {
+                "period": r["period"],
+                "area": r["area"],
+                "area_name": plan.areas.get(r["area"], r["area"]),
+                "breakdown": types.get(r["category_type"] or "", r["category_type"]),
+                "category": categories.get((r["category_type"], r["category"]), r["category"]),
+                "value": _f(r["value"]),
+                "lower": _f(r["lower"]),
+                "upper": _f(r["upper"]),
+                "count": _f(r["count"]),
+                "denominator": _f(r["denominator"]),
+                "batch": r["batch"],
+                "source": r["source"],
+                "illustrative": bool(r["illustrative"]),
+                "note": r["note"],
+            }
+        )
+    return out
+
+
+def indicator_page(session: Session, indicator_id: str, *, area: str | None = None) -> IndicatorPage:
+    """The indicator page for ``indicator_id`` in ``area`` (default: the partnership's own area).
+
+    Computed once per framework revision and data version (see :func:`~gapwatch.services._obsframe.cached`);
+    the result is shared, so callers must not change it.
+    """
+    plan = current_plan(session)
+    ind = plan.indicators.get(indicator_id)
+    if ind is None:
+        raise NotFound(f"There is no indicator '{indicator_id}' in the plan")
+    return cached(session, plan, ("indicator_page", indicator_id, area), lambda: _page(session, plan, ind, area))
+
+
+def _page(session: Session, plan: Plan, ind: Indicator, area: str | None) -> IndicatorPage:
+    df = with_intervals(observation_frame(session, plan, [ind.id]), ind)
+    present = df.get_column("area").unique().to_list()
+    areas = sorted(((a, plan.areas.get(a, a)) for a in present), key=lambda x: x[1])
+    if area is not None and area not in present and area not in plan.areas:
+        raise NotFound(f"There is no area '{area}'")
+    chosen = area or headline_area(plan, df)
+    headline = df.filter((pl.col("area") == chosen) & pl.col("category_type").is_null())
+    series = _series(headline)
+    trend, assessment, notes = _trend(ind, series)
+    targets = [t for t in plan.framework.targets if t.indicator == ind.id]
+    districts, districts_period, benchmark = _districts(plan, ind, df, chosen)
+    groups, groups_period, gap_series, siis = _groups(plan, ind, df, chosen)
+    outcomes = [(o, plan.outcomes[o].code, plan.outcomes[o].title) for o in ind.outcomes if o in plan.outcomes]
+    priorities = [(p, plan.priorities[p].title) for p in ind.priorities if p in plan.priorities]
+    if df.height == 0:
+        notes.append("No data have been imported for this indicator yet")
+    return IndicatorPage(
+        indicator=ind,
+        outcomes=outcomes,
+        priorities=priorities,
+        area=chosen,
+        area_name=plan.areas.get(chosen or "", chosen),
+        areas=areas,
+        series=series,
+        trend=trend,
+        trend_assessment=assessment,
+        level_targets=latest_level_status(ind, targets, series),
+        gap_targets=gap_targets(session, ind.id) if any(t.kind is TargetKind.GAP_CLOSING for t in targets) else [],
+        districts=districts,
+        districts_period=districts_period,
+        benchmark=benchmark,
+        groups=groups,
+        groups_period=groups_period,
+        gap_series=gap_series,
+        sii=siis,
+        table=_table(plan, df),
+        notes=notes,
+    )
+
+
+def indicator_csv(session: Session, indicator_id: str) -> str:
+    """Every observation of an indicator as CSV, with its source and import batch (lineage)."""
+    plan = current_plan(session)
+    ind = plan.indicators.get(indicator_id)
+    if ind is None:
+        raise NotFound(f"There is no indicator '{indicator_id}' in the plan")
+    df = with_intervals(observation_frame(session, plan, [ind.id]), ind)
+    buffer = io.StringIO()
+    columns = [
+        "indicator",
+        "period",
+        "area",
+        "area_name",
+        "breakdown",
+        "category",
+        "value",
+        "lower_95",
+        "upper_95",
+        "count",
+        "denominator",
+        "unit",
+        "illustrative",
+        "batch",
+        "source",
+        "note",
+    ]
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in _table(plan, df):
+        writer.writerow(
+            {  # text from imported files is defused so a spreadsheet never runs it as a formula
+                key: _defuse(value) if isinstance(value, str) and key not in ("period", "area") else value
+                for key, value in {
+                    "indicator": ind.code,
+                    "period": row["period"],
+                    "area": row["area"],
+                    "area_name": row["area_name"],
+                    "breakdown": row["breakdown"] or "",
+                    "category": row["category"] or "",
+                    "value": row["value"],
+                    "lower_95": row["lower"],
+                    "upper_95": row["upper"],
+                    "count": row["count"],
+                    "denominator": row["denominator"],
+                    "unit": ind.unit,
+                    "illustrative": "yes" if row["illustrative"] else "no",
+                    "batch": row["batch"] or "",
+                    "source": row["source"] or "",
+                    "note": row["note"] or "",
+                }.items()
+            }
+        )
+    return buffer.getvalue()
+
+
+def _defuse(text: str) -> str:
+    """Text that a spreadsheet would read as a formula, made inert (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

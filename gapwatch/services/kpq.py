@@ -1,0 +1,333 @@
+"""Answering the Key Performance Questions from their evidence.
+
+Each KPQ in the framework names its evidence (:class:`~gapwatch.domain.plan.KpqEvidence`). Every piece is
+assessed here with the statistics of :mod:`gapwatch.stats`, giving a direction and its verdict in words,
+and :func:`gapwatch.domain.kpq.combine` turns the directions into Yes / Partly / No / Not enough evidence
+by the rules documented there. Per measure:
+
+* ``trend`` — the recent trend of the indicator (or of one group, given ``category_type`` and
+  ``subject``) in the report area over its last five points: the chi-squared test for trend for
+  proportions, the Poisson score test for rates, weighted least squares otherwise (Fingertips trend
+  markers; :func:`~gapwatch.stats.trends.recent_trend`), judged with the indicator's polarity;
+* ``target`` — every target on the indicator: level targets against their straight-line trajectory
+  (:func:`~gapwatch.stats.targets.level_target_status`), gap-closing targets against the share of the gap
+  to close (:func:`~gapwatch.stats.targets.gap_closing_status`); any off track or not achieved counts
+  against, else any achieved / on track supports, else "at risk" is neutral; a target whose deadline
+  passed more than three years before the cut-off is listed as historical and does not count;
+* ``group_gap`` / ``area_gap`` / ``deprivation_gap`` / ``sii`` — the gap each period with its interval
+  (Newcombe 1998 for proportions, Poisson methods for rates; Low & Low 2004 SII) and the trend of the gap
+  by weighted least squares (:func:`~gapwatch.stats.trends.gap_trend`): narrowing supports, widening
+  counts against, no significant change is neutral, too few points is missing;
+* ``actions`` — the latest RAG of the named actions (or all actions of named outcomes): red or overdue
+  above a quarter of them counts against; otherwise more than half green supports; otherwise neutral;
+  none updated is missing;
+* ``study`` — the study's finding, with the judgement the framework states in the rule's ``note``,
+  which must begin ``supports:``, ``against:`` or ``neutral:``; a study with no finding, or a rule with no
+  stated judgement, is listed as missing (a finding is never judged by reading its words).
+
+Data honesty: a finding computed from illustrative (generated demo) values says so in its verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import polars as pl
+from sqlalchemy import Engine
+
+from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
+from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
+from gapwatch.domain.targets import TargetKind
+from gapwatch.errors import NotFound
+from gapwatch.services._obsframe import period_end
+from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.evidence import (
+    EvidenceContext,
+    any_illustrative,
+    batches_of,
+    category_type_of,
+    county_of,
+    evidence_context,
+    format_number,
+    gap_for,
+    series_points,
+    tag_illustrative,
+    trend_of,
+)
+from gapwatch.services.gaps_view import gap_target_view
+from gapwatch.services.indicator_view import latest_level_status
+from gapwatch.store.engine import session_scope
+
+__all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "evaluate", "target_findings"]
+
+#: Targets whose deadline passed longer ago than this (before the cut-off) are history, not evidence of now.
+HISTORY_YEARS = 3
+
+_OFF = {"off track", "not achieved"}
+_ON = {"achieved", "on track"}
+_JUDGEMENTS = {"supports": Direction.SUPPORTS, "against": Direction.AGAINST, "neutral": Direction.NEUTRAL}
+
+
+_GAP_DIRECTION = {
+    "narrowing": Direction.SUPPORTS,
+    "widening": Direction.AGAINST,
+    "no significant change": Direction.NEUTRAL,
+}
+
+
+def _gap_finding(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator, label: str) -> EvidenceFinding:
+    series = gap_for(ctx, ev, indicator)
+    measure = ev.measure.value
+    if series is None:
+        return EvidenceFinding(
+            label=label,
+            measure=measure,
+            direction=Direction.MISSING,
+            verdict="the comparison cannot be formed",
+            weight=ev.weight,
+        )
+    used = [p for p in series.points if p.gap is not None]
+    rows = ctx.rows(indicator)
+    periods = {p.period for p in used}
+    batches = batches_of(rows.filter(pl.col("period").is_in(sorted(periods)))) if periods else []
+    name = "SII" if ev.measure is EvidenceMeasure.SII else f"gap ({series.subject_name} vs {series.comparator_name})"
+    label = f"{label}: {name}"
+    verdict = series.verdict
+    direction = _GAP_DIRECTION.get(verdict, Direction.MISSING)
+    if direction is Direction.MISSING:
+        verdict = "not enough data to test the gap's trend"
+    detail_parts = []
+    if used:
+        first, last = used[0], used[-1]
+        detail_parts.append(
+            f"{first.period}: {format_number(first.gap)}; {last.period}: {format_number(last.gap)}"
+            + (
+                f" (95% CI {format_number(last.lower)} to {format_number(last.upper)})"
+                if last.lower is not None
+                else ""
+            )
+        )
+    detail_parts += list(series.notes)
+    return EvidenceFinding(
+        label=label,
+        measure=measure,
+        direction=direction,
+        verdict=tag_illustrative(verdict, series.illustrative),
+        detail="; ".join(detail_parts) or None,
+        weight=ev.weight,
+        batches=batches,
+    )
+
+
+def target_findings(ctx: EvidenceContext, indicator: Indicator) -> list[tuple[str, str, str, list[str]]]:
+    """(target id, title, status, notes) of every target on the indicator, at the cut-off.
+
+    A level target is judged in its own area (the county by default, whatever the report's area). A target
+    whose deadline passed more than :data:`HISTORY_YEARS` years before the cut-off gets the status
+    "historical": it says what happened then, not how things stand now.
+    """
+    plan = ctx.plan
+    targets = [t for t in plan.framework.targets if t.indicator == indicator.id]
+    rows = ctx.rows(indicator)
+    out: list[tuple[str, str, str, list[str]]] = []
+    horizon = ctx.cutoff.replace(year=ctx.cutoff.year - HISTORY_YEARS)
+    for t in targets:
+        if t.kind is TargetKind.LEVEL:
+            area = t.area or county_of(plan) or ""
+            headline = series_points(rows.filter((pl.col("area") == area) & pl.col("category_type").is_null()))
+            lv = latest_level_status(indicator, [t], headline)[0]
+            status, notes = lv.status, list(lv.notes)
+        else:
+            gv = gap_target_view(plan, rows, t)
+            status, notes = gv.status, list(gv.notes)
+        end = period_end(t.target.period) if t.target else None
+        if t.target is not None and end is not None and end < horizon:
+            status = f"historical ({status} by {t.target.period})"
+        out.append((t.id, t.title, status, notes))
+    return out
+
+
+def _target_finding(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator, label: str) -> EvidenceFinding:
+    statuses = target_findings(ctx, indicator)
+    rows = ctx.rows(indicator)
+    if not statuses:
+        return EvidenceFinding(
+            label=f"{label}: targets",
+            measure="target",
+            direction=Direction.MISSING,
+            verdict="the indicator has no target",
+            weight=ev.weight,
+        )
+    found = [s for _, _, s, _ in statuses if not s.startswith("historical")]
+    if any(s in _OFF for s in found):
+        direction = Direction.AGAINST
+    elif any(s in _ON for s in found):
+        direction = Direction.SUPPORTS
+    elif "at risk" in found:
+        direction = Direction.NEUTRAL
+    else:
+        direction = Direction.MISSING
+    verdict = "; ".join(f"{title}: {status}" for _, title, status, _ in statuses)
+    return EvidenceFinding(
+        label=f"{label}: targets",
+        measure="target",
+        direction=direction,
+        verdict=tag_illustrative(verdict, any_illustrative(rows)),
+        weight=ev.weight,
+        batches=batches_of(rows),
+    )
+
+
+def _trend_finding(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator, label: str) -> EvidenceFinding:
+    group = ""
+    if ev.category_type and ev.subject:
+        ct = category_type_of(ctx.plan, ev.category_type)
+        name = next((c.name for c in ct.categories if c.id == ev.subject), ev.subject) if ct else ev.subject
+        group = f" ({name})"
+    result = trend_of(ctx, indicator, category_type=ev.category_type if ev.subject else None, category=ev.subject)
+    if result.assessment == "getting better":
+        direction = Direction.SUPPORTS
+    elif result.assessment == "getting worse":
+        direction = Direction.AGAINST
+    elif result.trend == "no significant change":
+        direction = Direction.NEUTRAL
+    else:
+        direction = Direction.MISSING
+    verdict = result.assessment or result.trend
+    if result.trend in ("increasing", "decreasing") and result.assessment is None:
+        verdict, direction = f"{result.trend} (the indicator has no polarity to judge it)", Direction.MISSING
+    return EvidenceFinding(
+        label=f"{label}{group}: recent trend",
+        measure="trend",
+        direction=direction,
+        verdict=tag_illustrative(verdict, result.illustrative),
+        detail=result.detail,
+        weight=ev.weight,
+        batches=result.batches,
+    )
+
+
+def _action_ids(plan: Plan, ids: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for item in ids:
+        if item in plan.actions:
+            out.append(item)
+        else:
+            out += [a.id for a in plan.framework.actions if a.outcome == item]
+    return list(dict.fromkeys(out))
+
+
+def _actions_finding(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
+    ids = _action_ids(ctx.plan, ev.actions)
+    label = f"Actions {', '.join(ev.actions)}"
+    known = [ctx.actions[i] for i in ids if i in ctx.actions and ctx.actions[i].rag]
+    if not known:
+        return EvidenceFinding(
+            label=label,
+            measure="actions",
+            direction=Direction.MISSING,
+            verdict=f"none of the {len(ids)} actions has a RAG update",
+            weight=ev.weight,
+        )
+    red = sum(1 for s in known if s.rag == "red" or s.overdue)
+    green = sum(1 for s in known if s.rag == "green" and not s.overdue)
+    share_red, share_green = red / len(known), green / len(known)
+    if share_red > 0.25:
+        direction = Direction.AGAINST
+    elif share_green > 0.5:
+        direction = Direction.SUPPORTS
+    else:
+        direction = Direction.NEUTRAL
+    verdict = f"{green} green, {red} red or overdue, of {len(known)} updated ({len(ids)} actions)"
+    return EvidenceFinding(label=label, measure="actions", direction=direction, verdict=verdict, weight=ev.weight)
+
+
+def _study_finding(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
+    study = next((s for s in ctx.plan.framework.evidence if s.id == ev.study), None)
+    title = study.title if study else str(ev.study)
+    note = (ev.note or "").strip()
+    head, _, rest = note.partition(":")
+    judgement = _JUDGEMENTS.get(head.strip().lower())
+    if study is None or not study.finding:
+        return EvidenceFinding(
+            label=f"Study: {title}",
+            measure="study",
+            direction=Direction.MISSING,
+            verdict="no finding recorded",
+            weight=ev.weight,
+        )
+    if judgement is None:
+        return EvidenceFinding(
+            label=f"Study: {title}",
+            measure="study",
+            direction=Direction.MISSING,
+            verdict="finding not judged in the framework",
+            detail=study.finding,
+            weight=ev.weight,
+        )
+    verdict = {Direction.SUPPORTS: "positive finding", Direction.AGAINST: "negative finding"}.get(
+        judgement, "no clear finding either way"
+    )
+    return EvidenceFinding(
+        label=f"Study: {title}",
+        measure="study",
+        direction=judgement,
+        verdict=verdict,
+        detail=rest.strip() or study.finding,
+        weight=ev.weight,
+    )
+
+
+def assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
+    """One piece of evidence assessed: its direction and statistical verdict."""
+    if ev.measure is EvidenceMeasure.ACTIONS:
+        return _actions_finding(ctx, ev)
+    if ev.measure is EvidenceMeasure.STUDY:
+        return _study_finding(ctx, ev)
+    indicator = ctx.plan.indicators.get(ev.indicator or "")
+    if indicator is None:
+        return EvidenceFinding(
+            label=str(ev.indicator),
+            measure=ev.measure.value,
+            direction=Direction.MISSING,
+            verdict="unknown indicator",
+            weight=ev.weight,
+        )
+    label = f"{indicator.code} {indicator.title}"
+    if ev.measure is EvidenceMeasure.TREND:
+        return _trend_finding(ctx, ev, indicator, label)
+    if ev.measure is EvidenceMeasure.TARGET:
+        return _target_finding(ctx, ev, indicator, label)
+    return _gap_finding(ctx, ev, indicator, label)
+
+
+def evaluate(ctx: EvidenceContext, kpqs: Iterable[Kpq]) -> list[KpqAnswer]:
+    """Answer each KPQ from its evidence by the rules of :mod:`gapwatch.domain.kpq`."""
+    return [combine(k.id, k.question, [assess(ctx, ev) for ev in k.evidence]) for k in kpqs]
+
+
+def _kpqs_of(plan: Plan, ambition: int | str | None) -> list[Kpq]:
+    if ambition is None:
+        return list(plan.framework.kpqs)
+    wanted = next(
+        (a for a in plan.framework.ambitions if a.id == str(ambition) or str(a.number) == str(ambition)), None
+    )
+    if wanted is None:
+        numbers = ", ".join(f"{a.number} ({a.id})" for a in plan.framework.ambitions)
+        raise NotFound(f"There is no ambition '{ambition}'", hint=f"Ambitions: {numbers}")
+    return [k for k in plan.framework.kpqs if k.ambition == wanted.id]
+
+
+def answer_kpqs(
+    engine: Engine, *, ambition: int | str | None = None, cutoff: date | None = None, area: str | None = None
+) -> list[KpqAnswer]:
+    """Answer the framework's KPQs (one ambition's, by number or id, or all) from the data up to ``cutoff``."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        kpqs = _kpqs_of(plan, ambition)
+        if area is not None and area not in plan.areas:
+            raise NotFound(f"There is no area '{area}'")
+        ctx = evidence_context(session, plan, cutoff=cutoff, area=area)
+        return evaluate(ctx, kpqs)

@@ -1,0 +1,309 @@
+"""FastAPI dependencies: the database session of a request, the signed-in user, and access rules.
+
+Every route declares exactly one access rule, by a dependency made with :func:`require` (a
+:class:`~gapwatch.web.permissions.Permission`) or :func:`require_role` (a list of roles)::
+
+    Reader = Annotated[CurrentUser, Depends(require(Permission.READ))]
+
+    @router.get("/actions")
+    def actions(request: Request, user: Reader, db: DbSession) -> HTMLResponse: ...
+
+The rule object is attached to the dependency (``.access_rule``) so that the authorisation matrix test can
+read every route's rule from the app's route table.
+
+The session is NOT committed for you: a handler (or the service it calls) commits its own writes, so a
+write is never reported as done before it is. Anything uncommitted is rolled back when the request ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from gapwatch.errors import Forbidden, GapwatchError
+from gapwatch.services.accounts import user_for_token
+from gapwatch.settings import Settings
+from gapwatch.store.accounts import UserRow, get_user_by_pk
+from gapwatch.web.permissions import ANONYMOUS, OWN_ONLY, ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, role_may
+from gapwatch.web.security import check_csrf
+
+__all__ = [
+    "AccessRule",
+    "CurrentUser",
+    "DbSession",
+    "EngineDep",
+    "SettingsDep",
+    "PasswordChangeRequired",
+    "RouteInfo",
+    "SignInRequired",
+    "access_rule_of",
+    "csrf_protect",
+    "current_user",
+    "ensure_can_edit",
+    "get_db",
+    "get_db_session",
+    "get_engine",
+    "get_settings",
+    "require",
+    "require_role",
+    "route_table",
+    "sign_in_session",
+]
+
+#: Paths a user who must change their password may still open.
+_PASSWORD_CHANGE_PATHS = ("/account/password", "/sign-out")
+
+
+class SignInRequired(GapwatchError):
+    """The page needs a signed-in user (pages redirect to the sign-in page; the API answers 401)."""
+
+    code = "unauthenticated"
+    status_code = 401
+
+
+class PasswordChangeRequired(GapwatchError):
+    """The user's password was reset by an admin: they must choose a new one before anything else."""
+
+    code = "password_change_required"
+    status_code = 403
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user as routes and templates see it (no password hash)."""
+
+    pk: int
+    username: str
+    display_name: str
+    role: str
+    person_id: str | None = None
+    organisation_id: str | None = None
+    must_change_password: bool = False
+    totp_enabled: bool = False
+    via_token: bool = False
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the user's role holds ``permission``."""
+        return role_may(self.role, permission)
+
+    @classmethod
+    def from_row(cls, row: UserRow, *, via_token: bool = False) -> CurrentUser:
+        return cls(
+            pk=row.pk,
+            username=row.username,
+            display_name=row.display_name,
+            role=row.role,
+            person_id=row.person_id,
+            organisation_id=row.organisation_id,
+            must_change_password=row.must_change_password,
+            totp_enabled=bool(row.totp_secret),
+            via_token=via_token,
+        )
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine (for services that open their own transaction)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One database session per request; uncommitted work is rolled back at the end."""
+    session: Session = request.app.state.sessionmaker()
+    request.state.db = session  # so that page furniture (the header's name) reuses this connection
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+#: The name the web contract uses.
+get_db_session = get_db
+
+
+#: Annotated parameter types (``db: DbSession``), so route signatures need no call in their defaults.
+DbSession = Annotated[Session, Depends(get_db)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def sign_in_session(request: Request, user: UserRow) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token; nothing of the anonymous session kept)."""
+    request.session.clear()
+    request.session.update({"uid": user.pk, "epoch": user.session_epoch})
+
+
+def current_user(request: Request, db: DbSession) -> CurrentUser | None:
+    """The signed-in user (session cookie) or API client (``Authorization: Bearer``), or None.
+
+    A cookie whose ``epoch`` no longer matches the account (password reset, deactivation) is ignored, which
+    ends every older session of that user.
+    """
+    if hasattr(request.state, "user"):
+        cached: CurrentUser | None = request.state.user
+        return cached
+    user: CurrentUser | None = None
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            raise SignInRequired("The Authorization header must be 'Bearer <token>'")
+        row = user_for_token(db, credentials.strip())
+        if row is None:
+            raise SignInRequired("The API token is not valid (unknown, revoked or expired)")
+        db.commit()  # last_used_at
+        user = CurrentUser.from_row(row, via_token=True)
+    elif "session" in request.scope:
+        uid = request.session.get("uid")
+        if isinstance(uid, int):
+            row = get_user_by_pk(db, uid)
+            if row is not None and row.active and row.session_epoch == request.session.get("epoch"):
+                user = CurrentUser.from_row(row)
+            else:
+                request.session.clear()
+    request.state.user = user
+    return user
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """Who may use a route: the roles allowed (``anonymous`` included when public) and the permission."""
+
+    name: str
+    roles: frozenset[str]
+    permission: Permission | None = None
+
+    def allows(self, role: str) -> bool:
+        return role in self.roles
+
+    def own_only(self, role: str) -> bool:
+        """Whether ``role`` is allowed only for items it owns (checked by the service)."""
+        return self.permission is not None and (role, self.permission) in OWN_ONLY
+
+
+def _guard(rule: AccessRule) -> Callable[..., CurrentUser | None]:
+    def dependency(request: Request, user: Annotated[CurrentUser | None, Depends(current_user)]) -> CurrentUser | None:
+        role = user.role if user is not None else ANONYMOUS
+        if not rule.allows(role):
+            if user is None:
+                raise SignInRequired("Sign in to see this page")
+            allowed = [ROLE_LABELS[r].lower() + "s" for r in ROLE_LABELS if r in rule.roles and r != ANONYMOUS]
+            who = " and ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+            raise Forbidden(
+                f"This is open to {who} only, and you are signed in as a {user.role_label.lower()}",
+                hint="Ask an administrator if your role should change.",
+            )
+        if (
+            user is not None
+            and user.must_change_password
+            and not user.via_token
+            and not request.url.path.startswith(_PASSWORD_CHANGE_PATHS)
+        ):
+            raise PasswordChangeRequired("Choose a new password before you continue")
+        return user
+
+    dependency.access_rule = rule  # type: ignore[attr-defined]
+    dependency.__name__ = f"require_{rule.name}"
+    return dependency
+
+
+@cache
+def require(permission: Permission) -> Callable[..., CurrentUser | None]:
+    """The dependency that lets through the roles holding ``permission`` (and returns the user or None)."""
+    roles = frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+    return _guard(AccessRule(name=str(permission), roles=roles, permission=Permission(permission)))
+
+
+@cache
+def _require_roles(roles: frozenset[str]) -> Callable[..., CurrentUser | None]:
+    name = "+".join(sorted(roles))
+    return _guard(AccessRule(name=f"roles:{name}", roles=roles))
+
+
+def require_role(*roles: Role | str) -> Callable[..., CurrentUser | None]:
+    """The dependency that lets through only ``roles`` (prefer :func:`require` with a permission)."""
+    known = {str(r) for r in Role} | {ANONYMOUS}
+    unknown = {str(r) for r in roles} - known
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return _require_roles(frozenset(str(r) for r in roles))
+
+
+def access_rule_of(dependant: Any) -> list[AccessRule]:
+    """Every access rule declared on a route's dependency tree (a well-formed route has exactly one)."""
+    rules: list[AccessRule] = []
+    stack = [dependant]
+    while stack:
+        node = stack.pop()
+        rule = getattr(node.call, "access_rule", None) if node.call is not None else None
+        if isinstance(rule, AccessRule) and rule not in rules:
+            rules.append(rule)
+        stack.extend(node.dependencies)
+    return rules
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One route of the app as mounted (full path, with the include-time dependencies of its router)."""
+
+    path: str
+    methods: frozenset[str]
+    kind: str  # "api" (a FastAPI route, with a dependant), "route" (plain Starlette) or "mount"
+    dependant: Any | None = None
+
+
+def route_table(app: FastAPI) -> list[RouteInfo]:
+    """Every route of ``app``, flattened through included routers (FastAPI keeps them nested)."""
+    table: list[RouteInfo] = []
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        path = str(context.path or getattr(original, "path", ""))
+        methods = frozenset(context.methods or ())
+        if isinstance(original, APIRoute):
+            table.append(RouteInfo(path, methods, "api", getattr(context, "dependant", original.dependant)))
+        elif methods:
+            table.append(RouteInfo(path, methods, "route"))
+        else:
+            table.append(RouteInfo(path, methods, "mount"))
+    return table
+
+
+def ensure_can_edit(user: CurrentUser, owners: Iterable[str | None], *, what: str = "this item") -> None:
+    """Raise :class:`Forbidden` unless ``user`` may edit an item owned by ``owners`` (framework people ids).
+
+    Performance officers and admins edit everything; lead officers only items whose owners include the
+    person their account is linked to; board members edit nothing.
+    """
+    if not user.may(Permission.UPDATE_OWN):
+        raise Forbidden(f"You cannot change {what}", hint="Your role can read but not change it.")
+    if (user.role, Permission.UPDATE_OWN) not in OWN_ONLY:
+        return
+    owner_ids = {o for o in owners if o}
+    if user.person_id is None or user.person_id not in owner_ids:
+        raise Forbidden(
+            f"You cannot change {what}: you are not its lead officer",
+            hint="Lead officers update only the actions and risks they own.",
+        )
+
+
+async def csrf_protect(request: Request) -> None:
+    """Applied to every router by ``create_app``: state-changing requests need the session's CSRF token."""
+    await check_csrf(request)

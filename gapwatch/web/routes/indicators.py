@@ -1,0 +1,134 @@
+"""Indicators: the list, and each indicator's page (definition, trend with intervals and target trajectory,
+districts ranked against the county, population groups and their gaps, SII, the data with its lineage) with
+a CSV download of the data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from gapwatch.errors import Problem
+from gapwatch.services._obsframe import cached
+from gapwatch.services._plan import current_plan
+from gapwatch.services.dashboard import STATUS_ORDER, indicator_statuses
+from gapwatch.services.indicator_view import IndicatorPage, indicator_csv, indicator_page
+from gapwatch.store.audit import record_audit
+from gapwatch.store.progress import add_comment, comments
+from gapwatch.web.charts import districts_chart, gap_specs, groups_chart, trend_chart
+from gapwatch.web.deps import CurrentUser
+from gapwatch.web.permissions import Permission
+from gapwatch.web.routes._pages import COMMENT, DB, READ, blank_to_none, errors_of, form_value
+from gapwatch.web.templating import render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/indicators")
+def indicators_page(request: Request, user: CurrentUser | None = READ, db: Session = DB) -> Response:
+    """Every indicator with its target status and latest data; filter by ambition, priority, status or words."""
+    plan = current_plan(db)
+    q = request.query_params
+    ambition, priority = blank_to_none(q.get("ambition")), blank_to_none(q.get("priority"))
+    status, words = blank_to_none(q.get("status")), (blank_to_none(q.get("q")) or "").casefold()
+    chosen = [
+        i
+        for i in plan.framework.indicators
+        if (ambition is None or ambition in plan.indicator_ambitions(i))
+        and (priority is None or priority in plan.indicator_priorities(i))
+        and (not words or words in f"{i.code} {i.title} {i.description or ''}".casefold())
+    ]
+    statuses = indicator_statuses(db, chosen, None)
+    if status:
+        statuses = [s for s in statuses if s.status == status]
+    return render(
+        request,
+        "indicators/list.html",
+        {
+            "statuses": statuses,
+            "plan": plan,
+            "ambition": ambition,
+            "priority": priority,
+            "status": status,
+            "q": q.get("q", ""),
+            "status_options": [(s, s.capitalize()) for s in STATUS_ORDER],
+        },
+    )
+
+
+def _charts(page: IndicatorPage) -> dict[str, Any]:
+    unit = page.indicator.unit
+    return {
+        "trend": trend_chart(
+            page.series, page.level_targets, unit, f"{page.indicator.code} in {page.area_name or 'the area'}"
+        ),
+        "districts": districts_chart(page.districts, page.benchmark, page.area_name or "the area", unit),
+        "groups": groups_chart(page.groups, unit),
+        "gaps": gap_specs([*page.gap_series, *page.sii]),
+    }
+
+
+def _page_context(db: Session, indicator_id: str, area: str | None, user: CurrentUser | None) -> dict[str, object]:
+    page = indicator_page(db, indicator_id, area=area)
+    plan = current_plan(db)
+    charts = cached(db, plan, ("indicator_charts", indicator_id, area), lambda: _charts(page))
+    return {
+        "page": page,
+        "charts": charts,
+        "gap_specs": charts["gaps"],
+        "plan": plan,
+        "comments": comments(db, plan.pk, "indicator", indicator_id),
+        "can_comment": user is not None and user.may(Permission.COMMENT),
+    }
+
+
+@router.get("/indicators/{indicator_id}")
+def indicator_detail(
+    request: Request, indicator_id: str, area: str | None = None, user: CurrentUser | None = READ, db: Session = DB
+) -> Response:
+    """One indicator's page; ``area`` reads it for another area (default: the partnership's own)."""
+    context = _page_context(db, indicator_id, blank_to_none(area), user)
+    context["saved"] = request.query_params.get("saved")
+    return render(request, "indicators/detail.html", context)
+
+
+@router.get("/indicators/{indicator_id}/data.csv")
+def indicator_data(indicator_id: str, user: CurrentUser | None = READ, db: Session = DB) -> Response:
+    """The indicator's data as CSV, each row with its source and import batch."""
+    body = indicator_csv(db, indicator_id)
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in indicator_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{safe}.csv"'},
+    )
+
+
+@router.post("/indicators/{indicator_id}/comments")
+async def indicator_comment(
+    request: Request, indicator_id: str, user: CurrentUser | None = COMMENT, db: Session = DB
+) -> Response:
+    """Add a comment on an indicator (board members, performance officers, admins)."""
+    assert user is not None
+    form = await request.form()
+    body = form_value(form, "comment").strip()
+    plan = current_plan(db)
+    problems = []
+    if not body:
+        problems.append(Problem("Enter a comment", field="comment"))
+    elif len(body) > 2000:
+        problems.append(Problem("Comment must be 2000 characters or fewer", field="comment"))
+    if problems:
+        context = _page_context(db, indicator_id, None, user)
+        context.update(errors=errors_of(problems), comment_value=body)
+        return render(request, "indicators/detail.html", context, status_code=422)
+    if indicator_id not in plan.indicators:
+        indicator_page(db, indicator_id)  # raises NotFound with the usual message
+    add_comment(db, plan.pk, "indicator", indicator_id, body, user.username)
+    record_audit(db, user, "comment.create", f"indicator:{indicator_id}", None, {"comment": body})
+    db.commit()
+    return RedirectResponse(f"/indicators/{indicator_id}?saved=comment#comments", status_code=303)

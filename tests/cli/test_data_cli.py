@@ -1,0 +1,151 @@
+"""`gapwatch data …` and `gapwatch demo --public-data` through the real entry point, on real public files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.clirunner import run_cli
+
+RENAMED = [
+    "--map",
+    "IndicatorID=Indicator ID",
+    "--map",
+    "AreaCode=Area Code",
+    "--map",
+    "Timeperiod=Time period",
+    "--map",
+    "AreaName=Area Name",
+    "--map",
+    "AreaType=Area Type",
+    "--map",
+    "Value_note=Value note",
+    "--map",
+    "Lower_CI_95.0_limit=Lower CI 95.0 limit",
+    "--map",
+    "Upper_CI_95.0_limit=Upper CI 95.0 limit",
+    "--map",
+    "IndicatorName=Indicator Name",
+]
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    db = tmp_path / "demo.db"
+    assert run_cli("demo", "--db", str(db)).exit_code == 0
+    return db
+
+
+def test_import_show_and_rollback_a_renamed_fingertips_file(demo_db: Path, shared_data: Path) -> None:
+    path = str(shared_data / "fingertips" / "suicide_southeast_CountyUA_renamed_headers.csv")
+    refused = run_cli("data", "import", path, "--db", str(demo_db))
+    assert refused.exit_code == 1
+    assert "not a Fingertips export" in refused.stderr and '--map "Timeperiod=Time period"' in refused.stderr
+    dry = run_cli(
+        "data",
+        "import",
+        path,
+        *RENAMED,
+        "--add-unknown-indicators",
+        "--add-unknown-areas",
+        "--dry-run",
+        "--db",
+        str(demo_db),
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run (nothing written)" in dry.stdout and "105 new" in dry.stdout
+    done = run_cli(
+        "data",
+        "import",
+        path,
+        *RENAMED,
+        "--add-unknown-indicators",
+        "--add-unknown-areas",
+        "--name",
+        "Suicide, South East",
+        "--db",
+        str(demo_db),
+    )
+    assert done.exit_code == 0, done.output
+    assert "Batch 3: Suicide, South East" in done.stdout and "fingertips-41001" in done.stdout
+    listed = run_cli("data", "batches", "--db", str(demo_db))
+    assert "Suicide, South East" in listed.stdout or "Suicide" in listed.stdout
+    shown = run_cli("data", "show", "-i", "fingertips-41001", "-a", "E10000016", "--csv", "--db", str(demo_db))
+    lines = shown.stdout.strip().splitlines()
+    assert lines[0].startswith("indicator_id,area_code") and len(lines) == 2  # Kent: one value, for males
+    header = lines[0].split(",")
+    value = dict(zip(header, lines[1].split(","), strict=True))
+    # The file's own figures for Kent (suicide rate, males, 2015-17: 15.9 per 100,000, 309 deaths) and their batch.
+    assert (value["sex"], value["period"], value["numerator"], value["batch_pk"]) == ("Male", "2015-17", "309.0", "3")
+    assert float(value["value"]) == pytest.approx(15.915062491681)
+    back = run_cli("data", "rollback", "3", "--db", str(demo_db))
+    assert back.exit_code == 0 and "105 value(s) removed" in back.stdout
+    again = run_cli("data", "rollback", "3", "--db", str(demo_db))
+    assert again.exit_code == 1 and "already rolled back" in again.stderr
+
+
+def test_bad_file_exits_1_with_located_problems(demo_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("indicator,area_code,period,value\nPSA1-gcse-5ac,E07000114,2009,fifty\nNOPE,E07000114,2009,5\n")
+    result = run_cli("data", "import", str(bad), "--db", str(demo_db))
+    assert result.exit_code == 1
+    assert "2 problem(s) found" in result.stderr and "Nothing was written" in result.stderr
+    assert "bad.csv, row 2, field 'value': 'fifty' is not a number" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_areas_and_imd(tmp_path: Path, shared_data: Path) -> None:
+    db = str(tmp_path / "geo.db")
+    areas = run_cli("data", "areas", "load", str(shared_data / "lookups" / "lookup_ltla21_utla21.csv"), "--db", db)
+    assert areas.exit_code == 0 and "district_county" in areas.stdout
+    listed = run_cli("data", "areas", "list", "--parent", "E10000016", "--db", db)
+    assert "12 area(s)" in listed.stdout and "Thanet" in listed.stdout
+    imd = run_cli(
+        "data",
+        "imd",
+        "load",
+        str(shared_data / "imd" / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv"),
+        "--db",
+        db,
+    )
+    assert imd.exit_code == 0 and "IMD2019 deprivation" in imd.stdout
+    table = run_cli("data", "imd", "districts", "--county", "E10000016", "--db", db)
+    rows = [line for line in table.stdout.splitlines() if "E07000" in line]
+    assert len(rows) == 12 and "Thanet" in rows[0] and "18 (21%)" in rows[0]
+
+
+def test_columns_are_documented() -> None:
+    result = run_cli("data", "columns")
+    assert result.exit_code == 0 and "area_code" in result.stdout and "numerator" in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_loads_the_public_data_folder(tmp_path: Path, shared_data: Path) -> None:
+    db = str(tmp_path / "public.db")
+    result = run_cli("demo", "--db", db, "--public-data", str(shared_data))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for expected in (
+        "IMD2019 deprivation",
+        "IMD2007 deprivation",
+        "DfE attainment by 19",
+        "Fingertips",
+        "suicide_southeast",
+        "IoD 2019: children in income-deprived families",
+        "Illustrative demo data",
+    ):
+        assert expected in out, expected
+    assert "not loaded" not in out
+    table = run_cli("data", "imd", "districts", "--county", "E10000016", "--db", db)
+    assert "Thanet" in [line for line in table.stdout.splitlines() if "E07000" in line][0]
+
+
+def test_import_the_district_export(demo_db: Path, shared_data: Path) -> None:
+    path = str(shared_data / "fingertips" / "indicators-DistrictUApre419.data.csv")
+    result = run_cli("data", "import", path, "--add-unknown-indicators", "--add-unknown-areas", "--db", str(demo_db))
+    assert result.exit_code == 0, result.output
+    assert "2,600 new" in result.stdout and "152 skipped" in result.stdout
+    shown = run_cli("data", "show", "-i", "fingertips-92659", "--csv", "--db", str(demo_db))
+    areas = {line.split(",")[1] for line in shown.stdout.strip().splitlines()[1:]}
+    assert {f"E07000{n}" for n in range(105, 117)} <= areas  # every Kent district, as the export names them

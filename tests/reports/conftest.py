@@ -1,0 +1,89 @@
+"""Fixtures for the report tests: the Kent demo with the cycle "2011 H2" open (a draft) and closed (frozen).
+
+Building the demo and closing a cycle take seconds, so both databases are built once per session and
+copied per test. The web tests reuse the web suite's fixtures (app on a copy of the demo, users per role).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from gapwatch.services.cycles import close_cycle, open_cycle
+from gapwatch.services.database import open_database
+from gapwatch.services.demo import build_demo
+from gapwatch.settings import Settings
+from tests.web.conftest import (  # noqa: F401 - fixtures shared with the web suite
+    _fast_password_hashing,
+    app,
+    client_as,
+    demo_template,
+    lead_person,
+    post_form,
+    web_db,
+    web_settings,
+)
+
+CYCLE = "2011 H2"
+CUTOFF = date(2011, 12, 31)
+
+
+@dataclass(frozen=True)
+class KentDemo:
+    """Template databases of the Kent demo: the cycle open (live draft) and the cycle closed (frozen)."""
+
+    open_db: Path
+    closed_db: Path
+
+
+def engine_on(path: Path) -> Engine:
+    """An engine on a SQLite file (already migrated)."""
+    return open_database(Settings(database_url=f"sqlite:///{path}", _env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def kent_demo(tmp_path_factory: pytest.TempPathFactory) -> KentDemo:
+    """The Kent demo with cycle 2011 H2 (cut-off 31 December 2011) open, and a copy with it closed."""
+    folder = tmp_path_factory.mktemp("kent-reports")
+    open_db, closed_db = folder / "open.db", folder / "closed.db"
+    engine = engine_on(open_db)
+    try:
+        build_demo(engine)
+        open_cycle(engine, CYCLE, data_cutoff=CUTOFF, action_deadline=date(2012, 1, 31), by="tests")
+    finally:
+        engine.dispose()
+    shutil.copyfile(open_db, closed_db)
+    engine = engine_on(closed_db)
+    try:
+        close_cycle(engine, CYCLE, by="tests")
+    finally:
+        engine.dispose()
+    return KentDemo(open_db=open_db, closed_db=closed_db)
+
+
+def _copy(source: Path, tmp_path: Path) -> Iterator[Engine]:
+    target = tmp_path / source.name
+    shutil.copyfile(source, target)
+    engine = engine_on(target)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def closed_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the Kent demo with cycle 2011 H2 closed."""
+    yield from _copy(kent_demo.closed_db, tmp_path)
+
+
+@pytest.fixture
+def open_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the Kent demo with cycle 2011 H2 open."""
+    yield from _copy(kent_demo.open_db, tmp_path)

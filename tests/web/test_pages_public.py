@@ -1,0 +1,91 @@
+"""The public site shows published reports only, as published (suppressed), with no officer names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from gapwatch.services import approvals, cycles, publishing
+from gapwatch.services.accounts import create_user
+from gapwatch.services.database import open_database
+from gapwatch.settings import Settings
+from gapwatch.store.engine import session_scope
+from gapwatch.web import create_app
+from tests.services import cycle_data
+from tests.web.conftest import make_client
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
+    from starlette.testclient import TestClient
+
+REPORT = "/public/2011%20H2/forum"
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Iterator[tuple[Engine, TestClient]]:
+    """Testshire with its 2011 H2 cycle closed and the Forum's report approved and published."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pub.db'}", secret_key="k", _env_file=None)  # type: ignore[call-arg]
+    engine = open_database(settings)
+    cycle_data.load(engine, tmp_path)
+    with session_scope(engine) as session:
+        create_user(
+            session,
+            username="chris",
+            display_name="Chris Chair",
+            role="board_member",
+            person_id="chair",
+            password="a long passphrase 1",
+        )
+    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
+    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", author="po")
+    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", author="po")
+    approvals.decide_commentary(engine, 1, "approved", by="head")
+    cycles.close_cycle(engine)
+    app = create_app(settings, engine=engine)
+    with make_client(app) as client:
+        yield engine, client
+    engine.dispose()
+
+
+def test_nothing_before_publication(published: tuple[Engine, TestClient]) -> None:
+    _, client = published
+    home = client.get("/public")
+    assert home.status_code == 200 and "Nothing has been published yet" in home.text
+    assert "Is the clear gap narrowing?" in home.text  # the plan's own questions are public
+    assert client.get(REPORT).status_code == 404
+
+
+def test_published_report_is_as_published(published: tuple[Engine, TestClient]) -> None:
+    engine, client = published
+    approvals.approve_report(engine, None, "forum", username="chris")
+    publishing.publish(engine, None, "forum", by="po-user")
+    home = client.get("/public")
+    assert "Testshire Forum" in home.text and "po-user" not in home.text
+    page = client.get(REPORT)
+    assert page.status_code == 200
+    text = page.text
+    assert "Is the clear gap narrowing?" in text and "withheld" in text
+    assert "Approved words" in text and "Draft words" not in text
+    assert "Lee Lead" not in text and "Chris Chair" not in text  # officers only by organisation
+    assert client.get("/public/2011%20H2/d1-board").status_code == 404  # not published
+    data = client.get(f"{REPORT}/data.csv")
+    assert data.status_code == 200 and data.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(data.text)))
+    d1 = [r for r in rows if r["indicator"] == "SM" and r["area_code"] == "D1"]
+    assert d1 and all(r["value"] == "" and r["count"] == "" for r in d1)  # 2 of 50: withheld
+    assert client.get(f"{REPORT}/data.json").headers["content-type"] == "application/json"
+    assert client.get(f"{REPORT}/data.xml").status_code == 404
+
+
+def test_public_pages_need_no_sign_in_and_private_pages_do(published: tuple[Engine, TestClient]) -> None:
+    _, client = published
+    assert client.get("/public").status_code == 200
+    response = client.get("/dashboard")
+    assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
