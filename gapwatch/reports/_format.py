@@ -6,26 +6,14 @@ that is not in the snapshot.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 
 __all__ = ["NO_DATA", "fmt_date", "fmt_interval", "fmt_num", "fmt_signed", "fmt_when"]
 
 NO_DATA = "no data"
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = tuple(calendar.month_name)[1:]  # English month names, whatever the locale says
 
 
 def _decimals(value: float) -> int:

@@ -9,6 +9,7 @@ may open.
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,20 +66,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Public site", "/public", Permission.PUBLIC),
 )
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+_MONTHS = tuple(calendar.month_name)[1:]  # English month names, whatever the locale says
 
 
 def format_date(value: date | datetime | str | None) -> str:
