@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -301,18 +302,15 @@ def apply_action_update(
             if seen_version == 0:
                 session.add(ActionStateRow(framework_pk=framework_pk, action_id=action_id, version=1, **values))
             else:
-                result = session.execute(
-                    update(ActionStateRow)
-                    .where(
-                        ActionStateRow.framework_pk == framework_pk,
-                        ActionStateRow.action_id == action_id,
-                        ActionStateRow.version == seen_version,
-                    )
-                    .values(version=new_version, **values)
-                    .execution_options(synchronize_session=False)
+                _compare_and_set(
+                    session,
+                    ActionStateRow,
+                    ActionStateRow.action_id == action_id,
+                    framework_pk,
+                    seen_version,
+                    new_version,
+                    values,
                 )
-                if getattr(result, "rowcount", 0) != 1:
-                    raise _Stale
             row = ActionUpdateRow(
                 framework_pk=framework_pk,
                 action_id=action_id,
@@ -337,6 +335,30 @@ def apply_action_update(
 
 class _Stale(Exception):
     """The row's version moved on: someone else saved first."""
+
+
+def _compare_and_set(
+    session: Session,
+    state: type[ActionStateRow] | type[RiskStateRow],
+    key: ColumnElement[bool],
+    framework_pk: int,
+    seen_version: int,
+    new_version: int,
+    values: dict[str, Any],
+) -> None:
+    """Optimistic locking: write the new state only if its version is still the one the editor saw.
+
+    One conditional UPDATE, so two editors cannot both win, on SQLite and PostgreSQL alike; a miss raises
+    ``_Stale`` and the caller reports the other person's change as a conflict.
+    """
+    result = session.execute(
+        update(state)
+        .where(state.framework_pk == framework_pk, key, state.version == seen_version)
+        .values(version=new_version, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise _Stale
 
 
 def risk_states(session: Session, framework_pk: int) -> dict[str, RiskStateRow]:
@@ -406,18 +428,15 @@ def apply_risk_update(
                     )
                 )
             else:
-                result = session.execute(
-                    update(RiskStateRow)
-                    .where(
-                        RiskStateRow.framework_pk == framework_pk,
-                        RiskStateRow.risk_id == risk_id,
-                        RiskStateRow.version == seen_version,
-                    )
-                    .values(version=new_version, **values)
-                    .execution_options(synchronize_session=False)
+                _compare_and_set(
+                    session,
+                    RiskStateRow,
+                    RiskStateRow.risk_id == risk_id,
+                    framework_pk,
+                    seen_version,
+                    new_version,
+                    values,
                 )
-                if getattr(result, "rowcount", 0) != 1:
-                    raise _Stale
             row = RiskUpdateRow(
                 framework_pk=framework_pk,
                 risk_id=risk_id,
