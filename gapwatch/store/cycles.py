@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gapwatch.errors import Conflict, NotFound
-from gapwatch.store.tables import Base, utcnow
+from gapwatch.store.tables import Base, FrameworkScoped, utcnow
 
 __all__ = [
     "ApprovalDelegateRow",
@@ -51,14 +51,12 @@ __all__ = [
 ]
 
 
-class CycleRow(Base):
+class CycleRow(FrameworkScoped, Base):
     """A reporting cycle: its cut-off, the action-update deadline, boards in scope and status."""
 
     __tablename__ = "reporting_cycles"
     __table_args__ = (UniqueConstraint("framework_pk", "name", name="uq_reporting_cycles_name"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     data_cutoff: Mapped[date] = mapped_column(Date)
     action_deadline: Mapped[date] = mapped_column(Date)
@@ -117,14 +115,12 @@ class ReportApprovalRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class ApprovalDelegateRow(Base):
+class ApprovalDelegateRow(FrameworkScoped, Base):
     """Someone the chair has delegated approval of a board's reports to (a username)."""
 
     __tablename__ = "approval_delegates"
     __table_args__ = (UniqueConstraint("framework_pk", "board_id", "username", name="uq_approval_delegates_user"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     board_id: Mapped[str] = mapped_column(String(80))
     username: Mapped[str] = mapped_column(String(200))
     granted_by: Mapped[str] = mapped_column(String(200))

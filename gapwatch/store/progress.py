@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -34,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gapwatch.errors import Conflict
-from gapwatch.store.tables import Base, utcnow
+from gapwatch.store.tables import Base, FrameworkScoped, utcnow
 
 __all__ = [
     "ActionChange",
@@ -56,14 +55,12 @@ __all__ = [
 ]
 
 
-class ActionStateRow(Base):
+class ActionStateRow(FrameworkScoped, Base):
     """The current progress of one action: its latest RAG, commentary, completion and deadline."""
 
     __tablename__ = "action_states"
     __table_args__ = (UniqueConstraint("framework_pk", "action_id", name="uq_action_states_action"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     action_id: Mapped[str] = mapped_column(String(80))
     rag: Mapped[str | None] = mapped_column(String(10))
     percent_complete: Mapped[int | None] = mapped_column(Integer)
@@ -77,7 +74,7 @@ class ActionStateRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
-class ActionUpdateRow(Base):
+class ActionUpdateRow(FrameworkScoped, Base):
     """One update of an action as its author made it (the history a board reads)."""
 
     __tablename__ = "action_updates"
@@ -86,8 +83,6 @@ class ActionUpdateRow(Base):
         Index("ix_action_updates_created", "framework_pk", "created_at"),
     )
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     action_id: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
     rag: Mapped[str | None] = mapped_column(String(10))
@@ -101,14 +96,12 @@ class ActionUpdateRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
-class RiskStateRow(Base):
+class RiskStateRow(FrameworkScoped, Base):
     """The current entry of one risk in the register (a framework risk as updated, or one added later)."""
 
     __tablename__ = "risk_states"
     __table_args__ = (UniqueConstraint("framework_pk", "risk_id", name="uq_risk_states_risk"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     risk_id: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
@@ -128,14 +121,12 @@ class RiskStateRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
-class RiskUpdateRow(Base):
+class RiskUpdateRow(FrameworkScoped, Base):
     """One review of a risk: the scores, mitigations and review date as its owner set them."""
 
     __tablename__ = "risk_updates"
     __table_args__ = (UniqueConstraint("framework_pk", "risk_id", "version", name="uq_risk_updates_version"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     risk_id: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
     likelihood: Mapped[int] = mapped_column(Integer)
@@ -149,14 +140,12 @@ class RiskUpdateRow(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
-class CommentRow(Base):
+class CommentRow(FrameworkScoped, Base):
     """A comment by a board member (or anyone signed in) on an action, risk, indicator or outcome."""
 
     __tablename__ = "comments"
     __table_args__ = (Index("ix_comments_entity", "framework_pk", "entity_kind", "entity_id"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     entity_kind: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "FrameworkItemRow", "FrameworkRevisionRow", "FrameworkRow", "utcnow"]
+__all__ = ["Base", "FrameworkScoped", "FrameworkItemRow", "FrameworkRevisionRow", "FrameworkRow", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -30,6 +30,14 @@ class Base(DeclarativeBase):
     """Declarative base shared by every gapwatch table."""
 
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class FrameworkScoped:
+    """Columns shared by every table whose rows belong to one framework: a surrogate key, and the
+    framework's key (rows go when their framework is deleted)."""
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
 
 
 class FrameworkRow(Base):
@@ -50,7 +58,7 @@ class FrameworkRow(Base):
     )
 
 
-class FrameworkItemRow(Base):
+class FrameworkItemRow(FrameworkScoped, Base):
     """One item of a framework (an outcome, an action, an indicator …)."""
 
     __tablename__ = "framework_items"
@@ -59,8 +67,6 @@ class FrameworkItemRow(Base):
         Index("ix_framework_items_parent", "framework_pk", "parent_kind", "parent_id"),
     )
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     item_id: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
@@ -72,14 +78,12 @@ class FrameworkItemRow(Base):
     framework: Mapped[FrameworkRow] = relationship(back_populates="items")
 
 
-class FrameworkRevisionRow(Base):
+class FrameworkRevisionRow(FrameworkScoped, Base):
     """What a (re)load of a framework changed, so the yearly refresh of the plan keeps its history."""
 
     __tablename__ = "framework_revisions"
     __table_args__ = (UniqueConstraint("framework_pk", "number", name="uq_framework_revisions_number"),)
 
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    framework_pk: Mapped[int] = mapped_column(ForeignKey("frameworks.pk", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     loaded_by: Mapped[str | None] = mapped_column(String(200))
