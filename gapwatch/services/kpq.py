@@ -30,18 +30,20 @@ Data honesty: a finding computed from illustrative (generated demo) values says 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
 from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import period_end
+from gapwatch.services._obsframe import data_version, period_end
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.evidence import (
     EvidenceContext,
@@ -59,8 +61,9 @@ from gapwatch.services.evidence import (
 from gapwatch.services.gaps_view import gap_target_view
 from gapwatch.services.indicator_view import latest_level_status
 from gapwatch.store.engine import session_scope
+from gapwatch.store.progress import latest_action_updates
 
-__all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "evaluate", "target_findings"]
+__all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "dashboard_answers", "evaluate", "target_findings"]
 
 #: Targets whose deadline passed longer ago than this (before the cut-off) are history, not evidence of now.
 HISTORY_YEARS = 3
@@ -318,6 +321,32 @@ def _kpqs_of(plan: Plan, ambition: int | str | None) -> list[Kpq]:
         numbers = ", ".join(f"{a.number} ({a.id})" for a in plan.framework.ambitions)
         raise NotFound(f"There is no ambition '{ambition}'", hint=f"Ambitions: {numbers}")
     return [k for k in plan.framework.kpqs if k.ambition == wanted.id]
+
+
+_answers_lock = threading.Lock()
+_answers_cache: dict[tuple[object, ...], list[KpqAnswer]] = {}
+
+
+def dashboard_answers(session: Session, plan: Plan) -> dict[str, list[KpqAnswer]]:
+    """Every KPQ's answer on the latest data, by ambition id, for the dashboard.
+
+    Answering takes seconds on a large framework, so the answers are kept until the framework revision, the
+    data or the action updates change (the evidence they rest on).
+    """
+    latest = latest_action_updates(session, plan.pk, limit=1)
+    key = (plan.pk, plan.revision, data_version(session), latest[0].pk if latest else None)
+    with _answers_lock:
+        answers = _answers_cache.get(key)
+    if answers is None:
+        answers = evaluate(evidence_context(session, plan), plan.framework.kpqs)
+        with _answers_lock:
+            _answers_cache.clear()
+            _answers_cache[key] = answers
+    by_kpq = {k.id: k.ambition for k in plan.framework.kpqs}
+    grouped: dict[str, list[KpqAnswer]] = {}
+    for answer in answers:
+        grouped.setdefault(by_kpq[answer.kpq], []).append(answer)
+    return grouped
 
 
 def answer_kpqs(

@@ -57,6 +57,17 @@ def test_dashboard_for_a_board_member(client_as: Callable[[str], Any]) -> None:
     assert "Actions are not held by area" in thanet.text
 
 
+def test_dashboard_shows_kpq_answers_with_their_evidence(client_as: Callable[[str], Any]) -> None:
+    from gapwatch.domain.kpq import Answer
+
+    page = client_as("board_member").get("/dashboard")
+    assert page.status_code == 200
+    assert "Key Performance Questions, answered from the evidence" in page.text
+    assert "A2-KPQ4: Is the gap between deprived and non-deprived areas reducing?" in page.text
+    assert any(f">{answer.value}</strong>" in page.text for answer in Answer)
+    assert "pieces of evidence" in page.text and "rule " in page.text
+
+
 def test_plan_tree_and_search(client_as: Callable[[str], Any]) -> None:
     bea = client_as("board_member")
     tree = bea.get("/plan")

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from gapwatch.services._plan import current_plan
 from gapwatch.services.actions import rag_counts
 from gapwatch.services.dashboard import GAP_VERDICTS, STATUS_ORDER, DashboardFilters, dashboard
+from gapwatch.services.kpq import dashboard_answers
 from gapwatch.store.progress import latest_action_updates
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, READ, blank_to_none
@@ -35,6 +36,7 @@ def dashboard_page(
     view = dashboard(db, filters)
     plan = current_plan(db)
     recent = latest_action_updates(db, plan.pk, limit=8)
+    kpqs = dashboard_answers(db, plan)
     return render(
         request,
         "dashboard/index.html",
@@ -45,5 +47,6 @@ def dashboard_page(
             "recent": recent,
             "plan": plan,
             "rag_counts": rag_counts,
+            "kpqs": kpqs,
         },
     )
