@@ -63,6 +63,9 @@ def test_board_member_reads_the_dashboard_and_an_indicator(page: Any, live_serve
     assert page.get_by_role("heading", name="Dashboard", exact=True).is_visible()
     assert page.get_by_role("heading", name="By ambition").is_visible()
     assert page.locator("caption", has_text="Indicators by target status").first.is_visible()
+    # Reflow (WCAG 1.4.10): nothing, not even a select of long priority titles, widens the page.
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the dashboard is {widths[0]}px wide in a {widths[1]}px window"
     _axe(page, "pages-dashboard-board-member")
     page.get_by_label("Board", exact=True).select_option("ambition-board-2")
     page.get_by_role("button", name="Apply filters").click()
