@@ -12,7 +12,7 @@ from gapwatch.errors import InvalidInput
 from gapwatch.services.database import open_database
 from gapwatch.settings import Settings
 
-__all__ = ["DbOption", "console", "engine_for", "err_console", "write_output"]
+__all__ = ["DbOption", "console", "engine_for", "err_console", "write_atomically", "write_output"]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -33,10 +33,15 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
+    write_atomically(output, text.encode("utf-8"))
+
+
+def write_atomically(output: Path, content: bytes, *, what: str = "file") -> None:
+    """Write the whole file or nothing: a failure leaves neither a half-written file nor a stray temporary."""
     tmp = output.with_name(output.name + ".part")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(content)
         tmp.replace(output)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InvalidInput(f"{output}: cannot write the file ({exc.strerror or exc})") from exc
+        raise InvalidInput(f"{output}: cannot write the {what} ({exc.strerror or exc})") from exc

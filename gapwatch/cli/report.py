@@ -7,9 +7,8 @@ from pathlib import Path
 
 import typer
 
-from gapwatch.cli._common import DbOption, console
+from gapwatch.cli._common import DbOption, console, write_atomically
 from gapwatch.cli._disposing import command_engine
-from gapwatch.errors import InvalidInput
 
 __all__ = ["FORMATS", "app"]
 
@@ -28,17 +27,6 @@ def _format(fmt: str | None, output: Path) -> str:
     if fmt not in set(FORMATS.values()):
         raise typer.BadParameter(f"'{fmt}' is not one of pdf, html, docx", param_hint="--format")
     return fmt
-
-
-def _write(output: Path, content: bytes) -> None:
-    """Write the whole file or nothing: a failure leaves no half-written report behind."""
-    tmp = output.with_name(output.name + ".part")
-    try:
-        tmp.write_bytes(content)
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise InvalidInput(f"{output}: cannot write the report ({exc.strerror or exc})") from exc
 
 
 @app.command("build")
@@ -67,7 +55,7 @@ def build(
         content = render_html(report).encode("utf-8")
     else:
         content = render_docx(report)
-    _write(output, content)
+    write_atomically(output, content, what="report")
     data = report.data
     state = "final" if data.frozen else "draft"
     console.print(
