@@ -16,7 +16,6 @@ import struct
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -24,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Role
 from gapwatch.errors import Conflict, GapwatchError, InvalidInput, NotFound, Problem
 from gapwatch.store.accounts import (
     ApiTokenRow,
@@ -72,15 +72,6 @@ MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "gw_"
 _TOTP_STEP = 30
 _TOTP_DIGITS = 6
-
-
-class Role(StrEnum):
-    """The roles of signed-in users; the web layer maps each to its permissions."""
-
-    ADMIN = "admin"
-    PERFORMANCE_OFFICER = "performance_officer"
-    LEAD_OFFICER = "lead_officer"
-    BOARD_MEMBER = "board_member"
 
 
 class TooManyAttempts(GapwatchError):
