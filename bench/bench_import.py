@@ -173,7 +173,7 @@ def _phase(args: argparse.Namespace) -> dict[str, Any]:
         from gapwatch.services.imports import import_file
 
         start, clock = time.perf_counter(), time.process_time()
-        report = import_file(engine, Path(args.file), fmt="fingertips")
+        report = import_file(engine, Path(args.file), fmt="fingertips", actor="bench")
         return {
             "import_seconds": time.perf_counter() - start,
             "import_cpu_seconds": time.process_time() - clock,

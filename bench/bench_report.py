@@ -206,7 +206,7 @@ def _load_bench_data(engine: Any, *, limit: int | None) -> int:
         source=f"bench/bench_report.py (seed {SEED})",
         batch_name=BATCH,
         illustrative=True,
-        loaded_by="bench",
+        actor="bench",
     )
     return int(report.inserted)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import typer
@@ -12,12 +13,37 @@ from gapwatch.errors import InvalidInput
 from gapwatch.services.database import open_database
 from gapwatch.settings import Settings
 
-__all__ = ["DbOption", "console", "engine_for", "err_console", "write_atomically", "write_output"]
+__all__ = [
+    "ByOption",
+    "DbOption",
+    "cli_actor",
+    "console",
+    "engine_for",
+    "err_console",
+    "write_atomically",
+    "write_output",
+]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 DbOption = typer.Option(None, "--db", help="SQLite file to use instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db).")
+ByOption = typer.Option(None, "--by", help="Who does it, as recorded and audited (default: cli:<your login name>).")
+
+
+def cli_actor(by: str | None = None) -> str:
+    """Who acts from the command line: ``--by`` if given, else ``cli:<login name>``.
+
+    Services take it as an operator (someone with the database's credentials, so every permission) and
+    write it into the audit log beside the web's usernames, where the ``cli:`` prefix shows the shell.
+    """
+    if by and by.strip():
+        return by.strip()
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return f"cli:{login}"
 
 
 def engine_for(db: Path | None = None) -> Engine:

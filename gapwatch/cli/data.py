@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import tempfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gapwatch.cli._common import DbOption, console, engine_for, write_output
+from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for, write_output
 from gapwatch.errors import InvalidInput
 from gapwatch.ingest.fetch import fetch_fingertips, fetch_imd
 from gapwatch.ingest.tidy import TIDY_COLUMNS, TableMapping, load_mapping
@@ -34,13 +33,6 @@ fetch_app = typer.Typer(
 app.add_typer(areas_app, name="areas")
 app.add_typer(imd_app, name="imd")
 app.add_typer(fetch_app, name="fetch")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _mapping(mapping_file: Path | None, maps: list[str]) -> TableMapping | None:
@@ -76,9 +68,10 @@ def import_command(
     encoding: str = typer.Option("auto", "--encoding", help="auto (UTF-8, else Windows-1252), utf-8 or cp1252."),
     name: str | None = typer.Option(None, "--name", help="Name of the batch (default: 'Import of FILE')."),
     framework: str | None = typer.Option(None, "--framework", help="Framework id (default: the loaded one)."),
+    by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
-    """Validate a whole data file, then import it as one batch in one transaction.
+    """Validate a whole data file, then import it as one batch in one transaction (audited with it).
 
     Nothing is written if any row is wrong: every problem is listed with its row and column.
     """
@@ -111,7 +104,7 @@ def import_command(
             add_unknown_indicators=add_unknown_indicators,
             add_unknown_areas=add_unknown_areas,
             framework_id=framework,
-            loaded_by=_user(),
+            actor=cli_actor(by),
             batch_name=name,
             progress=step,
         )
@@ -179,10 +172,12 @@ def batches_command(db: Path | None = DbOption) -> None:
 
 @app.command("rollback")
 def rollback_command(
-    batch: int = typer.Argument(..., help="Batch number (see `gapwatch data batches`)."), db: Path | None = DbOption
+    batch: int = typer.Argument(..., help="Batch number (see `gapwatch data batches`)."),
+    by: str | None = ByOption,
+    db: Path | None = DbOption,
 ) -> None:
-    """Remove exactly the rows a batch wrote and restore the values it revised."""
-    done = service.rollback(engine_for(db), batch, by=_user())
+    """Remove exactly the rows a batch wrote and restore the values it revised (audited with it)."""
+    done = service.rollback(engine_for(db), batch, actor=cli_actor(by))
     console.print(
         f"[green]✓[/] Batch {batch} rolled back: {done['removed']:,} value(s) removed, "
         f"{done['restored']:,} earlier value(s) restored"
@@ -236,7 +231,7 @@ def areas_load(
     db: Path | None = DbOption,
 ) -> None:
     """Load areas (LSOA -> ward -> district, district -> county, renames, the LSOA 2001 -> 2011 bridge)."""
-    report = area_service.load_areas_file(engine_for(db), file, sheet=sheet, loaded_by=_user())
+    report = area_service.load_areas_file(engine_for(db), file, sheet=sheet, loaded_by=cli_actor())
     for warning in report.warnings:
         console.print(f"[yellow]![/] {warning}", markup=True)
     console.print(f"[green]✓[/] {report.summary()}")
@@ -279,7 +274,7 @@ def imd_load(
     db: Path | None = DbOption,
 ) -> None:
     """Load deprivation (or population denominators) by LSOA, recognising the edition from the columns."""
-    report = area_service.load_imd_file(engine_for(db), file, edition=edition, sheet=sheet, loaded_by=_user())
+    report = area_service.load_imd_file(engine_for(db), file, edition=edition, sheet=sheet, loaded_by=cli_actor())
     for warning in report.warnings:
         console.print(f"[yellow]![/] {warning}", markup=True)
     console.print(f"[green]✓[/] {report.summary()}")
@@ -328,7 +323,7 @@ def fetch_fingertips_command(
             fmt="fingertips",
             add_unknown_indicators=True,
             add_unknown_areas=True,
-            loaded_by=_user(),
+            actor=cli_actor(),
         )
         console.print(f"[green]✓[/] {report.summary()}")
 
@@ -346,5 +341,5 @@ def fetch_imd_command(
     path = fetch_imd(folder, edition=edition, file=file, url=url)
     console.print(f"[green]✓[/] Downloaded {path}")
     if load:
-        report = area_service.load_imd_file(engine_for(db), path, loaded_by=_user())
+        report = area_service.load_imd_file(engine_for(db), path, loaded_by=cli_actor())
         console.print(f"[green]✓[/] {report.summary()}")

@@ -168,7 +168,7 @@ def load_framework_figures(engine: Engine, *, loaded_by: str = "gapwatch demo") 
         return f"{FIGURES_BATCH}: already loaded ({frame.height} figures)"
     parsed = parse_frame(FIGURES_BATCH, frame, fmt="framework")
     report = import_parsed(
-        engine, parsed, source=f"framework {framework.id}", sha256=sha, batch_name=FIGURES_BATCH, loaded_by=loaded_by
+        engine, parsed, source=f"framework {framework.id}", sha256=sha, batch_name=FIGURES_BATCH, actor=loaded_by
     )
     return f"{FIGURES_BATCH}: {report.inserted} new, {report.revised} revised (batch {report.batch})"
 
@@ -335,7 +335,7 @@ def load_illustrative(engine: Engine, *, seed: int = SEED, loaded_by: str = "gap
         sha256=sha,
         batch_name=ILLUSTRATIVE_BATCH,
         illustrative=True,
-        loaded_by=loaded_by,
+        actor=loaded_by,
     )
     return f"{ILLUSTRATIVE_BATCH}: {report.inserted} values, all flagged illustrative (batch {report.batch})"
 
@@ -399,7 +399,7 @@ def load_public_data(engine: Engine, folder: Path, *, loaded_by: str = "gapwatch
                     mapping=m,
                     add_unknown_indicators=True,
                     add_unknown_areas=True,
-                    loaded_by=loaded_by,
+                    actor=loaded_by,
                     batch_name=f"Fingertips: {p.name}",
                 ).summary(),
             )
@@ -417,7 +417,7 @@ def load_public_data(engine: Engine, folder: Path, *, loaded_by: str = "gapwatch
                     mapping=r.mapping,
                     add_unknown_indicators=True,
                     add_unknown_areas=True,
-                    loaded_by=loaded_by,
+                    actor=loaded_by,
                     batch_name=r.name,
                 ).summary(),
             )
@@ -480,6 +480,6 @@ def _idaci(engine: Engine, path: Path, loaded_by: str) -> str:
         sha256=file_sha256(path),
         add_unknown_indicators=True,
         batch_name="IoD 2019: children in income-deprived families by LSOA",
-        loaded_by=loaded_by,
+        actor=loaded_by,
     )
     return report.summary()

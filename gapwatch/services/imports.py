@@ -5,6 +5,9 @@ against the database (indicators the framework knows, areas, breakdowns, units a
 anything is wrong nothing is written and every problem is reported. Otherwise one transaction records the
 batch, any indicators or areas added on request, the new observations, and the old values of revised ones
 (kept in history, restored by a rollback). A dry run does all of it and rolls back, so its counts are exact.
+
+Importing and rolling back are for performance officers and admins (and operators at the command line);
+each is written to the audit log in the same transaction as the data, whichever shell asked for it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput
 from gapwatch.ingest._table import (
@@ -40,6 +44,7 @@ from gapwatch.services._import_checks import (
     resolve_indicators,
 )
 from gapwatch.store.areas import upsert_areas
+from gapwatch.store.audit import record_audit
 from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
 from gapwatch.store.observations import (
     VALUE_COLUMNS,
@@ -198,13 +203,21 @@ def import_parsed(
     add_unknown_indicators: bool = False,
     add_unknown_areas: bool = False,
     framework_id: str | None = None,
-    loaded_by: str | None = None,
+    actor: Actor | str,
     batch_name: str | None = None,
     illustrative: bool = False,
     batch_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check a validated file against the database and write it as one batch, in one transaction."""
+    """Check a validated file against the database and write it as one batch, in one transaction.
+
+    ``actor`` is who imports (a name stands for an operator at the command line): they need
+    :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`, are recorded as the batch's loader, and the
+    import is written to the audit log in the same transaction (a dry run writes nothing, audit included).
+    """
+    who = as_actor(actor)
+    ensure_may(who, Permission.MANAGE_DATA, doing="import data")
+    loaded_by = who.username
     warnings = list(parsed.warnings)
     report = ImportReport(
         parsed.file,
@@ -262,6 +275,24 @@ def import_parsed(
             rows_skipped=report.skipped,
             warnings=warnings,
         )
+        if not dry_run:
+            record_audit(
+                session,
+                who,
+                "data.import",
+                f"batch:{batch}",
+                None,
+                {
+                    "file": source,
+                    "name": report.name,
+                    "inserted": report.inserted,
+                    "revised": report.revised,
+                    "unchanged": report.unchanged,
+                    "added_indicators": report.added_indicators,
+                    "added_areas": len(report.added_areas),
+                },
+            )
+            session.flush()
         session.close()
         if dry_run:
             trans.rollback()
@@ -378,7 +409,16 @@ def batch(engine: Engine, batch_pk: int) -> ImportBatchRow:
         return get_batch(conn, batch_pk)
 
 
-def rollback(engine: Engine, batch_pk: int, *, by: str | None = None) -> dict[str, int]:
-    """Roll back a batch in one transaction: its rows go, the values it revised come back."""
+def rollback(engine: Engine, batch_pk: int, *, actor: Actor | str) -> dict[str, int]:
+    """Roll back a batch in one transaction with its audit entry: its rows go, the values it revised come back.
+
+    ``actor`` needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA` (a name stands for an operator).
+    """
+    who = as_actor(actor)
+    ensure_may(who, Permission.MANAGE_DATA, doing="roll back an import")
     with engine.begin() as conn:
-        return rollback_batch(conn, batch_pk, by=by)
+        counts = rollback_batch(conn, batch_pk, by=who.username)
+        with Session(bind=conn) as session:
+            record_audit(session, who, "data.rollback", f"batch:{batch_pk}", None, counts)
+            session.flush()
+        return counts

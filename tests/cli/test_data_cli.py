@@ -5,8 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from gapwatch.errors import GapwatchError
+from gapwatch.services import imports as imports_service
+from gapwatch.services.database import open_database
+from gapwatch.settings import Settings
+from gapwatch.store.audit import query_audit
+from gapwatch.store.observations import ImportBatchRow
 from tests.clirunner import run_cli
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.yaml"
+MINI_DATA = "indicator,area_code,period,value,numerator,denominator\nATT1,N1,2019/20 AY,54,108,200\n"
 
 RENAMED = [
     "--map",
@@ -149,3 +160,48 @@ def test_import_the_district_export(demo_db: Path, shared_data: Path) -> None:
     shown = run_cli("data", "show", "-i", "fingertips-92659", "--csv", "--db", str(demo_db))
     areas = {line.split(",")[1] for line in shown.stdout.strip().splitlines()[1:]}
     assert {f"E07000{n}" for n in range(105, 117)} <= areas  # every Kent district, as the export names them
+
+
+@pytest.fixture
+def mini_db(tmp_path: Path) -> Path:
+    db = tmp_path / "mini.db"
+    assert run_cli("framework", "load", str(MINI), "--db", str(db)).exit_code == 0
+    (tmp_path / "att.csv").write_text(MINI_DATA)
+    return db
+
+
+def _audit_and_batches(db: Path) -> tuple[list[tuple[str, str, str]], list[tuple[int, str]]]:
+    engine = open_database(Settings(database_url=f"sqlite:///{db}"))
+    try:
+        with Session(engine) as session:
+            audit = [(r.username, r.action, r.entity) for r in reversed(query_audit(session))]
+            batches = [(b.pk, b.status) for b in session.scalars(select(ImportBatchRow).order_by(ImportBatchRow.pk))]
+        return audit, batches
+    finally:
+        engine.dispose()
+
+
+def test_cli_import_and_rollback_are_audited_under_the_cli_actor(mini_db: Path, tmp_path: Path) -> None:
+    done = run_cli("data", "import", str(tmp_path / "att.csv"), "--db", str(mini_db))
+    assert done.exit_code == 0, done.output
+    back = run_cli("data", "rollback", "1", "--by", "pat", "--db", str(mini_db))
+    assert back.exit_code == 0, back.output
+    audit, batches = _audit_and_batches(mini_db)
+    assert batches == [(1, "rolled_back")]
+    assert [(action, entity) for _, action, entity in audit] == [
+        ("data.import", "batch:1"),
+        ("data.rollback", "batch:1"),
+    ]
+    assert audit[0][0].startswith("cli:") and audit[1][0] == "pat"
+
+
+def test_a_cli_import_is_rolled_back_when_its_audit_entry_fails(
+    mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise GapwatchError("the audit log is unavailable")
+
+    monkeypatch.setattr(imports_service, "record_audit", broken)
+    result = run_cli("data", "import", str(tmp_path / "att.csv"), "--db", str(mini_db))
+    assert result.exit_code == 1 and "the audit log is unavailable" in result.stderr
+    assert _audit_and_batches(mini_db) == ([], [])

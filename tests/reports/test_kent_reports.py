@@ -168,7 +168,9 @@ def _revise(engine: Engine, report: BoardReport) -> tuple[tuple[str, str, str, s
         }
     )
     parsed = parse_frame("Test revision", frame, fmt="test")
-    done = import_parsed(engine, parsed, source="test", batch_name="Test revision", illustrative=point.illustrative)
+    done = import_parsed(
+        engine, parsed, source="test", batch_name="Test revision", illustrative=point.illustrative, actor="tests"
+    )
     assert done.revised == 1
     return (page.id, point.area, point.period, point.category_type, point.category), value
 

@@ -10,17 +10,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
-from gapwatch.errors import Conflict, InvalidInput, NotFound
+from gapwatch.domain.access import Operator, Role
+from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.ingest.tidy import TableMapping
+from gapwatch.services import imports as imports_service
 from gapwatch.services.frameworks import load_framework, stored_framework
-from gapwatch.services.imports import batches, import_file, rollback
+from gapwatch.services.imports import ImportReport, batches, rollback
+from gapwatch.services.imports import import_file as _import_file
 from gapwatch.services.observations import observations_frame
 from gapwatch.store.areas import AreaRow
+from gapwatch.store.audit import AuditFilter, query_audit
 from gapwatch.store.observations import ImportBatchRow, ObservationRevisionRow, ObservationRow, SeriesRow
 from gapwatch.store.tables import FrameworkRevisionRow
 
@@ -43,6 +49,11 @@ def snapshot(engine: Engine) -> tuple[int, ...]:
         )
 
 
+def import_file(engine: Engine, path: Path, **options: Any) -> ImportReport:
+    """Import as an operator called "tester" unless the test names another actor."""
+    return _import_file(engine, path, **{"actor": "tester", **options})
+
+
 def csv(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
     path = tmp_path / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -51,7 +62,7 @@ def csv(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
 
 def test_import_then_read(db: Engine, tmp_path: Path) -> None:
     steps: list[tuple[str, int, int]] = []
-    report = import_file(db, csv(tmp_path, GOOD), loaded_by="tester", progress=lambda *a: steps.append(a))
+    report = import_file(db, csv(tmp_path, GOOD), actor="tester", progress=lambda *a: steps.append(a))
     assert (report.inserted, report.revised, report.unchanged, report.batch) == (3, 0, 0, 1)
     assert steps[0] == ("writing", 0, 3) and steps[-1] == ("writing", 3, 3)
     frame = observations_frame(db, indicator_ids=["ATT1"])
@@ -199,21 +210,68 @@ def test_revision_then_rollback_through_the_service(db: Engine, tmp_path: Path) 
     value = observations_frame(db, area_ids=["N1"]).row(0, named=True)
     assert (value["value"], value["revised"], value["batch_pk"]) == (55.0, True, second.batch)
     with pytest.raises(Conflict):
-        rollback(db, first.batch or 0)
-    assert rollback(db, second.batch or 0, by="tester") == {"removed": 0, "restored": 1}
+        rollback(db, first.batch or 0, actor="tester")
+    assert rollback(db, second.batch or 0, actor="tester") == {"removed": 0, "restored": 1}
     value = observations_frame(db, area_ids=["N1"]).row(0, named=True)
     assert (value["value"], value["revised"], value["batch_pk"]) == (54.0, False, first.batch)
-    assert rollback(db, first.batch or 0) == {"removed": 3, "restored": 0}
+    assert rollback(db, first.batch or 0, actor="tester") == {"removed": 3, "restored": 0}
     assert observations_frame(db).is_empty()
     with pytest.raises(NotFound):
-        rollback(db, 42)
+        rollback(db, 42, actor="tester")
+
+
+def _audit(engine: Engine) -> list[tuple[str, str, str]]:
+    with Session(engine) as session:
+        return [(r.username, r.action, r.entity) for r in reversed(query_audit(session))]
+
+
+def test_import_and_rollback_are_audited_in_their_own_transaction(db: Engine, tmp_path: Path) -> None:
+    import_file(db, csv(tmp_path, GOOD, "dry.csv"), dry_run=True)
+    assert _audit(db) == []  # a dry run writes nothing, audit included
+    done = import_file(db, csv(tmp_path, GOOD), actor="alice")
+    rollback(db, done.batch or 0, actor="bob")
+    assert _audit(db) == [("alice", "data.import", "batch:1"), ("bob", "data.rollback", "batch:1")]
+    with Session(db) as session:
+        entry = query_audit(session, AuditFilter(action="data.import"))[0]
+    assert entry.after is not None and (entry.after["inserted"], entry.after["file"]) == (3, str(tmp_path / "data.csv"))
+
+
+def test_an_import_whose_audit_entry_fails_is_not_written(
+    db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = import_file(db, csv(tmp_path, GOOD, "first.csv"))
+    before = snapshot(db)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(imports_service, "record_audit", broken)
+    with pytest.raises(RuntimeError, match="audit log"):
+        import_file(db, csv(tmp_path, GOOD.replace("54,108", "55,110"), "second.csv"))
+    assert snapshot(db) == before and [b.pk for b in batches(db)] == [done.batch]
+    with pytest.raises(RuntimeError, match="audit log"):
+        rollback(db, done.batch or 0, actor="tester")
+    assert batches(db)[0].status == "active" and snapshot(db) == before
+
+
+def test_only_data_managers_import_or_roll_back(db: Engine, tmp_path: Path) -> None:
+    done = import_file(db, csv(tmp_path, GOOD, "first.csv"))
+    before = snapshot(db)
+    board_member = Operator("bea", role=Role.BOARD_MEMBER)
+    with pytest.raises(Forbidden, match="import data"):
+        import_file(db, csv(tmp_path, GOOD), actor=board_member)
+    with pytest.raises(Forbidden, match="roll back"):
+        rollback(db, done.batch or 0, actor=Operator("leo", role=Role.LEAD_OFFICER))
+    assert snapshot(db) == before
+    officer = Operator("pat", role=Role.PERFORMANCE_OFFICER)
+    assert rollback(db, done.batch or 0, actor=officer) == {"removed": 3, "restored": 0}
 
 
 def test_illustrative_batches_flag_every_value(db: Engine, tmp_path: Path) -> None:
     from gapwatch.services.imports import import_parsed, read_data_file
 
     path = csv(tmp_path, GOOD)
-    import_parsed(db, read_data_file(path), source=str(path), illustrative=True)
+    import_parsed(db, read_data_file(path), source=str(path), illustrative=True, actor="tester")
     frame = observations_frame(db)
     assert frame["illustrative"].all()
     assert observations_frame(db, include_illustrative=False).is_empty()
@@ -237,7 +295,7 @@ def progress(stage, done, total):
     if 0 < done < total:
         marker.write_text(f"{done}/{total}")
         time.sleep(600)
-import_file(get_engine(Settings(database_url=sys.argv[1])), Path(sys.argv[2]), progress=progress)
+import_file(get_engine(Settings(database_url=sys.argv[1])), Path(sys.argv[2]), progress=progress, actor="tester")
 """
 
 

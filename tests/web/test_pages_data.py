@@ -6,6 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from gapwatch.store.audit import AuditFilter, query_audit
+
 DISTRICTS = [
     "E07000105",
     "E07000106",
@@ -84,8 +89,13 @@ def test_refuses_wrong_type_empty_and_missing_files(
     assert too_big.status_code == 413
 
 
+def _audit_of(app: FastAPI, entity: str) -> list[tuple[str, str]]:
+    with Session(app.state.engine) as session:
+        return [(r.username, r.action) for r in reversed(query_audit(session, AuditFilter(entity=entity)))]
+
+
 def test_error_then_good_file_preview_import_lineage_rollback(
-    client_as: Callable[[str], Any], post_form: Callable[..., Any]
+    app: FastAPI, client_as: Callable[[str], Any], post_form: Callable[..., Any]
 ) -> None:
     pat = client_as("performance_officer")
     assert _upload(pat, post_form, "ni118.csv", BAD_CSV).status_code == 422
@@ -101,6 +111,7 @@ def test_error_then_good_file_preview_import_lineage_rollback(
     batch_url = done.headers["location"].split("?")[0]
     number = batch_url.rsplit("/", 1)[1]
     assert post_form(pat, "/data/import", {"token": token.group(1)}).status_code == 404  # imported once only
+    assert _audit_of(app, f"batch:{number}") == [("pat", "data.import")]  # audited once, by the service
     page = pat.get("/indicators/NI118")
     assert f'href="/data/batches/{number}"' in page.text  # lineage: every value names its batch
     assert "illustrative" in page.text.lower() and "Getting better" in page.text
@@ -108,4 +119,5 @@ def test_error_then_good_file_preview_import_lineage_rollback(
     rolled = post_form(pat, f"{batch_url}/rollback", {})
     assert rolled.status_code == 303
     assert "Rolled back" in pat.get(batch_url).text
+    assert _audit_of(app, f"batch:{number}") == [("pat", "data.import"), ("pat", "data.rollback")]
     assert f'href="/data/batches/{number}"' not in pat.get("/indicators/NI118").text

@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -27,9 +26,8 @@ from starlette.responses import RedirectResponse, Response
 from gapwatch.errors import InvalidInput, NotFound, Problem
 from gapwatch.services.imports import FORMATS, ImportReport, batch, batches, import_parsed, read_data_file, rollback
 from gapwatch.settings import Settings
-from gapwatch.store.audit import record_audit
 from gapwatch.web.deps import CurrentUser
-from gapwatch.web.routes._pages import DB, ENGINE, MANAGE, SETTINGS, form_value
+from gapwatch.web.routes._pages import ENGINE, MANAGE, SETTINGS, form_value
 from gapwatch.web.templating import render
 
 __all__ = ["router"]
@@ -90,7 +88,7 @@ def _run(engine: Engine, path: Path, options: dict[str, Any], *, dry_run: bool, 
         parsed,
         source=path.name,
         dry_run=dry_run,
-        loaded_by=user.username,
+        actor=user,
         add_unknown_indicators=options["add_unknown_indicators"],
         add_unknown_areas=options["add_unknown_areas"],
         illustrative=options["illustrative"],
@@ -192,10 +190,8 @@ async def _check_upload(request: Request, form: Any, user: CurrentUser, engine: 
 
 
 @router.post("/data/import")
-async def confirm_import(
-    request: Request, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE, db: Session = DB
-) -> Response:
-    """Import the previewed file as one batch."""
+async def confirm_import(request: Request, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE) -> Response:
+    """Import the previewed file as one batch (the service audits it in the same transaction)."""
     assert user is not None
     form = await request.form()
     path, meta = _stored(form_value(form, "token"), user.username)
@@ -213,15 +209,6 @@ async def confirm_import(
         )
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
-    record_audit(
-        db,
-        user,
-        "data.import",
-        f"batch:{report.batch}",
-        None,
-        {"file": meta["name"], "inserted": report.inserted, "revised": report.revised},
-    )
-    db.commit()
     return RedirectResponse(f"/data/batches/{report.batch}?imported=1", status_code=303)
 
 
@@ -241,11 +228,9 @@ def batch_page(request: Request, batch_pk: int, user: CurrentUser | None = MANAG
 
 @router.post("/data/batches/{batch_pk}/rollback")
 async def rollback_batch(
-    request: Request, batch_pk: int, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE, db: Session = DB
+    request: Request, batch_pk: int, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE
 ) -> Response:
-    """Roll a batch back: its rows go and the values it revised come back."""
+    """Roll a batch back: its rows go and the values it revised come back (audited by the service)."""
     assert user is not None
-    counts = rollback(engine, batch_pk, by=user.username)
-    record_audit(db, user, "data.rollback", f"batch:{batch_pk}", None, counts)
-    db.commit()
+    rollback(engine, batch_pk, actor=user)
     return RedirectResponse(f"/data/batches/{batch_pk}?rolled_back=1", status_code=303)
