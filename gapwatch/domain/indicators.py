@@ -13,7 +13,7 @@ from pydantic import Field
 from gapwatch.domain._base import Item, ItemId, Model, Text
 from gapwatch.domain.areas import AreaLevel
 
-__all__ = ["Disaggregation", "Frequency", "Indicator", "MeasureType", "Polarity"]
+__all__ = ["Disaggregation", "Frequency", "GapDirection", "Indicator", "MeasureType", "Polarity"]
 
 
 class MeasureType(StrEnum):
@@ -37,6 +37,18 @@ class Polarity(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
     NO_JUDGEMENT = "no_judgement"
+
+
+class GapDirection(StrEnum):
+    """Which way round an indicator's gaps are taken, so the sign means what the indicator defines.
+
+    NI 102 defines the FSM attainment gap as non-FSM % minus FSM % (a positive number of points to
+    close); a crime gap between an area and the rest is usually the area minus the rest. Verdicts
+    (narrowing, widening, closed, reversed) are judged on the size of the gap either way.
+    """
+
+    SUBJECT_MINUS_COMPARATOR = "subject_minus_comparator"
+    COMPARATOR_MINUS_SUBJECT = "comparator_minus_subject"
 
 
 class Frequency(StrEnum):
@@ -75,6 +87,10 @@ class Indicator(Item):
     disaggregation: Disaggregation = Field(default_factory=Disaggregation)
     outcomes: list[ItemId] = Field(default_factory=list)
     priorities: list[ItemId] = Field(default_factory=list)
+    gap_direction: GapDirection = Field(
+        default=GapDirection.SUBJECT_MINUS_COMPARATOR,
+        description="How gaps are signed: subject minus comparator (default) or comparator minus subject (NI 102).",
+    )
     suppression_threshold: int | None = Field(
         default=None,
         ge=1,

@@ -56,6 +56,13 @@ class Target(Item):
     area: ItemId | None = Field(default=None, description="The area a level target is for (e.g. the county).")
     baseline: ValueAt | None = None
     target: ValueAt | None = None
+    assumed_target: ValueAt | None = Field(
+        default=None,
+        description=(
+            "A target date the plan does not state but the partnership assumes from its context; the note gives"
+            " the reason and its source. Progress is judged against it and every page says it is assumed."
+        ),
+    )
     trajectory: list[ValueAt] = Field(default_factory=list)
     gap: GapReduction | None = None
     outturns: list[ValueAt] = Field(default_factory=list)

@@ -12,19 +12,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from datetime import date
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gapwatch.domain.indicators import Indicator, MeasureType
-from gapwatch.domain.periods import parse_period
+from gapwatch.analysis.frame import SCHEMA, headline_area, period_end, period_index, with_intervals
 from gapwatch.services._plan import Plan
-from gapwatch.stats.proportions import proportion
-from gapwatch.stats.rates import count_ci, rate
 from gapwatch.store.observations import ImportBatchRow, read_observations
 
 __all__ = [
@@ -37,41 +32,6 @@ __all__ = [
     "period_index",
     "with_intervals",
 ]
-
-SCHEMA: dict[str, Any] = {
-    "indicator": pl.String,
-    "area": pl.String,
-    "category_type": pl.String,
-    "category": pl.String,
-    "period": pl.String,
-    "value": pl.Float64,
-    "count": pl.Float64,
-    "denominator": pl.Float64,
-    "lower": pl.Float64,
-    "upper": pl.Float64,
-    "batch": pl.String,
-    "illustrative": pl.Boolean,
-    "source": pl.String,
-    "note": pl.String,
-}
-
-
-@lru_cache(maxsize=4096)
-def period_end(label: str) -> date | None:
-    """The end date of a period label (None when it cannot be read)."""
-    try:
-        return parse_period(label).end
-    except (ValueError, TypeError):
-        return None
-
-
-def period_index(label: str) -> float | None:
-    """A period as a decimal year of its end date (2004-03-31 -> 2004.25): one time axis for every kind."""
-    end = period_end(label)
-    if end is None:
-        return None
-    return end.year + (end.timetuple().tm_yday / (366 if end.year % 4 == 0 else 365))
-
 
 def _framework_rows(plan: Plan, ids: Collection[str] | None) -> list[dict[str, Any]]:
     rows = []
@@ -204,62 +164,6 @@ def observation_frame(session: Session, plan: Plan, indicators: Collection[str] 
         schema={"period": pl.String, "period_end": pl.Date, "period_index": pl.Float64},
     )
     return df.join(ends, on="period", how="left").sort("indicator", "period_end", "area", nulls_last=True)
-
-
-def with_intervals(df: pl.DataFrame, indicator: Indicator) -> pl.DataFrame:
-    """Fill missing 95% limits from counts with the indicator's method; supplied limits are kept.
-
-    Proportions: Wilson score (Wilson 1927; phe_proportion); rates: exact Poisson below 10 events and
-    Byar's from 10 (phe_rate); counts: the same Poisson limits on the count. Other measures keep the
-    limits they came with (none when none were supplied): there is no honest way to invent them.
-    """
-    need = pl.col("lower").is_null() & pl.col("count").is_not_null()
-    if indicator.measure is MeasureType.PROPORTION:
-        need = need & pl.col("denominator").is_not_null() & (pl.col("denominator") > 0)
-        need = need & (pl.col("count") <= pl.col("denominator")) & (pl.col("count") >= 0)
-    elif indicator.measure is MeasureType.RATE:
-        need = need & pl.col("denominator").is_not_null() & (pl.col("denominator") > 0) & (pl.col("count") >= 0)
-    elif indicator.measure is MeasureType.COUNT:
-        need = need & (pl.col("count") >= 0)
-    else:
-        return df
-    df = df.with_row_index("_row")
-    todo = df.filter(need).drop("value")
-    if todo.height == 0:
-        return df.drop("_row")
-    if indicator.measure is MeasureType.PROPORTION:
-        done = proportion(todo, "count", "denominator", multiplier=indicator.multiplier)
-    elif indicator.measure is MeasureType.RATE:
-        done = rate(todo, "count", "denominator", multiplier=indicator.multiplier)
-    else:
-        done = count_ci(todo, "count")
-    fill = done.select(
-        "_row", pl.col("lowercl").alias("_lo"), pl.col("uppercl").alias("_hi"), pl.col("value").alias("_v")
-    )
-    return (
-        df.join(fill, on="_row", how="left")
-        .with_columns(
-            pl.coalesce("lower", "_lo").alias("lower"),
-            pl.coalesce("upper", "_hi").alias("upper"),
-            pl.coalesce("value", "_v").alias("value"),
-        )
-        .drop("_row", "_lo", "_hi", "_v")
-    )
-
-
-def headline_area(plan: Plan, rows: pl.DataFrame) -> str | None:
-    """The partnership's own area: the county-level area with data, else the area with most rows."""
-    present = set(rows.get_column("area").unique().to_list()) if rows.height else set()
-    for level in ("county", "region", "country"):
-        for a in plan.framework.areas:
-            if a.level.value == level and a.id in present:
-                return a.id
-    for a in plan.framework.areas:
-        if a.level.value == "county":
-            return a.id
-    if rows.height:
-        return str(rows.group_by("area").len().sort("len", descending=True).get_column("area")[0])
-    return None
 
 
 _T = TypeVar("_T")

@@ -20,10 +20,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
-from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
+from gapwatch.analysis.frame import finite as _f
+from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result
+from gapwatch.analysis.targets import LevelTargetView, level_targets
+from gapwatch.analysis.verdicts import TrendResult
+from gapwatch.domain.indicators import Indicator, Polarity
 from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import cached, headline_area, observation_frame, period_index, with_intervals
+from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.gaps_view import (
     GapSeries,
@@ -35,8 +39,6 @@ from gapwatch.services.gaps_view import (
     sii_series,
 )
 from gapwatch.stats.comparison import compare_to_benchmark
-from gapwatch.stats.targets import level_target_status
-from gapwatch.stats.trends import recent_trend
 
 __all__ = [
     "AreaValue",
@@ -48,42 +50,6 @@ __all__ = [
     "indicator_page",
     "latest_level_status",
 ]
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    """One period of the headline series."""
-
-    period: str
-    period_index: float | None
-    value: float | None
-    lower: float | None
-    upper: float | None
-    count: float | None
-    denominator: float | None
-    illustrative: bool
-    source: str | None
-    batch: str | None
-
-
-@dataclass(frozen=True)
-class LevelTargetView:
-    """A level target, its straight-line trajectory and its status at the latest value."""
-
-    id: str
-    title: str
-    baseline_period: str | None
-    baseline_value: float | None
-    target_period: str | None
-    target_value: float | None
-    trajectory: tuple[tuple[str, float, float], ...]
-    outturns: tuple[tuple[str, float | None, str | None], ...]
-    status: str
-    status_period: str | None = None
-    status_value: float | None = None
-    expected: float | None = None
-    achieved_reported: bool | None = None
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +97,7 @@ class IndicatorPage:
     series: list[SeriesPoint]
     trend: str
     trend_assessment: str | None
+    trend_result: TrendResult | None
     level_targets: list[LevelTargetView]
     gap_targets: list[GapTargetView]
     districts: list[AreaValue]
@@ -155,170 +122,13 @@ class IndicatorPage:
         return usable[-1] if usable else None
 
 
-def _f(value: Any) -> float | None:
-    if value is None:
-        return None
-    out = float(value)
-    return None if out != out else out
-
-
-def _polarity_text(indicator: Indicator) -> str | None:
-    return {Polarity.HIGHER_IS_BETTER: "high is good", Polarity.LOWER_IS_BETTER: "low is good"}.get(indicator.polarity)
-
-
-def _series(rows: pl.DataFrame) -> list[SeriesPoint]:
-    # One value per period: an imported row (with a batch) wins over the plan's own figure.
-    rows = rows.sort("period_end", pl.col("batch").is_null()).unique("period", keep="first", maintain_order=True)
-    return [
-        SeriesPoint(
-            r["period"],
-            r["period_index"],
-            _f(r["value"]),
-            _f(r["lower"]),
-            _f(r["upper"]),
-            _f(r["count"]),
-            _f(r["denominator"]),
-            bool(r["illustrative"]),
-            r["source"],
-            r["batch"],
-        )
-        for r in rows.sort("period_end").iter_rows(named=True)
-    ]
-
-
-def _trend(indicator: Indicator, series: list[SeriesPoint]) -> tuple[str, str | None, list[str]]:
-    points = [p for p in series if p.value is not None and p.period_index is not None][-5:]
-    if len(points) < 5:
-        return "could not be calculated", None, [f"Recent trend needs 5 periods; there are {len(points)}"]
-    frame = pl.DataFrame(
-        {
-            "t": [p.period_index for p in points],
-            "value": [p.value for p in points],
-            "x": [p.count for p in points],
-            "n": [p.denominator for p in points],
-            "lo": [p.lower for p in points],
-            "hi": [p.upper for p in points],
-        },
-        schema={k: pl.Float64 for k in ("t", "value", "x", "n", "lo", "hi")},
-    )
-    has_counts = all(p.count is not None and p.denominator for p in points)
-    polarity = _polarity_text(indicator)
-    if has_counts and indicator.measure in (MeasureType.PROPORTION, MeasureType.RATE):
-        measure = "proportion" if indicator.measure is MeasureType.PROPORTION else "rate"
-        out = recent_trend(
-            frame,
-            period_order_col="t",
-            x="x",
-            n="n",
-            measure=measure,  # type: ignore[arg-type]
-            polarity=polarity,
-            multiplier=indicator.multiplier,
-        )
-    elif all(p.lower is not None and p.upper is not None and p.upper > p.lower for p in points):
-        out = recent_trend(
-            frame, period_order_col="t", measure="value", value="value", lower="lo", upper="hi", polarity=polarity
-        )
-    else:
-        return "could not be calculated", None, ["Recent trend needs counts or confidence intervals for 5 periods"]
-    row = out.row(0, named=True)
-    return str(row["trend"]), row["trend_assessment"], []
-
-
-def _level_target(indicator: Indicator, target: Target, series: list[SeriesPoint]) -> LevelTargetView:
-    outturns = tuple((o.period, o.value, o.note) for o in target.outturns)
-    base: dict[str, Any] = dict(
-        id=target.id,
-        title=target.title,
-        baseline_period=target.baseline.period if target.baseline else None,
-        baseline_value=target.baseline.value if target.baseline else None,
-        target_period=target.target.period if target.target else None,
-        target_value=target.target.value if target.target else None,
-        outturns=outturns,
-        achieved_reported=target.achieved,
-    )
-    points = [
-        (v.period, period_index(v.period), v.value)
-        for v in ([target.baseline] if target.baseline else [])
-        + list(target.trajectory)
-        + ([target.target] if target.target else [])
-        if v.value is not None
-    ]
-    trajectory = tuple((p, t, v) for p, t, v in points if t is not None)
-    b = target.baseline.value if target.baseline else None
-    t = target.target.value if target.target else None
-    bp = period_index(target.baseline.period) if target.baseline else None
-    tp = period_index(target.target.period) if target.target else None
-    if b is None or t is None or bp is None or tp is None or tp <= bp:
-        return LevelTargetView(
-            **base,
-            trajectory=trajectory,
-            status="not assessed",
-            notes=("The plan gives no baseline and target values with dates",),
-        )
-    if b == t and indicator.polarity is Polarity.NO_JUDGEMENT:
-        return LevelTargetView(
-            **base,
-            trajectory=trajectory,
-            status="not assessed",
-            notes=("The target equals its baseline and the indicator has no polarity",),
-        )
-    seen = {p.period for p in series}
-    values = [(p.period, p.period_index, p.value, p.lower, p.upper) for p in series if p.value is not None]
-    values += [
-        (o.period, period_index(o.period), o.value, None, None)
-        for o in target.outturns
-        if o.value is not None and o.period not in seen
-    ]
-    values = [v for v in values if v[1] is not None and v[1] > bp]
-    if not values:
-        return LevelTargetView(
-            **base,
-            trajectory=trajectory,
-            status="no data",
-            notes=("No value since the baseline",),
-        )
-    period, t_index, value, lower, upper = max(values, key=lambda v: v[1] or 0.0)
-    frame = pl.DataFrame(
-        {"v": [value], "t": [t_index], "lo": [lower], "hi": [upper]},
-        schema={k: pl.Float64 for k in ("v", "t", "lo", "hi")},
-    )
-    trajectory_frame = None
-    if target.trajectory:
-        pts = [(period_index(p.period), p.value) for p in target.trajectory if p.value is not None]
-        trajectory_frame = pl.DataFrame(
-            {"t": [x for x, _ in pts], "trajectory": [y for _, y in pts]},
-            schema={"t": pl.Float64, "trajectory": pl.Float64},
-        )
-    polarity = None if indicator.polarity is Polarity.NO_JUDGEMENT else indicator.polarity.value
-    out = level_target_status(
-        frame,
-        value="v",
-        period_index="t",
-        baseline_value=b,
-        baseline_period_index=bp,
-        target_value=t,
-        target_period_index=tp,
-        lower="lo",
-        upper="hi",
-        polarity=polarity,
-        trajectory=trajectory_frame,
-        trajectory_on=[] if trajectory_frame is not None else None,
-    ).row(0, named=True)
-    return LevelTargetView(
-        **base,
-        trajectory=trajectory,
-        status=str(out["status"]),
-        status_period=period,
-        status_value=value,
-        expected=_f(out["trajectory"]),
-    )
-
-
 def latest_level_status(
-    indicator: Indicator, targets: list[Target], series: list[SeriesPoint]
+    indicator: Indicator, targets: list[Target], series: list[SeriesPoint], plan: Plan | None = None
 ) -> list[LevelTargetView]:
-    """Status of each level target of an indicator (used by the dashboard too)."""
-    return [_level_target(indicator, t, series) for t in targets if t.kind is TargetKind.LEVEL]
+    """Each level target of an indicator judged at its target date (see :mod:`gapwatch.analysis.targets`)."""
+    if plan is None:
+        raise TypeError("latest_level_status needs the plan (for the reward and the target's plan)")
+    return level_targets(plan, indicator, targets, series)
 
 
 def _districts(
@@ -464,8 +274,10 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None) -> Ind
         raise NotFound(f"There is no area '{area}'")
     chosen = area or headline_area(plan, df)
     headline = df.filter((pl.col("area") == chosen) & pl.col("category_type").is_null())
-    series = _series(headline)
-    trend, assessment, notes = _trend(ind, series)
+    series = headline_series(headline)
+    trend_result, assessment = recent_trend_result(ind, series)
+    trend = trend_result.verdict
+    notes = [f"Recent trend {trend_result.reason}"] if trend_result.reason else []
     targets = [t for t in plan.framework.targets if t.indicator == ind.id]
     districts, districts_period, benchmark = _districts(plan, ind, df, chosen)
     groups, groups_period, gap_series, siis = _groups(plan, ind, df, chosen)
@@ -483,7 +295,8 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None) -> Ind
         series=series,
         trend=trend,
         trend_assessment=assessment,
-        level_targets=latest_level_status(ind, targets, series),
+        trend_result=trend_result,
+        level_targets=level_targets(plan, ind, targets, series),
         gap_targets=gap_targets(session, ind.id) if any(t.kind is TargetKind.GAP_CLOSING for t in targets) else [],
         districts=districts,
         districts_period=districts_period,
