@@ -29,8 +29,7 @@ from gapwatch.services.actions import (
     rag_counts,
     update_action,
 )
-from gapwatch.store.audit import record_audit
-from gapwatch.store.progress import add_comment, comments
+from gapwatch.services.comments import add_comment, comments_on
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
 from gapwatch.web.routes._pages import COMMENT, DB, MANAGE, READ, UPDATE, blank_to_none, errors_of, form_value
@@ -109,7 +108,7 @@ def _action_context(db: Session, action_id: str, user: CurrentUser | None) -> di
         "history": history(db, action_id),
         "plan": plan,
         "can_edit": can_edit_action(user, view),
-        "comments": comments(db, plan.pk, "action", action_id),
+        "comments": comments_on(db, "action", action_id),
         "can_comment": user is not None and user.may(Permission.COMMENT),
         "people": sorted(((p.id, p.name) for p in plan.framework.people), key=lambda x: x[1]),
     }
@@ -247,20 +246,14 @@ async def assign_lead(
 async def comment(request: Request, action_id: str, user: CurrentUser | None = COMMENT, db: Session = DB) -> Response:
     """Add a comment on an action (board members, performance officers, admins)."""
     assert user is not None
-    get_action(db, action_id)
     form = await request.form()
-    body = form_value(form, "comment").strip()
-    problems = []
-    if not body:
-        problems.append(Problem("Enter a comment", field="comment"))
-    elif len(body) > 2000:
-        problems.append(Problem("Comment must be 2000 characters or fewer", field="comment"))
-    if problems:
+    body = form_value(form, "comment")
+    try:
+        add_comment(db, user, "action", action_id, body)
+    except InvalidInput as exc:
+        db.rollback()
         context = _action_context(db, action_id, user)
-        context.update(errors=errors_of(problems), comment_value=body)
+        context.update(errors=errors_of(exc.problems), comment_value=body.strip())
         return render(request, "actions/detail.html", context, status_code=422)
-    plan = current_plan(db)
-    row = add_comment(db, plan.pk, "action", action_id, body, user.username)
-    record_audit(db, user, "comment.create", f"action:{action_id}", None, {"comment": row.body})
     db.commit()
     return RedirectResponse(f"/actions/{action_id}?saved=comment#comments", status_code=303)

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from gapwatch.errors import Problem
+from gapwatch.errors import InvalidInput
 from gapwatch.services._obsframe import cached
 from gapwatch.services._plan import current_plan
+from gapwatch.services.comments import add_comment, comments_on
 from gapwatch.services.dashboard import STATUS_ORDER, indicator_statuses
 from gapwatch.services.indicator_view import IndicatorPage, indicator_csv, indicator_page
-from gapwatch.store.audit import record_audit
-from gapwatch.store.progress import add_comment, comments
 from gapwatch.web.charts import districts_chart, gap_specs, groups_chart, trend_chart
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
@@ -81,7 +80,7 @@ def _page_context(db: Session, indicator_id: str, area: str | None, user: Curren
         "charts": charts,
         "gap_specs": charts["gaps"],
         "plan": plan,
-        "comments": comments(db, plan.pk, "indicator", indicator_id),
+        "comments": comments_on(db, "indicator", indicator_id),
         "can_comment": user is not None and user.may(Permission.COMMENT),
     }
 
@@ -115,20 +114,13 @@ async def indicator_comment(
     """Add a comment on an indicator (board members, performance officers, admins)."""
     assert user is not None
     form = await request.form()
-    body = form_value(form, "comment").strip()
-    plan = current_plan(db)
-    problems = []
-    if not body:
-        problems.append(Problem("Enter a comment", field="comment"))
-    elif len(body) > 2000:
-        problems.append(Problem("Comment must be 2000 characters or fewer", field="comment"))
-    if problems:
+    body = form_value(form, "comment")
+    try:
+        add_comment(db, user, "indicator", indicator_id, body)
+    except InvalidInput as exc:
+        db.rollback()
         context = _page_context(db, indicator_id, None, user)
-        context.update(errors=errors_of(problems), comment_value=body)
+        context.update(errors=errors_of(exc.problems), comment_value=body.strip())
         return render(request, "indicators/detail.html", context, status_code=422)
-    if indicator_id not in plan.indicators:
-        indicator_page(db, indicator_id)  # raises NotFound with the usual message
-    add_comment(db, plan.pk, "indicator", indicator_id, body, user.username)
-    record_audit(db, user, "comment.create", f"indicator:{indicator_id}", None, {"comment": body})
     db.commit()
     return RedirectResponse(f"/indicators/{indicator_id}?saved=comment#comments", status_code=303)
