@@ -236,23 +236,36 @@ def dsr_command(
     n: Annotated[str, typer.Option("--n", help="Population column, one row per age band.")] = "population",
     stdpop: Annotated[
         str | None,
-        typer.Option(help="Standard population column; default ESP2013 by position (19 bands, 0-4 … 90+)."),
+        typer.Option(
+            help="Standard population column, used row by row as given; default ESP2013 (0-4 … 90+), "
+            "joined on the --age-band labels."
+        ),
     ] = None,
     group_by: GroupByOpt = None,
     confidence: ConfidenceOpt = None,
     multiplier: Annotated[float, typer.Option(help="Rate per this many.")] = 100_000,
     eventfreq: Annotated[
         str | None,
-        typer.Option(help="Events-per-person column, for non-independent events (with --ageband)."),
+        typer.Option(help="Events-per-person column, for non-independent events (with --age-band)."),
     ] = None,
-    ageband: Annotated[str | None, typer.Option(help="Age band column, for non-independent events.")] = None,
+    ageband: Annotated[
+        str,
+        typer.Option(
+            "--age-band",
+            "--ageband",
+            help="Age band column. ESP2013 is joined on its labels (0-4 or 00-04 … 90+), so rows may be in any "
+            "order; an unknown, missing or repeated band is refused. Not needed with --stdpop (unless --eventfreq).",
+        ),
+    ] = "ageband",
     output: OutputOpt = None,
 ) -> None:
     """Directly standardised rates with Dobson's intervals (calculate_dsr); one row per group."""
     from gapwatch.stats.standardised import dsr
 
     numeric = [x, n, stdpop, eventfreq]
-    df = _as_numbers(_read(input, [*numeric, ageband, *(group_by or [])], numeric), numeric)
+    # The age band column is needed to join ESP2013 and to group non-independent events by band.
+    band = ageband if stdpop is None or eventfreq is not None else None
+    df = _as_numbers(_read(input, [*numeric, band, *(group_by or [])], numeric), numeric)
     result = _call(
         input,
         dsr,
@@ -263,9 +276,9 @@ def dsr_command(
         group_by=group_by,
         confidence=_confidence(confidence),
         multiplier=multiplier,
-        independent_events=eventfreq is None and ageband is None,
+        independent_events=eventfreq is None,
         eventfreq=eventfreq,
-        ageband=ageband,
+        ageband=band,
     )
     _write(result, output)
 

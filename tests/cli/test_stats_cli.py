@@ -174,6 +174,53 @@ def test_dsr_with_a_standard_population_column(csv) -> None:  # type: ignore[no-
     assert got["total_count"] == 42
 
 
+@pytest.fixture
+def dsr_reference(shared_data: Path) -> pl.DataFrame:
+    """The multi-area DSR input of the PHEindicatormethods workbook (see tests/stats/conftest.py).
+
+    Its '55-69' band is a typo for 55-59 in the source (phe-reference/README.md); it is corrected here so
+    that ESP2013 can be joined by label.
+    """
+    path = shared_data / "phe-reference" / "csv" / "testdata_DSR_ISR__testdata_multiarea.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the PHEindicatormethods reference data is not in the shared data")
+    data = pl.read_csv(path, null_values=[""], infer_schema_length=None)
+    return data.with_columns(pl.col("ageband").replace("55-69", "55-59"))
+
+
+def test_dsr_joins_esp2013_by_age_band_whatever_the_row_order(dsr_reference: pl.DataFrame, tmp_path: Path) -> None:
+    values = {}
+    for order, frame in (("given", dsr_reference), ("reversed", dsr_reference.reverse())):
+        path = tmp_path / f"{order}.csv"
+        frame.write_csv(path)
+        out = ok("dsr", path, "--n", "pop", "-g", "area").sort("area")  # the band column is 'ageband
+        values[order] = out["value"].to_list()
+    assert values["given"][0] == pytest.approx(10430.247991469423, rel=1e-8)  # testresults_DSR row 5
+    assert values["reversed"][:2] == pytest.approx(values["given"][:2], rel=1e-12)  # row order gave 15,761
+    assert values["given"][2] is None and values["reversed"][2] is None  # testdata_tiny: 9 events
+
+
+def test_dsr_refuses_an_unknown_band_naming_the_file_and_the_band(dsr_reference: pl.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "bands.csv"
+    bands = dsr_reference.rename({"ageband": "Age band"})
+    bands.with_columns(pl.col("Age band").replace("90+", "95+")).write_csv(path)
+    error = fails("dsr", path, "--n", "pop", "-g", "area", "--age-band", "Age band")  # exit 1, one line
+    assert str(path) in error.message and "'95+'" in error.message and "area='testdata_big'" in error.message
+    assert "column 'Age band'" in error.message and "ESP2013" in error.message
+    from gapwatch.cli.main import report_error
+
+    buffer = io.StringIO()
+    report_error(error, Console(file=buffer, width=1000, color_system=None))
+    first = buffer.getvalue().splitlines()[0]
+    assert first.startswith("Error: ") and "'95+'" in first and str(path) in first
+
+
+def test_dsr_needs_the_age_band_column_unless_a_standard_column_is_given(csv) -> None:  # type: ignore[no-untyped-def]
+    path = csv("area,count,population\nA,5,100")
+    error = fails("dsr", path)
+    assert "column 'ageband' not found" in error.message and str(path) in error.message
+
+
 def test_isr_rate_and_ratio(csv) -> None:  # type: ignore[no-untyped-def]
     text = "area,count,population,refcount,refpop\nA,20,1000,300,10000\nA,40,2000,500,10000"
     expected = 1000 * 300 / 10000 + 2000 * 500 / 10000  # 130
