@@ -141,11 +141,12 @@ def _holders(permission: Permission) -> str:
 def ensure_may(actor: Actor | None, permission: Permission, *, doing: str) -> None:
     """Raise :class:`Forbidden` unless ``actor`` holds ``permission``; ``doing`` says what was refused."""
     if not may(actor, permission):
-        role = ROLE_LABELS.get(actor.role if actor is not None else ANONYMOUS, "this role").lower()
-        raise Forbidden(
-            f"You cannot {doing}: only {_holders(permission)} can",
-            hint=f"You are signed in as a {role}. Ask an administrator if your role should change.",
-        )
+        if actor is None:
+            hint = "Sign in first."
+        else:
+            role = ROLE_LABELS.get(actor.role, actor.role).lower()
+            hint = f"You act as a {role}. Ask an administrator if your role should change."
+        raise Forbidden(f"You cannot {doing}: only {_holders(permission)} can", hint=hint)
 
 
 def edits_everything(actor: Actor | None) -> bool:

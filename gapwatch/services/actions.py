@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, edits_everything, ensure_can_edit, may_edit
 from gapwatch.domain.plan import Action
 from gapwatch.errors import Forbidden, InvalidInput, Problem
 from gapwatch.services._plan import Plan, current_plan, half_year_start
@@ -33,7 +34,6 @@ from gapwatch.store.progress import (
 )
 
 __all__ = [
-    "EDITOR_ROLES",
     "RAG_VALUES",
     "ActionFilters",
     "ActionUpdateInput",
@@ -54,22 +54,7 @@ __all__ = [
 ]
 
 RAG_VALUES: tuple[str, ...] = ("red", "amber", "green")
-#: Roles that may update any action or risk (lead officers only their own).
-EDITOR_ROLES = frozenset({"admin", "performance_officer"})
 _MAX_COMMENTARY = 5000
-
-
-class Actor(Protocol):
-    """Who is acting: the signed-in user as the services need them."""
-
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def person_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -338,12 +323,8 @@ def rag_counts(views: Iterable[ActionView]) -> dict[str, int]:
 
 
 def can_edit_action(actor: Actor | None, action: ActionView) -> bool:
-    """Admins and performance officers edit any action; a lead officer only those they lead."""
-    if actor is None:
-        return False
-    if actor.role in EDITOR_ROLES:
-        return True
-    return actor.role == "lead_officer" and actor.person_id is not None and actor.person_id == action.lead_officer_id
+    """Admins and performance officers edit any action; a lead officer only those they lead (domain.access)."""
+    return may_edit(actor, [action.lead_officer_id])
 
 
 def _parse_int(raw: str, name: str, label: str, low: int, high: int, problems: list[Problem]) -> int | None:
@@ -449,10 +430,7 @@ def update_action(
     field) or :class:`Conflict` (someone else saved first; ``current`` holds their change).
     """
     view = get_action(session, action_id, today=today)
-    if not can_edit_action(actor, view):
-        raise Forbidden(
-            f"You cannot update action {view.number}: only its lead officer, performance officers and admins can",
-        )
+    ensure_can_edit(actor, [view.lead_officer_id], what=f"action {view.number}")
     change = parse_update(raw, view)
     row = apply_action_update(session, current_plan(session).pk, action_id, seen_version, change, actor.username)
     after = get_action(session, action_id, today=today)
@@ -467,7 +445,7 @@ def assign_lead_officer(
 
     Recorded as an update that keeps the current RAG and commentary, so the history shows who assigned whom.
     """
-    if actor.role not in EDITOR_ROLES:
+    if not edits_everything(actor):
         raise Forbidden("Only performance officers and admins can assign lead officers")
     plan = current_plan(session)
     view = get_action(session, action_id)

@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, edits_everything, ensure_can_edit, may_edit
 from gapwatch.domain.evidence import Risk
 from gapwatch.errors import Forbidden, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
-from gapwatch.services.actions import EDITOR_ROLES, Actor, people_directory
+from gapwatch.services.actions import people_directory
 from gapwatch.store.audit import record_audit
 from gapwatch.store.progress import RiskChange, RiskStateRow, apply_risk_update, risk_history, risk_states
 
@@ -277,12 +278,8 @@ def heat_map(risks: Iterable[RiskView]) -> list[list[HeatCell]]:
 
 
 def can_edit_risk(actor: Actor | None, risk: RiskView) -> bool:
-    """Admins and performance officers review any risk; a lead officer only the risks they own."""
-    if actor is None:
-        return False
-    if actor.role in EDITOR_ROLES:
-        return True
-    return actor.role == "lead_officer" and actor.person_id is not None and actor.person_id == risk.owner_id
+    """Admins and performance officers review any risk; a lead officer only the risks they own (domain.access)."""
+    return may_edit(actor, [risk.owner_id])
 
 
 def _score(raw: str, name: str, label: str, problems: list[Problem]) -> int:
@@ -374,11 +371,8 @@ def update_risk(
     """
     plan = current_plan(session)
     view = get_risk(session, risk_id, today=today)
-    if not can_edit_risk(actor, view):
-        raise Forbidden(f"You cannot review risk {risk_id}: only its owner, performance officers and admins can")
-    change = _parse(
-        raw, people_directory(session), owner_allowed=actor.role in EDITOR_ROLES, current_owner=view.owner_id
-    )
+    ensure_can_edit(actor, [view.owner_id], what=f"risk {risk_id}", owner="owner")
+    change = _parse(raw, people_directory(session), owner_allowed=edits_everything(actor), current_owner=view.owner_id)
     if seen_version == 0:
         change = RiskChange(
             **{
@@ -400,7 +394,7 @@ def update_risk(
 
 def add_risk(session: Session, actor: Actor, raw: NewRiskInput, *, today: date | None = None) -> RiskView:
     """Add a risk to the register (performance officers and admins); its id is R-<n>."""
-    if actor.role not in EDITOR_ROLES:
+    if not edits_everything(actor):
         raise Forbidden("Only performance officers and admins can add risks")
     plan = current_plan(session)
     problems: list[Problem] = []

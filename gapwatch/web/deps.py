@@ -17,7 +17,7 @@ write is never reported as done before it is. Anything uncommitted is rolled bac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
@@ -46,7 +46,6 @@ __all__ = [
     "access_rule_of",
     "csrf_protect",
     "current_user",
-    "ensure_can_edit",
     "get_db",
     "get_db_session",
     "get_engine",
@@ -284,24 +283,6 @@ def route_table(app: FastAPI) -> list[RouteInfo]:
         else:
             table.append(RouteInfo(path, methods, "mount"))
     return table
-
-
-def ensure_can_edit(user: CurrentUser, owners: Iterable[str | None], *, what: str = "this item") -> None:
-    """Raise :class:`Forbidden` unless ``user`` may edit an item owned by ``owners`` (framework people ids).
-
-    Performance officers and admins edit everything; lead officers only items whose owners include the
-    person their account is linked to; board members edit nothing.
-    """
-    if not user.may(Permission.UPDATE_OWN):
-        raise Forbidden(f"You cannot change {what}", hint="Your role can read but not change it.")
-    if (user.role, Permission.UPDATE_OWN) not in OWN_ONLY:
-        return
-    owner_ids = {o for o in owners if o}
-    if user.person_id is None or user.person_id not in owner_ids:
-        raise Forbidden(
-            f"You cannot change {what}: you are not its lead officer",
-            hint="Lead officers update only the actions and risks they own.",
-        )
 
 
 async def csrf_protect(request: Request) -> None:

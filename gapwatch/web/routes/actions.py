@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from gapwatch.errors import Conflict, Forbidden, InvalidInput, Problem
+from gapwatch.domain.access import ensure_can_edit
+from gapwatch.errors import Conflict, InvalidInput, Problem
 from gapwatch.services._plan import current_plan, half_year_start
 from gapwatch.services.actions import (
     RAG_VALUES,
@@ -165,11 +166,7 @@ def _form(
 def update_form(request: Request, action_id: str, user: CurrentUser | None = UPDATE, db: Session = DB) -> Response:
     """The update form, for the action's lead officer (and performance officers and admins)."""
     view = get_action(db, action_id)
-    if not can_edit_action(user, view):
-        raise Forbidden(
-            f"You cannot update action {view.number}: you are not its lead officer",
-            hint="Lead officers update only the actions they lead.",
-        )
+    ensure_can_edit(user, [view.lead_officer_id], what=f"action {view.number}")
     return _form(request, view, _form_values(view), view.version)
 
 

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from gapwatch.errors import Conflict, Forbidden, InvalidInput, Problem
+from gapwatch.domain.access import edits_everything, ensure_can_edit
+from gapwatch.errors import Conflict, InvalidInput, Problem
 from gapwatch.services._plan import current_plan
-from gapwatch.services.actions import EDITOR_ROLES, people_directory
+from gapwatch.services.actions import people_directory
 from gapwatch.services.risks import (
     RISK_STATUSES,
     NewRiskInput,
@@ -74,7 +75,7 @@ def risks_page(request: Request, user: CurrentUser | None = READ, db: Session = 
             "owners": owners,
             "likelihood": likelihood,
             "impact": impact,
-            "can_add": user is not None and user.role in EDITOR_ROLES,
+            "can_add": edits_everything(user),
         },
     )
 
@@ -227,7 +228,7 @@ def _review_form(
             "errors": errors or {},
             "conflict": conflict,
             "statuses": RISK_STATUSES,
-            "can_reassign": user.role in EDITOR_ROLES,
+            "can_reassign": edits_everything(user),
             "people": sorted(people_directory(db).items(), key=lambda x: x[1]),
         },
         status_code=status,
@@ -239,11 +240,7 @@ def review_form(request: Request, risk_id: str, user: CurrentUser | None = UPDAT
     """The review form, for the risk's owner (and performance officers and admins)."""
     assert user is not None
     risk = get_risk(db, risk_id)
-    if not can_edit_risk(user, risk):
-        raise Forbidden(
-            f"You cannot review risk {risk_id}: you are not its owner",
-            hint="Lead officers review only the risks they own.",
-        )
+    ensure_can_edit(user, [risk.owner_id], what=f"risk {risk_id}", owner="owner")
     return _review_form(request, db, risk, _review_values(risk), risk.version, user)
 
 
