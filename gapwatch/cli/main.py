@@ -36,6 +36,8 @@ _GROUPS: list[tuple[str, str]] = [
     ("kpq", "kpq"),
     ("data", "data"),
     ("report", "report"),
+    ("indicator", "indicator"),
+    ("gap", "gap"),
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("setup", "init"),

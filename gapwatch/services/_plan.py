@@ -9,108 +9,17 @@ which ambition an outcome serves, which actions a board oversees, who a person i
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gapwatch.domain.framework import Framework
-from gapwatch.domain.indicators import Indicator
-from gapwatch.domain.partnership import Board
-from gapwatch.domain.plan import Action, Outcome, Priority
+from gapwatch.domain.catalogue import Plan, build_plan
 from gapwatch.errors import NotFound
 from gapwatch.store.frameworks import get_framework
 from gapwatch.store.tables import FrameworkRow
 
-__all__ = ["Plan", "current_plan", "half_year_start"]
-
-
-@dataclass
-class Plan:
-    """A framework plus indexes; read-only once built (shared between requests)."""
-
-    pk: int
-    revision: int
-    framework: Framework
-    database: str = ""
-    actions: dict[str, Action] = field(default_factory=dict)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    priorities: dict[str, Priority] = field(default_factory=dict)
-    indicators: dict[str, Indicator] = field(default_factory=dict)
-    boards: dict[str, Board] = field(default_factory=dict)
-    people: dict[str, str] = field(default_factory=dict)
-    person_org: dict[str, str | None] = field(default_factory=dict)
-    organisations: dict[str, str] = field(default_factory=dict)
-    areas: dict[str, str] = field(default_factory=dict)
-
-    def ambition_of_outcome(self, outcome_id: str | None) -> str | None:
-        """The ambition an outcome serves (through its priority), if any."""
-        outcome = self.outcomes.get(outcome_id or "")
-        if outcome is None or outcome.priority is None:
-            return None
-        priority = self.priorities.get(outcome.priority)
-        return priority.ambition if priority else None
-
-    def priority_of_action(self, action: Action) -> str | None:
-        """The priority an action's outcome sits under."""
-        outcome = self.outcomes.get(action.outcome or "")
-        return outcome.priority if outcome else None
-
-    def ambition_of_action(self, action: Action) -> str | None:
-        """The ambition an action serves, through its outcome and priority."""
-        return self.ambition_of_outcome(action.outcome)
-
-    def indicator_ambitions(self, indicator: Indicator) -> set[str]:
-        """Ambitions an indicator monitors, through its priorities and outcomes."""
-        found: set[str] = set()
-        for pid in indicator.priorities:
-            pr = self.priorities.get(pid)
-            if pr and pr.ambition:
-                found.add(pr.ambition)
-        for oid in indicator.outcomes:
-            amb = self.ambition_of_outcome(oid)
-            if amb:
-                found.add(amb)
-        return found
-
-    def indicator_priorities(self, indicator: Indicator) -> set[str]:
-        """Priorities an indicator monitors, directly or through its outcomes."""
-        found = set(indicator.priorities)
-        for oid in indicator.outcomes:
-            oc = self.outcomes.get(oid)
-            if oc and oc.priority:
-                found.add(oc.priority)
-        return found
-
-    def board_covers_action(self, board: Board, action: Action) -> bool:
-        """Whether a board oversees an action: through its ambitions, plans or priorities."""
-        if action.plan in board.plans:
-            return True
-        if self.priority_of_action(action) in board.priorities:
-            return True
-        return self.ambition_of_action(action) in board.ambitions
-
-    def board_covers_indicator(self, board: Board, indicator: Indicator) -> bool:
-        """Whether a board oversees an indicator: through its ambitions or priorities."""
-        if self.indicator_priorities(indicator) & set(board.priorities):
-            return True
-        return bool(self.indicator_ambitions(indicator) & set(board.ambitions))
-
-    def person_name(self, person_id: str | None) -> str | None:
-        """A person's name (or None)."""
-        return self.people.get(person_id or "")
-
-    def organisation_name(self, org_id: str | None) -> str | None:
-        """An organisation's name (or None)."""
-        return self.organisations.get(org_id or "")
-
-    def action(self, action_id: str) -> Action:
-        """An action by id, or :class:`NotFound`."""
-        try:
-            return self.actions[action_id]
-        except KeyError:
-            raise NotFound(f"There is no action '{action_id}' in the plan") from None
+__all__ = ["Plan", "current_plan"]
 
 
 _lock = threading.Lock()
@@ -122,21 +31,6 @@ def _database(session: Session) -> str:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     return engine.url.render_as_string(hide_password=True)
-
-
-def _build(row: FrameworkRow, framework: Framework) -> Plan:
-    plan = Plan(pk=row.pk, revision=row.revision, framework=framework)
-    plan.actions = {a.id: a for a in framework.actions}
-    plan.outcomes = {o.id: o for o in framework.outcomes}
-    plan.priorities = {p.id: p for p in framework.priorities}
-    plan.indicators = {i.id: i for i in framework.indicators}
-    plan.boards = {b.id: b for b in framework.boards}
-    plan.people = {p.id: p.name for p in framework.people}
-    plan.person_org = {p.id: p.organisation for p in framework.people}
-    plan.organisations = {o.id: o.name for o in framework.organisations}
-    plan.areas = {a.id: a.name for a in framework.areas}
-    plan.areas.update({g.id: g.name for g in framework.area_groupings})
-    return plan
 
 
 def current_plan(session: Session, framework_id: str | None = None) -> Plan:
@@ -158,15 +52,9 @@ def current_plan(session: Session, framework_id: str | None = None) -> Plan:
         return plan
     row = session.get(FrameworkRow, found.pk)
     assert row is not None
-    plan = _build(row, get_framework(session, found.id))
-    plan.database = key[0]
+    plan = build_plan(get_framework(session, found.id), pk=row.pk, revision=row.revision, database=key[0])
     with _lock:
         if len(_cache) > 16:
             _cache.clear()
         _cache[key] = plan
     return plan
-
-
-def half_year_start(today: date) -> date:
-    """Start of the current half-year: the default reporting cycle for twice-yearly monitoring."""
-    return date(today.year, 1 if today.month <= 6 else 7, 1)

@@ -9,12 +9,15 @@ with data, the first district, the deprivation breakdown), and every choice is o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.series import until
 from gapwatch.domain.areas import GroupingKind
 from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import InvalidInput, NotFound, Problem
 from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
@@ -25,6 +28,7 @@ from gapwatch.services.gaps_view import (
     area_gap,
     deprivation_category_types,
     deprivation_gap,
+    gap_target_view,
     gap_targets,
     group_gap_series,
     sii_series,
@@ -62,18 +66,21 @@ def explore(
     category_type: str | None = None,
     subject: str | None = None,
     comparator: str | None = None,
+    cutoff: date | None = None,
 ) -> Exploration:
     """The explorer for the choices made so far (all optional); unknown ids are :class:`NotFound`.
+
+    ``cutoff`` (a reporting cycle's data cut-off) leaves out periods ending after it.
 
     Remembered per framework revision and data version (shared: callers must not change the result).
     """
     plan = current_plan(session)
-    key = ("explore", indicator_id, comparison, area, category_type, subject, comparator)
+    key = ("explore", indicator_id, comparison, area, category_type, subject, comparator, cutoff)
     return cached(
         session,
         plan,
         key,
-        lambda: _explore(session, plan, indicator_id, comparison, area, category_type, subject, comparator),
+        lambda: _explore(session, plan, indicator_id, comparison, area, category_type, subject, comparator, cutoff),
     )
 
 
@@ -86,6 +93,7 @@ def _explore(
     category_type: str | None,
     subject: str | None,
     comparator: str | None,
+    cutoff: date | None = None,
 ) -> Exploration:
     out = Exploration(indicator_id, comparison)
     out.indicators = [(i.id, f"{i.code}: {i.title}") for i in plan.framework.indicators]
@@ -100,8 +108,12 @@ def _explore(
     ind = plan.indicators.get(indicator_id)
     if ind is None:
         raise NotFound(f"There is no indicator '{indicator_id}'")
-    out.targets = gap_targets(session, ind.id)
-    df = with_intervals(observation_frame(session, plan, [ind.id]), ind)
+    df = until(with_intervals(observation_frame(session, plan, [ind.id]), ind), cutoff)
+    out.targets = [
+        gap_target_view(plan, df, t)
+        for t in plan.framework.targets
+        if t.kind is TargetKind.GAP_CLOSING and t.indicator == ind.id
+    ]
     present = df.get_column("area").unique().to_list() if df.height else []
     out.areas = sorted(((a, plan.areas.get(a, a)) for a in present), key=lambda x: x[1])
     if df.height == 0:

@@ -15,13 +15,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.frame import finite as _f
-from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result
+from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result, until
 from gapwatch.analysis.targets import LevelTargetView, level_targets
 from gapwatch.analysis.verdicts import TrendResult
 from gapwatch.domain.indicators import Indicator, Polarity
@@ -34,7 +35,7 @@ from gapwatch.services.gaps_view import (
     GapTargetView,
     deprivation_category_types,
     deprivation_gap,
-    gap_targets,
+    gap_target_view,
     group_gap_series,
     sii_series,
 )
@@ -253,8 +254,13 @@ def _table(plan: Plan, df: pl.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def indicator_page(session: Session, indicator_id: str, *, area: str | None = None) -> IndicatorPage:
+def indicator_page(
+    session: Session, indicator_id: str, *, area: str | None = None, cutoff: date | None = None
+) -> IndicatorPage:
     """The indicator page for ``indicator_id`` in ``area`` (default: the partnership's own area).
+
+    With ``cutoff`` (a reporting cycle's data cut-off), periods ending after it are left out, so the page
+    for a cycle shows what the cycle's report shows.
 
     Computed once per framework revision and data version (see :func:`~gapwatch.services._obsframe.cached`);
     the result is shared, so callers must not change it.
@@ -263,11 +269,13 @@ def indicator_page(session: Session, indicator_id: str, *, area: str | None = No
     ind = plan.indicators.get(indicator_id)
     if ind is None:
         raise NotFound(f"There is no indicator '{indicator_id}' in the plan")
-    return cached(session, plan, ("indicator_page", indicator_id, area), lambda: _page(session, plan, ind, area))
+    return cached(
+        session, plan, ("indicator_page", indicator_id, area, cutoff), lambda: _page(session, plan, ind, area, cutoff)
+    )
 
 
-def _page(session: Session, plan: Plan, ind: Indicator, area: str | None) -> IndicatorPage:
-    df = with_intervals(observation_frame(session, plan, [ind.id]), ind)
+def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff: date | None) -> IndicatorPage:
+    df = until(with_intervals(observation_frame(session, plan, [ind.id]), ind), cutoff)
     present = df.get_column("area").unique().to_list()
     areas = sorted(((a, plan.areas.get(a, a)) for a in present), key=lambda x: x[1])
     if area is not None and area not in present and area not in plan.areas:
@@ -297,7 +305,7 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None) -> Ind
         trend_assessment=assessment,
         trend_result=trend_result,
         level_targets=level_targets(plan, ind, targets, series),
-        gap_targets=gap_targets(session, ind.id) if any(t.kind is TargetKind.GAP_CLOSING for t in targets) else [],
+        gap_targets=[gap_target_view(plan, df, t) for t in targets if t.kind is TargetKind.GAP_CLOSING],
         districts=districts,
         districts_period=districts_period,
         benchmark=benchmark,

@@ -16,6 +16,7 @@ from gapwatch.web.routes import (
     actions,
     admin,
     api,
+    api_queries,
     api_resources,
     auth,
     dashboard,
@@ -46,5 +47,6 @@ ROUTERS: list[APIRouter] = [
     data.router,
     public.router,
     api_resources.router,
+    api_queries.router,
     reports.router,
 ]

@@ -1,0 +1,25 @@
+"""Output of the read-model commands (`indicator show`, `gap show`, `dashboard`): JSON identical to the
+API's, or text for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from gapwatch.errors import InvalidInput, Problem
+
+__all__ = ["FormatOption", "emit"]
+
+FormatOption = typer.Option("text", "--format", help="text or json (json is what the API returns).")
+
+
+def emit(doc: Any, fmt: str, text: Callable[[Any], list[str]]) -> str:
+    """``doc`` as JSON (sorted keys, the API's shape) or as lines of text."""
+    if fmt == "json":
+        return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    if fmt != "text":
+        raise InvalidInput("--format must be text or json", problems=[Problem(f"got '{fmt}'", field="--format")])
+    return "\n".join(text(doc)) + "\n"

@@ -1,0 +1,65 @@
+"""JSON API read models: the same objects the command line prints with ``--format json``.
+
+``GET /api/v1/indicators/{id}`` is ``gapwatch indicator show ID --format json``; ``GET /api/v1/gaps/{id}`` is
+``gapwatch gap show ID --format json``. Both come from :mod:`gapwatch.queries`, so a test can compare them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from gapwatch.queries.gap import gap_show
+from gapwatch.queries.indicator import indicator_show
+from gapwatch.queries.reading import cycle_cutoff
+from gapwatch.web.deps import CurrentUser, DbSession, require
+from gapwatch.web.permissions import Permission
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["analysis"])
+
+Reader = Annotated[CurrentUser, Depends(require(Permission.READ))]
+CycleQuery = Annotated[str | None, Query(description="Only data up to this reporting cycle's cut-off.")]
+
+
+@router.get("/indicators/{indicator_id}", summary="An indicator: series, intervals, trend and targets")
+def indicator(
+    indicator_id: str,
+    user: Reader,
+    db: DbSession,
+    area: Annotated[str | None, Query(description="Area code (default: the partnership's area).")] = None,
+    cycle: CycleQuery = None,
+) -> dict[str, Any]:
+    """The headline series with 95% intervals (or why none), the recent trend with its level and p, and each
+    target judged at its date with what happened since and the plan's reward."""
+    return {"data": indicator_show(db, indicator_id, area=area, cutoff=cycle_cutoff(db, cycle))}
+
+
+@router.get("/gaps/{indicator_id}", summary="A gap per period with its trend and target progress")
+def gap(
+    indicator_id: str,
+    user: Reader,
+    db: DbSession,
+    by: Annotated[str | None, Query(description="Population group breakdown (category type id).")] = None,
+    area: Annotated[str | None, Query(description="With by: the area. Alone: the subject area.")] = None,
+    versus: Annotated[str | None, Query(description="With area: 'rest' or another area's code.")] = None,
+    subject: Annotated[str | None, Query(description="With by: the group to compare.")] = None,
+    sii: Annotated[bool, Query(description="With a deprivation breakdown: the slope index of inequality.")] = False,
+    cycle: CycleQuery = None,
+) -> dict[str, Any]:
+    """Per period: subject, comparator, gap and its 95% interval (or why none); the trend verdict with its
+    method, level, p and periods used; the progress of a gap-closing target on this gap."""
+    return {
+        "data": gap_show(
+            db,
+            indicator_id,
+            by=by,
+            area=area,
+            versus=versus if by is None else None,
+            subject=subject,
+            sii=sii,
+            cutoff=cycle_cutoff(db, cycle),
+        )
+    }
