@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gapwatch.cli._common import DbOption, console
+from gapwatch.cli._common import ByOption, DbOption, cli_actor, console
 from gapwatch.cli._disposing import command_engine
 from gapwatch.errors import InvalidInput, Problem
 from gapwatch.services import approvals
@@ -79,7 +79,7 @@ def open_(
     cutoff: str = typer.Option(..., "--cutoff", help="Data cut-off date (YYYY-MM-DD)."),
     action_deadline: str = typer.Option(..., "--action-deadline", help="Deadline for action updates (YYYY-MM-DD)."),
     board: list[str] = typer.Option([], "--board", help="A board in scope (id or name); repeat. Default: all."),
-    by: str = typer.Option("gapwatch", "--by", help="Who opens it (recorded)."),
+    by: str | None = ByOption,
     fmt: str = typer.Option("text", "--format", help="text or json."),
     db: Path | None = DbOption,
 ) -> None:
@@ -92,7 +92,7 @@ def open_(
             data_cutoff=_date(cutoff, "--cutoff"),
             action_deadline=_date(action_deadline, "--action-deadline"),
             boards=board or None,
-            by=by,
+            by=cli_actor(by),
         )
     _show(status, fmt)
 
@@ -112,14 +112,14 @@ def status(
 @app.command()
 def close(
     name: str | None = typer.Argument(None, help="The cycle (default: the latest)."),
-    by: str = typer.Option("gapwatch", "--by", help="Who closes it (recorded)."),
+    by: str | None = ByOption,
     fmt: str = typer.Option("text", "--format", help="text or json."),
     db: Path | None = DbOption,
 ) -> None:
     """Close a cycle: compute and freeze every board's report (closing twice is refused)."""
     _check_format(fmt)
     with command_engine(db) as engine:
-        status = service.close_cycle(engine, name, by=by)
+        status = service.close_cycle(engine, name, by=cli_actor(by))
     if fmt == "text":
         console.print(f"[green]✓[/] Closed {status.name}: {len(status.boards)} report(s) frozen")
     _show(status, fmt)
@@ -136,7 +136,7 @@ def comment(
     """Add performance officer commentary to an open cycle (approve it with `cycle commentary-decide`)."""
     kind, _, ident = subject.partition(":")
     with command_engine(db) as engine:
-        entry = approvals.add_commentary(engine, cycle, kind, ident, text, author=author)
+        entry = approvals.add_commentary(engine, cycle, kind, ident, text, by=cli_actor(author))
     console.print(f"[green]✓[/] Commentary {entry} saved (draft)")
 
 
@@ -144,12 +144,12 @@ def comment(
 def commentary_decide(
     commentary_id: int = typer.Argument(..., help="The commentary's number."),
     decision: str = typer.Argument(..., help="approved or rejected."),
-    by: str = typer.Option(..., "--by", help="Who decides."),
+    by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
     """Approve or reject a piece of commentary while the cycle is open."""
     with command_engine(db) as engine:
-        approvals.decide_commentary(engine, commentary_id, decision, by=by)
+        approvals.decide_commentary(engine, commentary_id, decision, by=cli_actor(by))
     console.print(f"[green]✓[/] Commentary {commentary_id}: {decision}")
 
 
@@ -157,12 +157,12 @@ def commentary_decide(
 def delegate(
     board: str = typer.Option(..., "--board", help="The board (id or name)."),
     user: str = typer.Option(..., "--user", help="The account allowed to approve on the chair's behalf."),
-    by: str = typer.Option(..., "--by", help="Who grants it (recorded)."),
+    by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
     """Let someone approve a board's reports on its chair's behalf."""
     with command_engine(db) as engine:
-        approvals.delegate_approval(engine, board, user, by=by)
+        approvals.delegate_approval(engine, board, user, by=cli_actor(by))
     console.print(f"[green]✓[/] {user} may approve reports of {board}")
 
 
@@ -177,5 +177,5 @@ def approve(
 ) -> None:
     """Record the chair's (or a delegate's) approval of a board's frozen report."""
     with command_engine(db) as engine:
-        info = approvals.approve_report(engine, cycle, board, username=user, approve=not reject, note=note)
+        info = approvals.approve_report(engine, cycle, board, by=user, approve=not reject, note=note)
     console.print(f"[green]✓[/] {board}: {info.status} by {info.approved_by}")

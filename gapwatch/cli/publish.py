@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gapwatch.cli._common import DbOption, console, write_output
+from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, write_output
 from gapwatch.cli._disposing import command_engine
 from gapwatch.errors import InvalidInput
 from gapwatch.services import publishing as service
@@ -17,7 +17,7 @@ __all__ = ["publish_command"]
 def publish_command(
     board: str = typer.Option(..., "--board", help="The board whose report to publish (id or name)."),
     cycle: str | None = typer.Option(None, "--cycle", help="The cycle (default: the latest)."),
-    by: str = typer.Option("gapwatch", "--by", help="Who publishes it (recorded)."),
+    by: str | None = ByOption,
     csv_out: Path | None = typer.Option(None, "--csv", help="Also write the open data CSV here."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the open data JSON here."),
     db: Path | None = DbOption,
@@ -26,7 +26,7 @@ def publish_command(
     if csv_out is not None and json_out is not None and csv_out == json_out:
         raise InvalidInput("--csv and --json must be different files")
     with command_engine(db) as engine:
-        info = service.publish(engine, cycle, board, by=by)
+        info = service.publish(engine, cycle, board, by=cli_actor(by))
         console.print(
             f"[green]✓[/] Published the {info.board_name} report for {info.cycle}: {info.cells} values, "
             f"{info.suppressed} withheld to protect small numbers"

@@ -5,6 +5,9 @@ it is approved or rejected there and frozen with the reports when the cycle clos
 someone the chair delegated to — then approves (or rejects) the frozen report; only an approved report
 can be published (:mod:`gapwatch.services.publishing`), and the approval names the SHA-256 of the version
 it approved.
+
+Each function takes who acts (``by``: a signed-in user, or a name standing for an operator at the command
+line), checks it against :mod:`gapwatch.domain.access` and writes its audit entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import current_plan
 from gapwatch.services.cycles import cycle_row, find_board
 from gapwatch.services.report_data import ApprovalInfo
 from gapwatch.store.accounts import get_user
+from gapwatch.store.audit import record_audit
 from gapwatch.store.cycles import ApprovalDelegateRow, CommentaryRow, CycleRow, ReportApprovalRow, SnapshotRow
 from gapwatch.store.engine import session_scope
 
@@ -33,9 +38,22 @@ def _now() -> datetime:
 
 
 def add_commentary(
-    engine: Engine, cycle: str | None, subject_kind: str, subject_id: str, text: str, *, author: str
+    engine: Engine,
+    cycle: str | None,
+    subject_kind: str,
+    subject_id: str,
+    text: str,
+    *,
+    by: Actor | str,
+    author: str | None = None,
 ) -> int:
-    """Write commentary on an indicator, outcome, KPQ or the report ("report", board id) in an open cycle."""
+    """Write commentary on an indicator, outcome, KPQ or the report ("report", board id) in an open cycle.
+
+    ``by`` needs :attr:`~gapwatch.domain.access.Permission.COMMENT`; ``author`` is the name the report shows
+    (default: ``by``'s username).
+    """
+    who = as_actor(by)
+    ensure_may(who, Permission.COMMENT, doing="write commentary")
     problems = []
     if subject_kind not in COMMENTARY_KINDS:
         problems.append(Problem(f"must be one of {', '.join(COMMENTARY_KINDS)}", field="subject_kind"))
@@ -61,15 +79,23 @@ def add_commentary(
         if row.status != "open":
             raise Conflict(f"Reporting cycle '{row.name}' is closed: its commentary is frozen")
         entry = CommentaryRow(
-            cycle_pk=row.pk, subject_kind=subject_kind, subject_id=subject_id, text=text.strip(), author=author
+            cycle_pk=row.pk,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            text=text.strip(),
+            author=author or who.username,
         )
         session.add(entry)
         session.flush()
+        written = {"cycle": row.name, "subject": f"{subject_kind}:{subject_id}", "text": entry.text}
+        record_audit(session, who, "commentary.create", f"commentary:{entry.pk}", None, written)
         return entry.pk
 
 
-def decide_commentary(engine: Engine, commentary_id: int, status: str, *, by: str) -> None:
-    """Approve or reject a piece of commentary before the cycle closes."""
+def decide_commentary(engine: Engine, commentary_id: int, status: str, *, by: Actor | str) -> None:
+    """Approve or reject a piece of commentary before the cycle closes (performance officers, admins)."""
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="decide on commentary")
     if status not in _COMMENTARY_STATUSES:
         raise InvalidInput(f"Commentary status must be one of {', '.join(_COMMENTARY_STATUSES)}")
     with session_scope(engine) as session:
@@ -79,11 +105,15 @@ def decide_commentary(engine: Engine, commentary_id: int, status: str, *, by: st
         cycle = session.get(CycleRow, entry.cycle_pk)
         if cycle is not None and cycle.status != "open":
             raise Conflict(f"Reporting cycle '{cycle.name}' is closed: its commentary is frozen")
-        entry.status, entry.decided_by, entry.decided_at = status, by, _now()
+        before = {"status": entry.status}
+        entry.status, entry.decided_by, entry.decided_at = status, who.username, _now()
+        record_audit(session, who, "commentary.decide", f"commentary:{entry.pk}", before, {"status": status})
 
 
-def delegate_approval(engine: Engine, board: str, username: str, *, by: str) -> None:
-    """Let ``username`` approve ``board``'s reports on the chair's behalf."""
+def delegate_approval(engine: Engine, board: str, username: str, *, by: Actor | str) -> None:
+    """Let ``username`` approve ``board``'s reports on the chair's behalf (performance officers, admins)."""
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="delegate approval")
     with session_scope(engine) as session:
         plan = current_plan(session)
         found = find_board(plan, board)
@@ -95,7 +125,10 @@ def delegate_approval(engine: Engine, board: str, username: str, *, by: str) -> 
             )
         )
         if exists is None:
-            session.add(ApprovalDelegateRow(framework_pk=plan.pk, board_id=found.id, username=username, granted_by=by))
+            session.add(
+                ApprovalDelegateRow(framework_pk=plan.pk, board_id=found.id, username=username, granted_by=who.username)
+            )
+            record_audit(session, who, "approval.delegate", f"board:{found.id}", None, {"delegate": username})
 
 
 def approve_report(
@@ -103,20 +136,22 @@ def approve_report(
     cycle: str | None,
     board: str,
     *,
-    username: str,
-    person_id: str | None = None,
+    by: Actor | str,
     approve: bool = True,
     note: str | None = None,
 ) -> ApprovalInfo:
-    """Record the chair's (or a delegate's) decision on a board's frozen report.
+    """Record the chair's (or a delegate's) decision on a board's frozen report, audited with it.
 
-    Only the board's chair (matched by ``person_id``, or by the account ``username`` is linked to) or a
-    delegate (by ``username``) may decide; the cycle must be closed, since a board approves the report it
-    will publish, not a moving draft.
+    Only the board's chair (matched by ``by``'s person, or — for a name given at the command line — by the
+    person the account of that name is linked to) or a delegate (by username) may decide; the cycle must be
+    closed, since a board approves the report it will publish, not a moving draft.
     """
+    who = as_actor(by)
+    username = who.username
     with session_scope(engine) as session:
         plan = current_plan(session)
-        if person_id is None:
+        person_id = who.person_id
+        if isinstance(by, str):
             account = get_user(session, username)
             person_id = account.person_id if account is not None else None
         row = cycle_row(session, plan, cycle)
@@ -165,4 +200,13 @@ def approve_report(
             existing.status, existing.decided_by, existing.decided_at = status, username, _now()
             existing.snapshot_sha256, existing.note = snap.sha256, note
         session.flush()
+        decision = {"status": status, "snapshot_sha256": snap.sha256, "note": note}
+        record_audit(
+            session, who, f"report.{'approve' if approve else 'reject'}", _report(row, found.id), None, decision
+        )
         return ApprovalInfo(status=status, approved_by=username, approved_at=existing.decided_at, note=note)
+
+
+def _report(cycle: CycleRow, board_id: str) -> str:
+    """How the audit log names a board's report in a cycle."""
+    return f"report:{cycle.name}/{board_id}"

@@ -23,12 +23,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.partnership import Board
 from gapwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services._reportbuild import build_report
 from gapwatch.services.report_data import ApprovalInfo, ReportData
 from gapwatch.services.scope import StaleIndicator, board_has_scope, stale_indicators
+from gapwatch.store.audit import record_audit
 from gapwatch.store.cycles import (
     CommentaryRow,
     CycleRow,
@@ -186,12 +188,16 @@ def open_cycle(
     data_cutoff: date,
     action_deadline: date,
     boards: Sequence[str] | None = None,
-    by: str = "gapwatch",
+    by: Actor | str,
 ) -> CycleStatus:
     """Open a reporting cycle and return what is missing for it (action updates, fresh indicator data).
 
     ``boards`` names the boards that get a report (ids or names); all boards with a scope by default.
+    ``by`` (a name stands for an operator) needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`;
+    the opening is audited in the same transaction.
     """
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="open a reporting cycle")
     problems = []
     if not name.strip():
         problems.append(Problem("a cycle needs a name, e.g. '2011 H2'", field="name"))
@@ -221,11 +227,13 @@ def open_cycle(
             action_deadline=action_deadline,
             boards=scope,
             status="open",
-            opened_by=by,
+            opened_by=who.username,
             opened_at=_now(),
         )
         session.add(cycle)
         session.flush()
+        opened = {"data_cutoff": data_cutoff, "action_deadline": action_deadline, "boards": scope}
+        record_audit(session, who, "cycle.open", f"cycle:{cycle.name}", None, opened)
         return _status(session, plan, cycle)
 
 
@@ -252,12 +260,15 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def close_cycle(engine: Engine, name: str | None = None, *, by: str = "gapwatch") -> CycleStatus:
+def close_cycle(engine: Engine, name: str | None = None, *, by: Actor | str) -> CycleStatus:
     """Close a cycle: compute every in-scope board's report and freeze it; all or nothing.
 
-    The reports are computed before the cycle is marked closed, inside one transaction, so a failure
-    leaves the cycle open with no snapshot; a second close gets :class:`Conflict`.
+    The reports are computed before the cycle is marked closed, inside one transaction with the audit
+    entry, so a failure leaves the cycle open with no snapshot; a second close gets :class:`Conflict`.
+    ``by`` needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`.
     """
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="close a reporting cycle")
     with session_scope(engine) as session:
         plan = current_plan(session)
         cycle = cycle_row(session, plan, name)
@@ -269,15 +280,21 @@ def close_cycle(engine: Engine, name: str | None = None, *, by: str = "gapwatch"
             )
         at = _now()
         commentary = _commentary_rows(session, cycle)
+        frozen: dict[str, str] = {}
         for board_id in cycle.boards:
             board = plan.boards.get(board_id)
             if board is None:
                 raise InvalidInput(f"Board '{board_id}' of cycle '{cycle.name}' is no longer in the framework")
-            report = build_report(session, plan, cycle, board, commentary=commentary, frozen=True, at=at, closed_by=by)
+            report = build_report(
+                session, plan, cycle, board, commentary=commentary, frozen=True, at=at, closed_by=who.username
+            )
             text = report.model_dump_json()
-            session.add(SnapshotRow(cycle_pk=cycle.pk, board_id=board_id, data=text, sha256=_digest(text)))
+            frozen[board_id] = _digest(text)
+            session.add(SnapshotRow(cycle_pk=cycle.pk, board_id=board_id, data=text, sha256=frozen[board_id]))
         session.flush()
-        mark_closed(session, cycle, by, at)
+        mark_closed(session, cycle, who.username, at)
+        closed = {"status": "closed", "snapshots": frozen}
+        record_audit(session, who, "cycle.close", f"cycle:{cycle.name}", {"status": "open"}, closed)
         return _status(session, plan, cycle)
 
 

@@ -33,12 +33,14 @@ import polars as pl
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.errors import Conflict, NotFound
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.cycles import cycle_row, find_board
 from gapwatch.services.report_data import GapVerdict, ReportData, SeriesPoint
 from gapwatch.settings import Settings
 from gapwatch.stats.suppression import suppress
+from gapwatch.store.audit import record_audit
 from gapwatch.store.cycles import CycleRow, PublicationRow, ReportApprovalRow, SnapshotRow
 from gapwatch.store.engine import session_scope
 
@@ -262,13 +264,17 @@ def _county(plan: Plan) -> str | None:
 
 
 def publish(
-    engine: Engine, cycle: str | None, board: str, *, by: str, settings: Settings | None = None
+    engine: Engine, cycle: str | None, board: str, *, by: Actor | str, settings: Settings | None = None
 ) -> PublicationInfo:
     """Publish a board's approved report: disclosure control, then the public report and its open data.
 
-    Refused with :class:`Conflict` when the cycle is still open, the report is not approved (or the
-    approval was of another version), or it is already published; nothing is written then.
+    ``by`` (a name stands for an operator) needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`; the
+    publication is audited in its own transaction. Refused with :class:`Conflict` when the cycle is still
+    open, the report is not approved (or the approval was of another version), or it is already published;
+    nothing is written then.
     """
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="publish a report")
     threshold = (settings or Settings()).suppression_threshold
     with session_scope(engine) as session:
         plan = current_plan(session)
@@ -330,7 +336,7 @@ def publish(
                 cycle_pk=row.pk,
                 board_id=found.id,
                 published_at=at,
-                published_by=by,
+                published_by=who.username,
                 snapshot_sha256=snap.sha256,
                 data=text,
                 csv=_csv(plan, public),
@@ -338,7 +344,9 @@ def publish(
                 suppressed=blanked,
             )
         )
-        return PublicationInfo(row.name, found.id, found.name, at, by, len(own), blanked)
+        published = {"snapshot_sha256": snap.sha256, "cells": len(own), "suppressed": blanked}
+        record_audit(session, who, "report.publish", f"report:{row.name}/{found.id}", None, published)
+        return PublicationInfo(row.name, found.id, found.name, at, who.username, len(own), blanked)
 
 
 def _csv(plan: Plan, report: ReportData) -> str:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gapwatch.services.accounts import create_user
+from gapwatch.store.audit import query_audit
 from gapwatch.store.engine import session_scope
 from tests.clirunner import run_cli
 from tests.services import cycle_data
@@ -90,6 +91,15 @@ def test_cycle_open_status_close_approve_publish(db: Engine, tmp_path: Path) -> 
     assert d1["suppressed"] == "yes" and d1["count"] == ""
     assert json.loads((tmp_path / "open.json").read_text())["board"] == "Testshire Forum"
     assert "forum: approved" in " ".join(run_cli("cycle", "status").stdout.split())
+    with session_scope(db) as session:  # each step audited by the service, under the CLI's actor
+        entries = reversed(query_audit(session))
+        audit = [(r.username, r.action, r.entity) for r in entries if not r.entity.startswith("user:")]
+    assert audit[0][0].startswith("cli:") and audit[0][1:] == ("cycle.open", "cycle:2011 H2")
+    assert audit[1:] == [
+        ("po", "cycle.close", "cycle:2011 H2"),
+        ("chris", "report.approve", "report:2011 H2/forum"),
+        ("po", "report.publish", "report:2011 H2/forum"),
+    ]
 
 
 def test_cycle_open_refuses_a_bad_date(db: Engine) -> None:

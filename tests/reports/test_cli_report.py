@@ -24,7 +24,7 @@ def db(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engin
 
 
 def _open(engine: Engine) -> None:
-    open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
+    open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
 
 
 def test_no_cycle_yet_is_a_clear_error(db: Engine, tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_an_open_cycle_gives_a_draft_and_a_closed_one_the_final_report(db: Engin
     result = run_cli("report", "build", "--board", "Testshire Forum", "--format", "html", "-o", str(draft))
     assert result.exit_code == 0, result.output
     assert "draft" in result.stdout and "Draft: cycle 2011 H2 is open" in draft.read_text(encoding="utf-8")
-    close_cycle(db, "2011 H2")
+    close_cycle(db, "2011 H2", by="tests")
     final = tmp_path / "final.pdf"
     result = run_cli("report", "build", "--board", "forum", "--cycle", "2011 H2", "--format", "pdf", "-o", str(final))
     assert result.exit_code == 0, result.output

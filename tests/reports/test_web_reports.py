@@ -32,7 +32,7 @@ def reports_app(web_settings: Settings, web_db: Path) -> Iterator[FastAPI]:
     """The web app on a copy of the demo with cycle 2011 H2 open and a user linked to the Kent Forum's chair."""
     engine = engine_on(web_db)
     try:
-        open_cycle(engine, CYCLE, data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
+        open_cycle(engine, CYCLE, data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
         with session_scope(engine) as session:
             create_user(
                 session,

@@ -26,7 +26,7 @@ def loaded(engine: Engine, tmp_path: Path) -> Engine:
 
 
 def _open(engine: Engine, name: str = "2011 H2", **kwargs: object) -> cycles.CycleStatus:
-    return cycles.open_cycle(engine, name, data_cutoff=CUTOFF, action_deadline=DEADLINE, **kwargs)  # type: ignore[arg-type]
+    return cycles.open_cycle(engine, name, data_cutoff=CUTOFF, action_deadline=DEADLINE, **{"by": "tests", **kwargs})  # type: ignore[arg-type]
 
 
 def test_open_lists_missing_updates_and_stale_indicators(loaded: Engine) -> None:
@@ -40,7 +40,7 @@ def test_open_lists_missing_updates_and_stale_indicators(loaded: Engine) -> None
 
 def test_open_refuses_bad_input(loaded: Engine) -> None:
     with pytest.raises(InvalidInput) as bad:
-        cycles.open_cycle(loaded, " ", data_cutoff=CUTOFF, action_deadline=date(2011, 1, 1))
+        cycles.open_cycle(loaded, " ", data_cutoff=CUTOFF, action_deadline=date(2011, 1, 1), by="tests")
     assert {p.field for p in bad.value.problems} == {"name", "action_deadline"}
     with pytest.raises(InvalidInput, match="nothing to report on"):
         _open(loaded, boards=["Empty Board"])
@@ -57,7 +57,7 @@ def test_close_freezes_and_refuses_a_second_close(loaded: Engine) -> None:
     closed = cycles.close_cycle(loaded, "2011 H2", by="po")
     assert closed.status == "closed" and closed.approvals == {}
     with pytest.raises(Conflict, match="already closed"):
-        cycles.close_cycle(loaded, "2011 H2")
+        cycles.close_cycle(loaded, "2011 H2", by="tests")
     report = cycles.snapshot(loaded, "2011 H2", "forum")
     assert report.frozen and report.cycle.closed_by == "po"
     assert report.approval.status == "awaiting approval"
@@ -77,13 +77,13 @@ def test_conditional_close_refuses_a_cycle_someone_else_closed(loaded: Engine) -
 
 def test_frozen_report_is_identical_after_the_data_are_revised(loaded: Engine, tmp_path: Path) -> None:
     _open(loaded)
-    cycles.close_cycle(loaded)
+    cycles.close_cycle(loaded, by="tests")
     before = cycles.snapshot(loaded, None, "forum").model_dump_json()
     # Revise the GN data (a reload records a new framework revision) and open a new cycle on them.
     cycle_data.load(loaded, tmp_path, narrowing_shift=-150)
     after = cycles.snapshot(loaded, "2011 H2", "forum").model_dump_json()
     assert after == before
-    cycles.open_cycle(loaded, "2012 H1", data_cutoff=date(2012, 6, 30), action_deadline=date(2012, 7, 31))
+    cycles.open_cycle(loaded, "2012 H1", data_cutoff=date(2012, 6, 30), action_deadline=date(2012, 7, 31), by="tests")
     live_before = cycles.snapshot(loaded, "2012 H1", "forum")
     assert not live_before.frozen
     gn_frozen = next(p for p in cycles.snapshot(loaded, "2011 H2", "forum").indicators if p.id == "GN")
@@ -123,27 +123,27 @@ def test_snapshot_refusals(loaded: Engine) -> None:
         cycles.snapshot(loaded, "1999 H1", "forum")
     with pytest.raises(InvalidInput, match="not in the scope"):
         cycles.snapshot(loaded, None, "d1-board")
-    cycles.close_cycle(loaded)
+    cycles.close_cycle(loaded, by="tests")
     with pytest.raises(InvalidInput, match="not in the scope"):
         cycles.snapshot(loaded, None, "d1-board")
 
 
 def test_commentary_is_frozen_with_its_status(loaded: Engine) -> None:
     _open(loaded)
-    first = approvals.add_commentary(loaded, None, "indicator", "GN", "The FSM gap keeps closing.", author="po")
-    second = approvals.add_commentary(loaded, None, "report", "forum", "A good half-year.", author="po")
+    first = approvals.add_commentary(loaded, None, "indicator", "GN", "The FSM gap keeps closing.", by="po")
+    second = approvals.add_commentary(loaded, None, "report", "forum", "A good half-year.", by="po")
     approvals.decide_commentary(loaded, first, "approved", by="head")
     with pytest.raises(InvalidInput) as bad:
-        approvals.add_commentary(loaded, None, "indicator", "nope", "", author="po")
+        approvals.add_commentary(loaded, None, "indicator", "nope", "", by="po")
     assert {p.field for p in bad.value.problems} == {"text", "subject_id"}
-    cycles.close_cycle(loaded)
+    cycles.close_cycle(loaded, by="tests")
     report = cycles.snapshot(loaded, None, "forum")
     statuses = {c.id: (c.subject_id, c.status, c.author) for c in report.commentary}
     assert statuses == {first: ("GN", "approved", "po"), second: ("forum", "draft", "po")}
     local = cycles.snapshot(loaded, None, "d1-board")
     assert [c.id for c in local.commentary] == [first]  # the forum's report commentary is not theirs
     with pytest.raises(Conflict, match="closed"):
-        approvals.add_commentary(loaded, None, "indicator", "GN", "Too late", author="po")
+        approvals.add_commentary(loaded, None, "indicator", "GN", "Too late", by="po")
     with pytest.raises(Conflict, match="closed"):
         approvals.decide_commentary(loaded, second, "approved", by="head")
 
@@ -169,14 +169,14 @@ def test_only_the_chair_or_a_delegate_approves_a_closed_report(loaded: Engine) -
         )
     _open(loaded)
     with pytest.raises(Conflict, match="still open"):
-        approvals.approve_report(loaded, None, "forum", username="chris")
-    cycles.close_cycle(loaded)
+        approvals.approve_report(loaded, None, "forum", by="chris")
+    cycles.close_cycle(loaded, by="tests")
     with pytest.raises(Forbidden, match="Chris Chair"):
-        approvals.approve_report(loaded, None, "forum", username="pat")
+        approvals.approve_report(loaded, None, "forum", by="pat")
     approvals.delegate_approval(loaded, "forum", "pat", by="chris")
-    info = approvals.approve_report(loaded, None, "forum", username="pat", approve=False, note="fix page 3")
+    info = approvals.approve_report(loaded, None, "forum", by="pat", approve=False, note="fix page 3")
     assert info.status == "rejected"
-    info = approvals.approve_report(loaded, None, "forum", username="chris")
+    info = approvals.approve_report(loaded, None, "forum", by="chris")
     assert info.status == "approved" and info.approved_by == "chris"
     assert cycles.snapshot(loaded, None, "forum").approval.status == "approved"
     assert cycles.cycle_status(loaded).approvals == {"forum": "approved"}

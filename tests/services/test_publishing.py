@@ -43,11 +43,11 @@ def closed(engine: Engine, tmp_path: Path) -> Engine:
             person_id="chair",
             password="a long passphrase 1",
         )
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
-    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", author="po")
-    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", author="po")
+    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
+    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", by="po")
+    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", by="po")
     approvals.decide_commentary(engine, 1, "approved", by="head")
-    cycles.close_cycle(engine)
+    cycles.close_cycle(engine, by="tests")
     return engine
 
 
@@ -109,13 +109,13 @@ def _published_rows(engine: Engine, board: str) -> list[dict[str, str]]:
 def test_publishing_needs_an_approved_frozen_report(closed: Engine) -> None:
     with pytest.raises(Conflict, match="has not been approved"):
         publishing.publish(closed, None, "forum", by="po")
-    approvals.approve_report(closed, None, "forum", username="chris", approve=False)
+    approvals.approve_report(closed, None, "forum", by="chris", approve=False)
     with pytest.raises(Conflict, match="was rejected"):
         publishing.publish(closed, None, "forum", by="po")
     assert publishing.list_publications(closed) == []
     with pytest.raises(NotFound, match="has not been published"):
         publishing.public_report(closed, None, "forum")
-    approvals.approve_report(closed, None, "forum", username="chris")
+    approvals.approve_report(closed, None, "forum", by="chris")
     info = publishing.publish(closed, None, "forum", by="po")
     assert info.board == "forum" and info.suppressed >= 4 and info.cells > info.suppressed
     with pytest.raises(Conflict, match="already published"):
@@ -126,13 +126,13 @@ def test_publishing_needs_an_approved_frozen_report(closed: Engine) -> None:
 
 def test_an_open_cycle_cannot_be_published(engine: Engine, tmp_path: Path) -> None:
     cycle_data.load(engine, tmp_path)
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
+    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
     with pytest.raises(Conflict, match="still open"):
         publishing.publish(engine, None, "forum", by="po")
 
 
 def test_adversarial_tables_reveal_no_small_count(closed: Engine) -> None:
-    approvals.approve_report(closed, None, "forum", username="chris")
+    approvals.approve_report(closed, None, "forum", by="chris")
     publishing.publish(closed, None, "forum", by="po")
     rows = _published_rows(closed, "forum")
     sm = {(r["area_code"], r["category_id"]): r for r in rows if r["indicator"] == "SM"}
@@ -150,7 +150,7 @@ def test_adversarial_tables_reveal_no_small_count(closed: Engine) -> None:
 
 
 def test_derived_values_and_drafts_are_withheld_from_the_public_report(closed: Engine) -> None:
-    approvals.approve_report(closed, None, "forum", username="chris")
+    approvals.approve_report(closed, None, "forum", by="chris")
     publishing.publish(closed, None, "forum", by="po")
     public = publishing.public_report(closed, None, "forum")
     frozen = cycles.snapshot(closed, None, "forum")
@@ -173,7 +173,7 @@ def test_a_locality_publication_protects_its_small_headline(closed: Engine) -> N
             session, username="pat", display_name="Pat Deputy", role="board_member", password="a long passphrase 2"
         )
     approvals.delegate_approval(closed, "d1-board", "pat", by="admin")
-    approvals.approve_report(closed, None, "d1-board", username="pat")
+    approvals.approve_report(closed, None, "d1-board", by="pat")
     publishing.publish(closed, None, "d1-board", by="po")
     rows = _published_rows(closed, "d1-board")
     d1 = next(r for r in rows if r["indicator"] == "SM" and r["area_code"] == "D1")

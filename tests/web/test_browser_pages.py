@@ -204,11 +204,16 @@ def test_public_site_shows_published_data_only(page: Any, live_server: Any) -> N
     page.goto(f"{live_server.url}/public")
     assert page.get_by_text("Nothing has been published yet").is_visible()
     cycles.open_cycle(
-        engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), boards=["kent-forum"]
+        engine,
+        "2011 H2",
+        data_cutoff=date(2011, 12, 31),
+        action_deadline=date(2012, 1, 31),
+        boards=["kent-forum"],
+        by="tests",
     )
-    cycles.close_cycle(engine)
+    cycles.close_cycle(engine, by="tests")
     approvals.delegate_approval(engine, "kent-forum", USERS["performance_officer"][0], by="ada")
-    approvals.approve_report(engine, None, "kent-forum", username=USERS["performance_officer"][0])
+    approvals.approve_report(engine, None, "kent-forum", by=USERS["performance_officer"][0])
     publishing.publish(engine, None, "kent-forum", by=USERS["performance_officer"][0])
     with session_scope(engine) as session:  # after publication: must not reach the public site
         add_risk(

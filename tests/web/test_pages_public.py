@@ -43,11 +43,11 @@ def published(tmp_path: Path) -> Iterator[tuple[Engine, TestClient]]:
             person_id="chair",
             password="a long passphrase 1",
         )
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31))
-    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", author="po")
-    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", author="po")
+    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
+    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", by="po")
+    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", by="po")
     approvals.decide_commentary(engine, 1, "approved", by="head")
-    cycles.close_cycle(engine)
+    cycles.close_cycle(engine, by="tests")
     app = create_app(settings, engine=engine)
     with make_client(app) as client:
         yield engine, client
@@ -64,7 +64,7 @@ def test_nothing_before_publication(published: tuple[Engine, TestClient]) -> Non
 
 def test_published_report_is_as_published(published: tuple[Engine, TestClient]) -> None:
     engine, client = published
-    approvals.approve_report(engine, None, "forum", username="chris")
+    approvals.approve_report(engine, None, "forum", by="chris")
     publishing.publish(engine, None, "forum", by="po-user")
     home = client.get("/public")
     assert "Testshire Forum" in home.text and "po-user" not in home.text

@@ -190,7 +190,7 @@ async def add_commentary(
     try:
         if kind == "report":
             subject = current_plan(db).boards[board].id if board in current_plan(db).boards else board
-        approvals.add_commentary(engine, cycle, kind, subject, text, author=user.display_name or user.username)
+        approvals.add_commentary(engine, cycle, kind, subject, text, by=user, author=user.display_name or user.username)
     except InvalidInput as exc:
         values = {"subject_kind": kind, "subject_id": subject, "text": text}
         return _page(
@@ -214,7 +214,7 @@ async def decide_commentary(
     decision = form_value(form, "decision")
     if decision not in ("approved", "rejected"):
         raise InvalidInput("Choose approve or reject", problems=[])
-    approvals.decide_commentary(engine, commentary_id, decision, by=user.username)
+    approvals.decide_commentary(engine, commentary_id, decision, by=user)
     return RedirectResponse(_url(cycle, board, "?saved=decision#commentary"), status_code=303)
 
 
@@ -231,9 +231,7 @@ async def decide_report(
     form = await request.form()
     approve = form_value(form, "decision") != "rejected"
     note = form_value(form, "note").strip() or None
-    approvals.approve_report(
-        engine, cycle, board, username=user.username, person_id=user.person_id, approve=approve, note=note
-    )
+    approvals.approve_report(engine, cycle, board, by=user, approve=approve, note=note)
     return RedirectResponse(_url(cycle, board, "?saved=approval"), status_code=303)
 
 
@@ -248,5 +246,5 @@ async def publish_report(
 ) -> Response:
     """Publish an approved report (disclosure control first); it then appears on the public site."""
     assert user is not None
-    info = publishing.publish(engine, cycle, board, by=user.username, settings=settings)  # type: ignore[arg-type]
+    info = publishing.publish(engine, cycle, board, by=user, settings=settings)  # type: ignore[arg-type]
     return RedirectResponse(f"/public/{quote(info.cycle, safe='')}/{quote(info.board, safe='')}", status_code=303)
