@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from gapwatch.errors import InvalidInput, Problem
-from gapwatch.ingest._table import RawTable
+from gapwatch.ingest.tables import RawTable
 
 __all__ = ["cell_text", "read_excel_table", "sheet_names"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from gapwatch.errors import InvalidInput, Problem
-from gapwatch.ingest._table import (
+from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,

@@ -17,9 +17,10 @@ import polars as pl
 import yaml
 from pydantic import Field, ValidationError
 
-from gapwatch.domain._base import Model
+from gapwatch.domain import Model
 from gapwatch.errors import InvalidInput, Problem
-from gapwatch.ingest._table import (
+from gapwatch.ingest.excel import read_excel_table
+from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,
@@ -27,7 +28,6 @@ from gapwatch.ingest._table import (
     normalise_header,
     read_csv_table,
 )
-from gapwatch.ingest.excel import read_excel_table
 
 __all__ = [
     "TIDY_COLUMNS",

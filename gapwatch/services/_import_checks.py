@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 
 from gapwatch.domain.framework import Framework
 from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
-from gapwatch.ingest._table import ParsedFile, Problems
 from gapwatch.ingest.lookups import level_for_code
+from gapwatch.ingest.tables import ParsedFile, Problems
 from gapwatch.services.areas import area_table, ensure_core_areas, resolve_codes
 
 __all__ = ["check_definitions", "resolve_areas", "resolve_categories", "resolve_indicators"]

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from gapwatch.domain.areas import GroupingKind
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput, NotFound
-from gapwatch.ingest._table import file_sha256
 from gapwatch.ingest.imd import read_imd
 from gapwatch.ingest.lookups import ENGLAND_AND_REGIONS, read_lookup
+from gapwatch.ingest.tables import file_sha256
 from gapwatch.store.areas import (
     read_areas,
     read_deprivation,

@@ -31,8 +31,8 @@ from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
 from gapwatch.domain.periods import PeriodKind, parse_period
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import GapwatchError
-from gapwatch.ingest._table import file_sha256
 from gapwatch.ingest.imd import read_imd
+from gapwatch.ingest.tables import file_sha256
 from gapwatch.services import _demo_recipes as recipes
 from gapwatch.services.areas import load_areas_file, load_imd_file
 from gapwatch.services.frameworks import stored_framework

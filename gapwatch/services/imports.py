@@ -24,7 +24,11 @@ from sqlalchemy.orm import Session
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput
-from gapwatch.ingest._table import (
+from gapwatch.ingest.excel import read_excel_table
+from gapwatch.ingest.fingertips import looks_like_fingertips, read_fingertips
+from gapwatch.ingest.imd import looks_like_imd
+from gapwatch.ingest.lookups import looks_like_lookup
+from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,
@@ -32,10 +36,6 @@ from gapwatch.ingest._table import (
     file_sha256,
     read_csv_table,
 )
-from gapwatch.ingest.excel import read_excel_table
-from gapwatch.ingest.fingertips import looks_like_fingertips, read_fingertips
-from gapwatch.ingest.imd import looks_like_imd
-from gapwatch.ingest.lookups import looks_like_lookup
 from gapwatch.ingest.tidy import TableMapping, looks_like_tidy, read_tidy
 from gapwatch.services._import_checks import (
     check_definitions,

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from gapwatch.errors import InvalidInput
-from gapwatch.ingest._table import Problems, build_observations, parse_numbers, read_csv_table
+from gapwatch.ingest.tables import Problems, build_observations, parse_numbers, read_csv_table
 
 HEADER = "indicator,area_code,period,value,numerator,denominator\n"
 
