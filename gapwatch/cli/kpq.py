@@ -10,7 +10,9 @@ import typer
 
 from gapwatch.cli._common import DbOption, console, write_output
 from gapwatch.cli._disposing import command_engine
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.services.cycles import current_window
 from gapwatch.services.kpq import answer_kpqs
 
 __all__ = ["app"]
@@ -25,7 +27,12 @@ _ARROWS = {"supports": "+", "against": "-", "neutral": "=", "missing": "?"}
 def answer(
     ambition: str | None = typer.Option(None, "--ambition", help="Only this ambition's KPQs (number or id)."),
     fmt: str = typer.Option("text", "--format", help="text or json."),
-    cutoff: str | None = typer.Option(None, "--cutoff", help="Use data of periods ending by this date (YYYY-MM-DD)."),
+    cutoff: str | None = typer.Option(
+        None,
+        "--cutoff",
+        help="Use data of periods ending by this date (YYYY-MM-DD), actions judged at it "
+        "(default: the open cycle's cut-off, else today).",
+    ),
     area: str | None = typer.Option(None, "--area", help="Answer for this area (default: the county)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file instead of the screen."),
     db: Path | None = DbOption,
@@ -40,7 +47,9 @@ def answer(
         except ValueError:
             raise InvalidInput("--cutoff must be a date like 2011-12-31") from None
     with command_engine(db) as engine:
-        answers = answer_kpqs(engine, ambition=ambition, cutoff=when, area=area)
+        # The shell decides the window: the cut-off asked for, else the open cycle's, else today's half-year.
+        window = CycleWindow.ending(when) if when is not None else current_window(engine, date.today())
+        answers = answer_kpqs(engine, window=window, ambition=ambition, area=area)
     if fmt == "json":
         doc = [a.model_dump(mode="json") for a in answers]
         write_output(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", output)

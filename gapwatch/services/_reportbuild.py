@@ -8,13 +8,14 @@ observations of periods ending by the cycle's cut-off, so a board paper and the 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
 from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
@@ -172,7 +173,7 @@ _OFF = {"off track", "not achieved"}
 def _historical(ctx: EvidenceContext, target: Target) -> bool:
     """A target whose deadline passed long before the cut-off is history, not an exception to report now."""
     end = period_end(target.target.period) if target.target else None
-    return end is not None and end < ctx.cutoff.replace(year=ctx.cutoff.year - HISTORY_YEARS)
+    return end is not None and end < years_before(ctx.cutoff, HISTORY_YEARS)
 
 
 def _targets(ctx: EvidenceContext, indicator: Indicator, county: str | None) -> list[TargetStatus]:
@@ -273,8 +274,8 @@ def _indicator_page(ctx: EvidenceContext, indicator: Indicator, area: str, count
     )
 
 
-def _actions(session: Session, plan: Plan, board: Board, today: date, cycle_start: date) -> list[ActionRow]:
-    views = list_actions(session, ActionFilters(board=board.id), today=today, cycle_start=cycle_start)
+def _actions(session: Session, board: Board, window: CycleWindow) -> list[ActionRow]:
+    views = list_actions(session, ActionFilters(board=board.id), window=window)
     return [
         ActionRow(
             id=v.id,
@@ -297,10 +298,10 @@ def _actions(session: Session, plan: Plan, board: Board, today: date, cycle_star
     ]
 
 
-def _risks(session: Session, plan: Plan, board: Board, today: date) -> list[RiskRow]:
+def _risks(session: Session, plan: Plan, board: Board, window: CycleWindow) -> list[RiskRow]:
     everything = set(board.ambitions) >= {a.id for a in plan.framework.ambitions}
     out = []
-    for r in list_risks(session, RiskFilters(status=None), today=today):
+    for r in list_risks(session, RiskFilters(status=None), window=window):
         action = plan.actions.get(r.action_id or "")
         if action is not None:
             covered = plan.board_covers_action(board, action)
@@ -368,10 +369,6 @@ def _batches(session: Session, ids: set[int]) -> list[BatchInfo]:
     ]
 
 
-def _cycle_start(cutoff: date) -> date:
-    return date(cutoff.year, 1, 1) if cutoff.month <= 6 else date(cutoff.year, 7, 1)
-
-
 def build_report(
     session: Session,
     plan: Plan,
@@ -383,12 +380,17 @@ def build_report(
     at: datetime | None = None,
     closed_by: str | None = None,
 ) -> ReportData:
-    """One board's report for ``cycle`` from the data as they stand (observations up to the cut-off)."""
+    """One board's report for ``cycle`` from the data as they stand (observations up to the cut-off).
+
+    Time is judged in the cycle's own window (:meth:`CycleWindow.for_cycle`), never by the day the report is
+    built: an action is overdue if its deadline had passed at the cut-off, updated this cycle if updated since
+    the cycle began. ``at`` only stamps when the report was generated (or frozen).
+    """
     at = at or datetime.now(UTC)
-    today = at.date()
+    window = CycleWindow.for_cycle(cycle)
     county = next((a.id for a in plan.framework.areas if a.level.value == "county"), None)
     area = board.area if board.area in plan.areas else county
-    ctx = evidence_context(session, plan, cutoff=cycle.data_cutoff, area=area, today=today)
+    ctx = evidence_context(session, plan, window=window, area=area)
     indicators = board_indicators(plan, board)
     ctx.frame = observations_until(
         session,
@@ -420,7 +422,7 @@ def build_report(
             f"{len(stale)} indicator(s) in scope have no value recent enough for the cut-off "
             f"{cycle.data_cutoff:%d %B %Y}"
         )
-    actions = _actions(session, plan, board, today, _cycle_start(cycle.data_cutoff))
+    actions = _actions(session, board, window)
     illustrative = (
         any(p.illustrative for p in pages)
         or any(b.illustrative for b in batches)
@@ -463,7 +465,7 @@ def build_report(
         targets=[t for p in pages for t in p.targets],
         gaps=[g for p in pages for g in p.gaps],
         actions=actions,
-        risks=_risks(session, plan, board, today),
+        risks=_risks(session, plan, board, window),
         commentary=_commentary(commentary, board, {i.id for i in indicators}, outcomes, {k.id for k in kpqs}),
         batches=batches,
         illustrative=illustrative,

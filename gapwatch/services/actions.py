@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, edits_everything, ensure_can_edit, may_edit
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.plan import Action
 from gapwatch.errors import Forbidden, InvalidInput, Problem
-from gapwatch.services._plan import Plan, current_plan, half_year_start
+from gapwatch.services._plan import Plan, current_plan
 from gapwatch.store.accounts import list_users
 from gapwatch.store.audit import record_audit
 from gapwatch.store.progress import (
@@ -31,6 +32,7 @@ from gapwatch.store.progress import (
     action_history,
     action_states,
     apply_action_update,
+    latest_action_updates,
 )
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "people_directory",
     "rag_by_action",
     "rag_counts",
+    "recent_updates",
     "update_action",
 ]
 
@@ -181,10 +184,10 @@ def _view(
     plan: Plan,
     action: Action,
     state: ActionStateRow | None,
-    today: date,
-    cycle_start: date,
+    window: CycleWindow | None,
     names: dict[str, str] | None = None,
 ) -> ActionView:
+    """The action's view; ``overdue`` and ``updated_this_cycle`` are judged in ``window`` (never, without one)."""
     outcome = plan.outcomes.get(action.outcome or "")
     lead = (state.lead_officer if state and state.lead_officer else None) or action.lead_officer
     organisation = action.lead_organisation or plan.person_org.get(lead or "")
@@ -217,8 +220,8 @@ def _view(
         version=state.version if state else 0,
         updated_at=updated_at,
         updated_by=state.updated_by if state else None,
-        overdue=deadline is not None and deadline < today and percent != 100,
-        updated_this_cycle=updated_at is not None and updated_at.date() >= cycle_start,
+        overdue=window is not None and window.is_overdue(deadline, complete=percent == 100),
+        updated_this_cycle=window is not None and window.updated_this_cycle(updated_at),
     )
 
 
@@ -254,31 +257,32 @@ def list_actions(
     session: Session,
     filters: ActionFilters | None = None,
     *,
-    today: date | None = None,
-    cycle_start: date | None = None,
+    window: CycleWindow,
 ) -> list[ActionView]:
     """Every action of the plan with its progress, in plan order, filtered.
 
-    "This cycle" starts at ``cycle_start`` (default: the start of the current half-year, as the
-    partnership reports twice a year); "overdue" means past its (revised) deadline and not 100% complete.
+    Time is judged in ``window`` (the reporting cycle's, or the default half-year's): "updated this cycle"
+    means an update on or after its start; "overdue" means past its (revised) deadline at its as-of date
+    and not 100% complete.
     """
     plan = current_plan(session)
-    today = today or date.today()
-    cycle_start = cycle_start or half_year_start(today)
     states = action_states(session, plan.pk)
     names = people_directory(session)
-    views = [_view(plan, a, states.get(a.id), today, cycle_start, names) for a in plan.framework.actions]
+    views = [_view(plan, a, states.get(a.id), window, names) for a in plan.framework.actions]
     f = filters or ActionFilters()
     return [v for v in views if _matches(plan, v, f)]
 
 
-def get_action(session: Session, action_id: str, *, today: date | None = None) -> ActionView:
-    """One action with its current progress, or :class:`NotFound`."""
+def get_action(session: Session, action_id: str, *, window: CycleWindow) -> ActionView:
+    """One action with its current progress (time judged in ``window``), or :class:`NotFound`."""
+    return _current(session, action_id, window)
+
+
+def _current(session: Session, action_id: str, window: CycleWindow | None) -> ActionView:
     plan = current_plan(session)
     action = plan.action(action_id)
-    today = today or date.today()
     state = action_states(session, plan.pk).get(action_id)
-    return _view(plan, action, state, today, half_year_start(today), people_directory(session))
+    return _view(plan, action, state, window, people_directory(session))
 
 
 def history(session: Session, action_id: str) -> list[ActionUpdateView]:
@@ -313,11 +317,12 @@ def rag_by_action(session: Session) -> dict[str, str | None]:
 
 
 def rag_counts(views: Iterable[ActionView]) -> dict[str, int]:
-    """How many actions are red, amber, green, not yet updated ("none"), and overdue."""
+    """How many actions are red, amber, green, never updated ("none"), overdue, and not updated this cycle."""
     views = list(views)
     counts = Counter(v.rag or "none" for v in views)
     out = {key: counts.get(key, 0) for key in (*RAG_VALUES, "none")}
     out["overdue"] = sum(1 for v in views if v.overdue)
+    out["no_update_this_cycle"] = sum(1 for v in views if not v.updated_this_cycle)
     out["total"] = len(views)
     return out
 
@@ -421,19 +426,17 @@ def update_action(
     action_id: str,
     seen_version: int,
     raw: ActionUpdateInput,
-    *,
-    today: date | None = None,
 ) -> ActionUpdateView:
     """Record an update of an action by its owner (or an editor), checked and optimistically locked.
 
     Raises :class:`NotFound`, :class:`Forbidden` (not their action), :class:`InvalidInput` (every bad
     field) or :class:`Conflict` (someone else saved first; ``current`` holds their change).
     """
-    view = get_action(session, action_id, today=today)
+    view = _current(session, action_id, None)  # who may edit, and the audit's before/after: no time judged
     ensure_can_edit(actor, [view.lead_officer_id], what=f"action {view.number}")
     change = parse_update(raw, view)
     row = apply_action_update(session, current_plan(session).pk, action_id, seen_version, change, actor.username)
-    after = get_action(session, action_id, today=today)
+    after = _current(session, action_id, None)
     record_audit(session, actor, "action.update", f"action:{action_id}", _snapshot(view), _snapshot(after))
     return _update_view(people_directory(session), row)
 
@@ -448,7 +451,7 @@ def assign_lead_officer(
     if not edits_everything(actor):
         raise Forbidden("Only performance officers and admins can assign lead officers")
     plan = current_plan(session)
-    view = get_action(session, action_id)
+    view = _current(session, action_id, None)
     names = people_directory(session)
     if person_id not in names:
         raise InvalidInput(
@@ -465,3 +468,8 @@ def assign_lead_officer(
     row = apply_action_update(session, plan.pk, action_id, seen_version, change, actor.username)
     record_audit(session, actor, "action.assign", f"action:{action_id}", _snapshot(view), {"lead_officer": person_id})
     return _update_view(names, row)
+
+
+def recent_updates(session: Session, limit: int = 8) -> list[ActionUpdateRow]:
+    """The latest updates across all actions, newest first (the dashboard's "recent changes")."""
+    return latest_action_updates(session, current_plan(session).pk, limit=limit)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.partnership import Board
 from gapwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
@@ -49,8 +50,10 @@ __all__ = [
     "MissingUpdate",
     "StaleIndicator",
     "close_cycle",
+    "current_window",
     "cycle_status",
     "cycle_row",
+    "cycle_window",
     "find_board",
     "frozen_digest",
     "list_cycle_names",
@@ -128,7 +131,7 @@ def _scope(plan: Plan, boards: Sequence[str] | None) -> list[str]:
 def _missing_updates(session: Session, plan: Plan, cycle: CycleRow) -> list[MissingUpdate]:
     states = action_states(session, plan.pk)
     boards = [plan.boards[b] for b in cycle.boards if b in plan.boards]
-    begun = cycle.opened_at if cycle.opened_at.tzinfo else cycle.opened_at.replace(tzinfo=UTC)
+    window = CycleWindow.for_cycle(cycle)  # the same window the actions pages and the report judge in
     missing = []
     for action in plan.actions.values():
         if not any(plan.board_covers_action(b, action) for b in boards):
@@ -137,7 +140,7 @@ def _missing_updates(session: Session, plan: Plan, cycle: CycleRow) -> list[Miss
         last = state.updated_at if state else None
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=UTC)
-        if last is None or last < _cycle_start(cycle, begun):
+        if not window.updated_this_cycle(last):
             missing.append(
                 MissingUpdate(
                     action=action.id,
@@ -148,14 +151,6 @@ def _missing_updates(session: Session, plan: Plan, cycle: CycleRow) -> list[Miss
                 )
             )
     return missing
-
-
-def _cycle_start(cycle: CycleRow, opened: datetime) -> datetime:
-    """Updates count for a cycle from the start of its half-year (cut-off minus six months) or opening."""
-    cut = cycle.data_cutoff
-    months = cut.year * 12 + (cut.month - 1) - 5  # the first of the six months ending with the cut-off's
-    start = datetime(months // 12, months % 12 + 1, 1, tzinfo=UTC)
-    return min(start, opened)
 
 
 def _status(session: Session, plan: Plan, cycle: CycleRow) -> CycleStatus:
@@ -247,6 +242,29 @@ def list_cycle_names(engine: Engine) -> list[str]:
 def cycle_row(session: Session, plan: Plan, name: str | None) -> CycleRow:
     """A cycle by name, or the latest when ``name`` is None."""
     return latest_cycle(session, plan.pk) if name is None else get_cycle(session, plan.pk, name)
+
+
+def current_window(db: Session | Engine, today: date) -> CycleWindow:
+    """The window pages and commands judge time in: the open cycle's (the latest cut-off, if several are
+    open), else the default half-year window for ``today`` — which the caller (a shell) decides."""
+    if isinstance(db, Engine):
+        with session_scope(db) as session:
+            return current_window(session, today)
+    plan = current_plan(db)
+    row = db.scalar(
+        select(CycleRow)
+        .where(CycleRow.framework_pk == plan.pk, CycleRow.status == "open")
+        .order_by(CycleRow.data_cutoff.desc(), CycleRow.pk.desc())
+        .limit(1)
+    )
+    return CycleWindow.for_cycle(row) if row is not None else CycleWindow.default(today)
+
+
+def cycle_window(engine: Engine, name: str | None = None) -> CycleWindow:
+    """A stored cycle's window (the latest cycle by default): what its report judges time in."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        return CycleWindow.for_cycle(cycle_row(session, plan, name))
 
 
 def cycle_status(engine: Engine, name: str | None = None) -> CycleStatus:

@@ -20,11 +20,12 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import data_version, headline_area, observation_frame, with_intervals
-from gapwatch.services._plan import Plan, current_plan, half_year_start
+from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.actions import ActionFilters, ActionView, list_actions, rag_counts
 from gapwatch.services.gaps_view import (
     GapSeries,
@@ -116,8 +117,13 @@ class Dashboard:
     boards: list[Summary]
     statuses: list[IndicatorStatus]
     options: dict[str, list[tuple[str, str]]]
-    cycle_start: date
+    window: CycleWindow  #: the window actions are judged in (the open cycle's, or the default half-year's)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def cycle_start(self) -> date:
+        """The day updates start counting for the window's cycle."""
+        return self.window.start
 
 
 _lock = threading.Lock()
@@ -248,11 +254,14 @@ def _summary(
     )
 
 
-def dashboard(session: Session, filters: DashboardFilters | None = None, *, today: date | None = None) -> Dashboard:
-    """The dashboard for the filters (board, locality, priority); unknown filter values are :class:`NotFound`."""
+def dashboard(session: Session, filters: DashboardFilters | None = None, *, window: CycleWindow) -> Dashboard:
+    """The dashboard for the filters (board, locality, priority); unknown filter values are :class:`NotFound`.
+
+    Actions are judged in ``window`` (overdue at its as-of date, updated since its start), as the report of
+    the window's cycle judges them.
+    """
     f = filters or DashboardFilters()
     plan = current_plan(session)
-    today = today or date.today()
     if f.board and f.board not in plan.boards:
         raise NotFound(f"There is no board '{f.board}'")
     if f.priority and f.priority not in plan.priorities:
@@ -268,7 +277,7 @@ def dashboard(session: Session, filters: DashboardFilters | None = None, *, toda
     ]
     locality = f.locality or (board.area if board is not None and board.area in plan.areas else None)
     statuses = indicator_statuses(session, indicators, locality)
-    actions = list_actions(session, ActionFilters(board=f.board, priority=f.priority), today=today)
+    actions = list_actions(session, ActionFilters(board=f.board, priority=f.priority), window=window)
     by_id = {s.indicator_id: s for s in statuses}
     overall = _summary("all", "Whole plan" if board is None else board.name, "all", statuses, actions, locality)
     ambitions = []
@@ -306,6 +315,6 @@ def dashboard(session: Session, filters: DashboardFilters | None = None, *, toda
         boards=boards,
         statuses=statuses,
         options=options,
-        cycle_start=half_year_start(today),
+        window=window,
         notes=notes,
     )

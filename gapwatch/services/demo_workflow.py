@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import Conflict
 from gapwatch.services.accounts import DEMO_LEAD_PERSON, create_demo_users
 from gapwatch.services.actions import assign_lead_officer, get_action
@@ -69,14 +70,16 @@ def seed_demo_workflow(engine: Engine) -> tuple[list[tuple[str, str, str]], list
     users = create_demo_users(engine)
     actor = _DemoActor()
     done: list[str] = []
+    name, cutoff, deadline = DEMO_CYCLE
+    window = CycleWindow.ending(cutoff, name)  # the demo judges time as its own cycle does
     with session_scope(engine) as session:
         assigned = 0
         for action_id in DEMO_ACTIONS:
-            view = get_action(session, action_id)
+            view = get_action(session, action_id, window=window)
             if view.lead_officer_id != DEMO_LEAD_PERSON:
                 assign_lead_officer(session, actor, action_id, view.version, DEMO_LEAD_PERSON)
                 assigned += 1
-        existing = {r.title for r in list_risks(session)}
+        existing = {r.title for r in list_risks(session, window=window)}
         added = 0
         for title, action, likelihood, impact, mitigation in DEMO_RISKS:
             if title in existing:
@@ -90,9 +93,8 @@ def seed_demo_workflow(engine: Engine) -> tuple[list[tuple[str, str, str]], list
                 review_month="6",
                 review_year="2012",
             )
-            add_risk(session, actor, NewRiskInput(title=title, action=action, review=review))
+            add_risk(session, actor, NewRiskInput(title=title, action=action, review=review), window=window)
             added += 1
-    name, cutoff, deadline = DEMO_CYCLE
     try:
         open_cycle(engine, name, data_cutoff=cutoff, action_deadline=deadline, by="gapwatch demo")
         done.append(f"Reporting cycle {name} opened (data cut-off {cutoff}, action updates due {deadline})")

@@ -17,11 +17,13 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
 from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
 from gapwatch.services._obsframe import observation_frame, with_intervals
 from gapwatch.services._plan import Plan
+from gapwatch.services.actions import list_actions
 from gapwatch.services.gaps_view import (
     GapSeries,
     area_gap,
@@ -32,7 +34,6 @@ from gapwatch.services.gaps_view import (
 )
 from gapwatch.services.indicator_view import SeriesPoint
 from gapwatch.stats.trends import recent_trend
-from gapwatch.store.progress import action_states
 
 __all__ = [
     "ILLUSTRATIVE",
@@ -294,33 +295,15 @@ def county_of(plan: Plan) -> str | None:
     return None
 
 
-def evidence_context(
-    session: Session,
-    plan: Plan,
-    *,
-    cutoff: date | None = None,
-    area: str | None = None,
-    today: date | None = None,
-) -> EvidenceContext:
-    """The context to assess evidence in: observations up to ``cutoff`` and the actions' latest RAG.
+def evidence_context(session: Session, plan: Plan, *, window: CycleWindow, area: str | None = None) -> EvidenceContext:
+    """The context to assess evidence in, for one cycle's ``window``.
 
-    Without a cut-off every observation is used and the cut-off becomes the end of the latest period with
-    data ("as of the data"), so old targets are judged against the data's own time, not the calendar.
+    Observations of periods ending by the window's data cut-off (nothing later reaches a cycle's answers),
+    and each action's latest RAG with whether it is overdue at the window's as-of date — judged exactly as
+    the action pages and the cycle's report judge it (:func:`~gapwatch.services.actions.list_actions`).
+    Targets whose deadline passed long before the cut-off are history (see :mod:`gapwatch.services.kpq`).
     """
-    today = today or cutoff or date.today()
-    states = action_states(session, plan.pk)
-    statuses: dict[str, ActionStatus] = {}
-    for action in plan.framework.actions:
-        state = states.get(action.id)
-        deadline = (state.deadline if state and state.deadline else None) or action.deadline
-        percent = state.percent_complete if state else None
-        statuses[action.id] = ActionStatus(
-            rag=state.rag if state else None,
-            overdue=deadline is not None and deadline < today and percent != 100,
-        )
+    statuses = {v.id: ActionStatus(rag=v.rag, overdue=v.overdue) for v in list_actions(session, window=window)}
     ids = {ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator}
-    frame = observations_until(session, plan, cutoff or date.max, ids or None)
-    if cutoff is None:
-        latest = frame.get_column("period_end").max() if frame.height else None
-        cutoff = latest if isinstance(latest, date) else date.today()
-    return EvidenceContext(plan=plan, frame=frame, area=area or county_of(plan), cutoff=cutoff, actions=statuses)
+    frame = observations_until(session, plan, window.cutoff, ids or None)
+    return EvidenceContext(plan=plan, frame=frame, area=area or county_of(plan), cutoff=window.cutoff, actions=statuses)

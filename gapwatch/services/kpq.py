@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import date
 
 import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
 from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
@@ -135,7 +135,7 @@ def target_findings(ctx: EvidenceContext, indicator: Indicator) -> list[tuple[st
     targets = [t for t in plan.framework.targets if t.indicator == indicator.id]
     rows = ctx.rows(indicator)
     out: list[tuple[str, str, str, list[str]]] = []
-    horizon = ctx.cutoff.replace(year=ctx.cutoff.year - HISTORY_YEARS)
+    horizon = years_before(ctx.cutoff, HISTORY_YEARS)
     for t in targets:
         if t.kind is TargetKind.LEVEL:
             area = t.area or county_of(plan) or ""
@@ -327,20 +327,30 @@ _answers_lock = threading.Lock()
 _answers_cache: dict[tuple[object, ...], list[KpqAnswer]] = {}
 
 
-def dashboard_answers(session: Session, plan: Plan) -> dict[str, list[KpqAnswer]]:
-    """Every KPQ's answer on the latest data, by ambition id, for the dashboard.
+def dashboard_answers(session: Session, plan: Plan, *, window: CycleWindow) -> dict[str, list[KpqAnswer]]:
+    """Every KPQ's answer in ``window`` (data up to its cut-off, actions judged at its as-of date), by ambition.
 
-    Answering takes seconds on a large framework, so the answers are kept until the framework revision, the
-    data or the action updates change (the evidence they rest on).
+    For a cycle's window these are the answers of the cycle's report for the county. Answering takes seconds
+    on a large framework, so the answers are kept until the database, the framework revision, the data, the
+    action updates or the window's as-of date and cut-off change (what the evidence rests on).
     """
     latest = latest_action_updates(session, plan.pk, limit=1)
-    key = (plan.pk, plan.revision, data_version(session), latest[0].pk if latest else None)
+    key = (
+        plan.database,
+        plan.pk,
+        plan.revision,
+        data_version(session),
+        latest[0].pk if latest else None,
+        window.as_of,
+        window.cutoff,
+    )
     with _answers_lock:
         answers = _answers_cache.get(key)
     if answers is None:
-        answers = evaluate(evidence_context(session, plan), plan.framework.kpqs)
+        answers = evaluate(evidence_context(session, plan, window=window), plan.framework.kpqs)
         with _answers_lock:
-            _answers_cache.clear()
+            if len(_answers_cache) >= 8:
+                _answers_cache.clear()
             _answers_cache[key] = answers
     by_kpq = {k.id: k.ambition for k in plan.framework.kpqs}
     grouped: dict[str, list[KpqAnswer]] = {}
@@ -350,13 +360,14 @@ def dashboard_answers(session: Session, plan: Plan) -> dict[str, list[KpqAnswer]
 
 
 def answer_kpqs(
-    engine: Engine, *, ambition: int | str | None = None, cutoff: date | None = None, area: str | None = None
+    engine: Engine, *, window: CycleWindow, ambition: int | str | None = None, area: str | None = None
 ) -> list[KpqAnswer]:
-    """Answer the framework's KPQs (one ambition's, by number or id, or all) from the data up to ``cutoff``."""
+    """Answer the framework's KPQs (one ambition's, by number or id, or all) in ``window``: from the data up
+    to its cut-off, with actions judged at its as-of date."""
     with session_scope(engine) as session:
         plan = current_plan(session)
         kpqs = _kpqs_of(plan, ambition)
         if area is not None and area not in plan.areas:
             raise NotFound(f"There is no area '{area}'")
-        ctx = evidence_context(session, plan, cutoff=cutoff, area=area)
+        ctx = evidence_context(session, plan, window=window, area=area)
         return evaluate(ctx, kpqs)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, edits_everything, ensure_can_edit, may_edit
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.evidence import Risk
 from gapwatch.errors import Forbidden, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
@@ -166,8 +167,14 @@ class HeatCell:
 
 
 def _view(
-    plan: Plan, risk_id: str, base: Risk | None, state: RiskStateRow | None, today: date, names: dict[str, str]
+    plan: Plan,
+    risk_id: str,
+    base: Risk | None,
+    state: RiskStateRow | None,
+    window: CycleWindow | None,
+    names: dict[str, str],
 ) -> RiskView:
+    """The risk's view; ``review_overdue`` is judged at ``window``'s as-of date (never, without one)."""
     if base is None and state is None:
         raise NotFound(f"There is no risk '{risk_id}' in the register")
     action_id = base.action if base else state.action_id if state else None
@@ -196,7 +203,7 @@ def _view(
         impact=state.impact if state else base.impact if base else 1,
         mitigations=tuple(state.mitigations if state else base.mitigations if base else ()),
         review_date=review,
-        review_overdue=status == "open" and review is not None and review < today,
+        review_overdue=status == "open" and window is not None and window.is_overdue(review),
         status=status,
         illustrative=bool(base.illustrative if base else state.illustrative if state else False),
         in_framework=base is not None,
@@ -206,21 +213,21 @@ def _view(
     )
 
 
-def _all(session: Session, today: date) -> list[RiskView]:
+def _all(session: Session, window: CycleWindow) -> list[RiskView]:
     plan = current_plan(session)
     states = risk_states(session, plan.pk)
     names = people_directory(session)
-    views = [_view(plan, r.id, r, states.get(r.id), today, names) for r in plan.framework.risks]
+    views = [_view(plan, r.id, r, states.get(r.id), window, names) for r in plan.framework.risks]
     known = {r.id for r in plan.framework.risks}
-    views += [_view(plan, rid, None, st, today, names) for rid, st in sorted(states.items()) if rid not in known]
+    views += [_view(plan, rid, None, st, window, names) for rid, st in sorted(states.items()) if rid not in known]
     return views
 
 
-def list_risks(session: Session, filters: RiskFilters | None = None, *, today: date | None = None) -> list[RiskView]:
-    """The register, highest score first, filtered (open risks by default)."""
+def list_risks(session: Session, filters: RiskFilters | None = None, *, window: CycleWindow) -> list[RiskView]:
+    """The register, highest score first, filtered (open risks by default); reviews judged in ``window``."""
     f = filters or RiskFilters()
     out = []
-    for v in _all(session, today or date.today()):
+    for v in _all(session, window):
         checks = [
             (f.owner, v.owner_id),
             (f.organisation, v.owner_organisation_id),
@@ -237,12 +244,16 @@ def list_risks(session: Session, filters: RiskFilters | None = None, *, today: d
     return sorted(out, key=lambda v: (-v.score, -v.impact, v.id))
 
 
-def get_risk(session: Session, risk_id: str, *, today: date | None = None) -> RiskView:
-    """One risk, or :class:`NotFound`."""
+def get_risk(session: Session, risk_id: str, *, window: CycleWindow) -> RiskView:
+    """One risk (its review judged at ``window``'s as-of date), or :class:`NotFound`."""
+    return _current(session, risk_id, window)
+
+
+def _current(session: Session, risk_id: str, window: CycleWindow | None) -> RiskView:
     plan = current_plan(session)
     base = next((r for r in plan.framework.risks if r.id == risk_id), None)
     state = risk_states(session, plan.pk).get(risk_id)
-    return _view(plan, risk_id, base, state, today or date.today(), people_directory(session))
+    return _view(plan, risk_id, base, state, window, people_directory(session))
 
 
 def reviews(session: Session, risk_id: str) -> list[RiskReviewView]:
@@ -361,8 +372,6 @@ def update_risk(
     risk_id: str,
     seen_version: int,
     raw: RiskUpdateInput,
-    *,
-    today: date | None = None,
 ) -> RiskReviewView:
     """Record a review of a risk by its owner (or an editor): checked, locked and audited.
 
@@ -370,7 +379,7 @@ def update_risk(
     :class:`Conflict` (someone else reviewed it first; ``current`` holds their review).
     """
     plan = current_plan(session)
-    view = get_risk(session, risk_id, today=today)
+    view = _current(session, risk_id, None)  # who may review, and the audit's before/after: no time judged
     ensure_can_edit(actor, [view.owner_id], what=f"risk {risk_id}", owner="owner")
     change = _parse(raw, people_directory(session), owner_allowed=edits_everything(actor), current_owner=view.owner_id)
     if seen_version == 0:
@@ -387,12 +396,12 @@ def update_risk(
             }
         )
     apply_risk_update(session, plan.pk, risk_id, seen_version, change, actor.username)
-    after = get_risk(session, risk_id, today=today)
+    after = _current(session, risk_id, None)
     record_audit(session, actor, "risk.update", f"risk:{risk_id}", _snapshot(view), _snapshot(after))
     return reviews(session, risk_id)[0]
 
 
-def add_risk(session: Session, actor: Actor, raw: NewRiskInput, *, today: date | None = None) -> RiskView:
+def add_risk(session: Session, actor: Actor, raw: NewRiskInput, *, window: CycleWindow) -> RiskView:
     """Add a risk to the register (performance officers and admins); its id is R-<n>."""
     if not edits_everything(actor):
         raise Forbidden("Only performance officers and admins can add risks")
@@ -430,6 +439,6 @@ def add_risk(session: Session, actor: Actor, raw: NewRiskInput, *, today: date |
         }
     )
     apply_risk_update(session, plan.pk, risk_id, 0, change, actor.username)
-    view = get_risk(session, risk_id, today=today)
+    view = get_risk(session, risk_id, window=window)
     record_audit(session, actor, "risk.create", f"risk:{risk_id}", None, _snapshot(view))
     return view

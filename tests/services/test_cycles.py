@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.kpq import Answer
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services import approvals, cycles
@@ -193,7 +194,6 @@ def test_only_the_chair_or_a_delegate_approves_a_closed_report(loaded: Engine) -
 def test_cycle_covers_the_six_months_to_its_cutoff(cutoff: date, start: date) -> None:
     from types import SimpleNamespace
 
-    from gapwatch.services.cycles import _cycle_start
-
-    opened = datetime(2030, 1, 1, tzinfo=UTC)
-    assert _cycle_start(SimpleNamespace(data_cutoff=cutoff), opened).date() == start  # type: ignore[arg-type]
+    stored = SimpleNamespace(name="c", data_cutoff=cutoff, opened_at=datetime(2030, 1, 1, tzinfo=UTC))
+    window = CycleWindow.for_cycle(stored)
+    assert (window.start, window.as_of, window.cutoff) == (start, cutoff, cutoff)

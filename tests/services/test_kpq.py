@@ -14,11 +14,12 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.kpq import Answer, Direction
 from gapwatch.errors import NotFound
 from gapwatch.services._plan import current_plan
 from gapwatch.services.evidence import ILLUSTRATIVE, evidence_context
-from gapwatch.services.kpq import answer_kpqs, evaluate
+from gapwatch.services.kpq import answer_kpqs, dashboard_answers, evaluate
 from gapwatch.store.engine import session_scope
 from gapwatch.store.progress import ActionStateRow
 from tests.services import cycle_data
@@ -30,8 +31,12 @@ def loaded(engine: Engine, tmp_path: Path) -> Engine:
     return engine
 
 
-def _by_id(engine: Engine, **kwargs: object) -> dict[str, object]:
-    return {a.kpq: a for a in answer_kpqs(engine, **kwargs)}  # type: ignore[arg-type]
+#: The 2011 H2 cycle's window: every period of the constructed data ends by its cut-off.
+H2_2011 = CycleWindow.ending(date(2011, 12, 31), "2011 H2")
+
+
+def _by_id(engine: Engine, window: CycleWindow = H2_2011, **kwargs: object) -> dict[str, object]:
+    return {a.kpq: a for a in answer_kpqs(engine, window=window, **kwargs)}  # type: ignore[arg-type]
 
 
 def test_gap_narrowing_significantly_is_yes(loaded: Engine) -> None:
@@ -80,7 +85,7 @@ def test_trend_and_target(loaded: Engine) -> None:
 
 def test_cutoff_leaves_later_periods_out(loaded: Engine) -> None:
     # Up to March 2008 there are only two periods: too few to test a trend or a gap's trend.
-    answers = _by_id(loaded, cutoff=date(2008, 3, 31))
+    answers = _by_id(loaded, CycleWindow.ending(date(2008, 3, 31)))
     assert answers["K1"].answer is Answer.NOT_ENOUGH_EVIDENCE  # type: ignore[attr-defined]
     assert answers["K5"].reasons[0].direction is Direction.MISSING  # type: ignore[attr-defined]
     assert "there are 2" in answers["K5"].reasons[0].detail  # type: ignore[attr-defined]
@@ -112,6 +117,26 @@ def test_actions_rule_follows_the_rag_of_updated_actions(loaded: Engine) -> None
     assert "2 red or overdue" in k7.reasons[0].verdict  # type: ignore[attr-defined]
 
 
+def test_action_evidence_is_judged_at_the_windows_as_of_date_and_kept_per_window(loaded: Engine) -> None:
+    with session_scope(loaded) as session:
+        pk = current_plan(session).pk
+        for action_id in ("X1", "X2", "X3", "X4"):  # all green; all fall due on 1 January 2030
+            at = datetime(2011, 9, 1, tzinfo=UTC)
+            session.add(
+                ActionStateRow(framework_pk=pk, action_id=action_id, rag="green", updated_by="t", updated_at=at)
+            )
+    # The same data cut-off, judged before and after the actions fell due.
+    later = CycleWindow(start=date(2011, 7, 1), as_of=date(2030, 6, 30), cutoff=date(2011, 12, 31))
+    with session_scope(loaded) as session:
+        plan = current_plan(session)
+        k7 = [
+            {a.kpq: a for a in dashboard_answers(session, plan, window=w)["A1"]}["K7"]
+            for w in (H2_2011, later, H2_2011)
+        ]
+    assert [a.answer for a in k7] == [Answer.YES, Answer.NO, Answer.YES]
+    assert k7[1].reasons[0].verdict.startswith("0 green, 4 red or overdue")
+
+
 def test_studies_count_only_with_a_stated_judgement(loaded: Engine) -> None:
     answers = _by_id(loaded)
     assert answers["K8"].answer is Answer.YES  # type: ignore[attr-defined]
@@ -124,7 +149,7 @@ def test_studies_count_only_with_a_stated_judgement(loaded: Engine) -> None:
 def test_findings_from_illustrative_data_say_so(loaded: Engine) -> None:
     with session_scope(loaded) as session:
         plan = current_plan(session)
-        ctx = evidence_context(session, plan, cutoff=date(2012, 1, 1))
+        ctx = evidence_context(session, plan, window=CycleWindow.ending(date(2012, 1, 1)))
         ctx.frame = ctx.frame.with_columns(
             pl.when(pl.col("indicator") == "GN").then(True).otherwise(pl.col("illustrative")).alias("illustrative")
         )
@@ -135,7 +160,7 @@ def test_findings_from_illustrative_data_say_so(loaded: Engine) -> None:
 
 
 def test_ambition_filter_and_unknown_ambition(loaded: Engine) -> None:
-    assert len(answer_kpqs(loaded, ambition=1)) == 10
-    assert len(answer_kpqs(loaded, ambition="A1")) == 10
+    assert len(answer_kpqs(loaded, window=H2_2011, ambition=1)) == 10
+    assert len(answer_kpqs(loaded, window=H2_2011, ambition="A1")) == 10
     with pytest.raises(NotFound, match="no ambition '7'"):
-        answer_kpqs(loaded, ambition=7)
+        answer_kpqs(loaded, window=H2_2011, ambition=7)

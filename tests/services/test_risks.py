@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services.frameworks import load_framework
 from gapwatch.services.risks import (
@@ -28,6 +29,8 @@ from gapwatch.store.engine import session_scope
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.yaml"
 TODAY = date(2022, 1, 10)
+#: The default half-year window on TODAY: reviews due before 10 January 2022 are overdue.
+W = CycleWindow.default(TODAY)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def mini(engine: Engine) -> Engine:
 
 def test_framework_risk_is_in_the_register_with_its_first_scores(mini: Engine) -> None:
     with session_scope(mini) as s:
-        risks = list_risks(s, today=TODAY)
+        risks = list_risks(s, window=W)
     assert [(r.id, r.likelihood, r.impact, r.score, r.level) for r in risks] == [("RK1", 3, 4, 12, "medium")]
     assert risks[0].owner == "Jo Bloggs" and risks[0].owner_organisation == "Riverton County Council"
     assert risks[0].action_number == "1" and risks[0].version == 0 and risks[0].in_framework
@@ -72,9 +75,9 @@ def test_framework_risk_is_in_the_register_with_its_first_scores(mini: Engine) -
 
 def test_owner_review_changes_scores_keeps_history_and_audits(mini: Engine) -> None:
     with session_scope(mini) as s:
-        update_risk(s, JO, "RK1", 0, _review(), today=TODAY)
+        update_risk(s, JO, "RK1", 0, _review())
     with session_scope(mini) as s:
-        risk = get_risk(s, "RK1", today=TODAY)
+        risk = get_risk(s, "RK1", window=W)
         hist = reviews(s, "RK1")
         audit = query_audit(s, AuditFilter(entity="risk:RK1"))
     assert (risk.likelihood, risk.impact, risk.version) == (2, 4, 1)
@@ -93,7 +96,7 @@ def test_stale_review_conflicts_and_shows_the_other_review(mini: Engine) -> None
     assert isinstance(caught.value.current, dict)
     assert caught.value.current["by"] == "jo" and caught.value.current["likelihood"] == 2
     with session_scope(mini) as s:
-        assert get_risk(s, "RK1").likelihood == 2
+        assert get_risk(s, "RK1", window=W).likelihood == 2
 
 
 def test_non_owner_cannot_review_and_cannot_add(mini: Engine) -> None:
@@ -101,7 +104,7 @@ def test_non_owner_cannot_review_and_cannot_add(mini: Engine) -> None:
         with pytest.raises(Forbidden):
             update_risk(s, OTHER_LEAD, "RK1", 0, _review())
         with pytest.raises(Forbidden):
-            add_risk(s, JO, NewRiskInput(title="x", review=_review()))
+            add_risk(s, JO, NewRiskInput(title="x", review=_review()), window=W)
 
 
 def test_owner_cannot_hand_the_risk_to_someone_else(mini: Engine) -> None:
@@ -125,14 +128,14 @@ def test_new_risk_gets_an_id_and_heat_map_places_it(mini: Engine) -> None:
             NewRiskInput(
                 title="Schools opt out", action="RA-1", review=_review(likelihood="5", impact="5", owner="jo")
             ),
-            today=TODAY,
+            window=W,
         )
     assert new.id == "R-2" and new.level == "high" and new.owner == "Jo Bloggs" and not new.in_framework
     with session_scope(mini) as s:
-        risks = list_risks(s, today=TODAY)
+        risks = list_risks(s, window=W)
         grid = heat_map(risks)
-        assert [r.id for r in list_risks(s, RiskFilters(level="high"), today=TODAY)] == ["R-2"]
-        assert [r.id for r in list_risks(s, RiskFilters(owner="jo"), today=TODAY)] == ["R-2", "RK1"]
+        assert [r.id for r in list_risks(s, RiskFilters(level="high"), window=W)] == ["R-2"]
+        assert [r.id for r in list_risks(s, RiskFilters(owner="jo"), window=W)] == ["R-2", "RK1"]
     assert [r.id for r in risks] == ["R-2", "RK1"]  # highest score first
     assert len(grid) == 5 and all(len(row) == 5 for row in grid)
     top_right = grid[0][4]
@@ -143,19 +146,19 @@ def test_new_risk_gets_an_id_and_heat_map_places_it(mini: Engine) -> None:
 
 def test_new_risk_problems_include_the_review_fields(mini: Engine) -> None:
     with pytest.raises(InvalidInput) as caught, session_scope(mini) as s:
-        add_risk(s, PERF, NewRiskInput(title="", action="nope", review=RiskUpdateInput()))
+        add_risk(s, PERF, NewRiskInput(title="", action="nope", review=RiskUpdateInput()), window=W)
     assert {p.field for p in caught.value.problems} == {"title", "action", "likelihood", "impact", "review_date"}
 
 
 def test_overdue_review_and_closed_risks(mini: Engine) -> None:
     with session_scope(mini) as s:
-        update_risk(s, JO, "RK1", 0, _review(review_day="1", review_month="1", review_year="2022"), today=TODAY)
+        update_risk(s, JO, "RK1", 0, _review(review_day="1", review_month="1", review_year="2022"))
     with session_scope(mini) as s:
-        assert [r.id for r in list_risks(s, RiskFilters(review_overdue=True), today=TODAY)] == ["RK1"]
-        update_risk(s, JO, "RK1", 1, _review(status="closed"), today=TODAY)
+        assert [r.id for r in list_risks(s, RiskFilters(review_overdue=True), window=W)] == ["RK1"]
+        update_risk(s, JO, "RK1", 1, _review(status="closed"))
     with session_scope(mini) as s:
-        assert list_risks(s, today=TODAY) == []  # open risks by default
-        assert [r.status for r in list_risks(s, RiskFilters(status=None), today=TODAY)] == ["closed"]
+        assert list_risks(s, window=W) == []  # open risks by default
+        assert [r.status for r in list_risks(s, RiskFilters(status=None), window=W)] == ["closed"]
 
 
 @pytest.mark.parametrize(
@@ -167,4 +170,4 @@ def test_risk_levels(score: int, level: str) -> None:
 
 def test_unknown_risk(mini: Engine) -> None:
     with session_scope(mini) as s, pytest.raises(NotFound):
-        get_risk(s, "nope")
+        get_risk(s, "nope", window=W)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.services import approvals, cycles, publishing
 from gapwatch.services.actions import assign_lead_officer, get_action
 from gapwatch.services.risks import NewRiskInput, RiskUpdateInput, add_risk
@@ -19,6 +20,9 @@ from tests.web.conftest import USERS, browser_sign_in, describe_violations, run_
 from tests.web.test_pages_data import BAD_CSV, good_csv
 
 pytestmark = pytest.mark.browser
+
+#: The window of the demo's open cycle (2012 H2), in which the web judges time.
+DEMO_WINDOW = CycleWindow.ending(date(2012, 12, 31), "2012 H2")
 
 
 class _Admin:
@@ -51,7 +55,7 @@ def _lead_person(live_server: Any) -> str:
 def _assign(live_server: Any, action_id: str) -> None:
     person = _lead_person(live_server)
     with session_scope(live_server.app.state.engine) as session:
-        view = get_action(session, action_id)
+        view = get_action(session, action_id, window=DEMO_WINDOW)
         if view.lead_officer_id != person:
             assign_lead_officer(session, _Admin(), action_id, view.version, person)
 
@@ -171,6 +175,7 @@ def test_every_other_page_type_is_accessible(page: Any, live_server: Any) -> Non
                     mitigations="Second provider\nTermly check",
                 ),
             ),
+            window=DEMO_WINDOW,
         )
     browser_sign_in(page, live_server.url, "performance_officer")
     for path, name in [
@@ -225,6 +230,7 @@ def test_public_site_shows_published_data_only(page: Any, live_server: Any) -> N
                     likelihood="5", impact="5", review_day="1", review_month="1", review_year="2031"
                 ),
             ),
+            window=DEMO_WINDOW,
         )
     page.goto(f"{live_server.url}/public")
     page.locator("main").get_by_role("link", name="Kent Forum", exact=True).click()

@@ -7,7 +7,6 @@ form, so nothing is lost and they can save again knowingly.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.domain.access import ensure_can_edit
 from gapwatch.errors import Conflict, InvalidInput, Problem
-from gapwatch.services._plan import current_plan, half_year_start
 from gapwatch.services.actions import (
     RAG_VALUES,
     ActionFilters,
@@ -31,10 +29,12 @@ from gapwatch.services.actions import (
     update_action,
 )
 from gapwatch.services.comments import add_comment, comments_on
+from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
 from gapwatch.web.routes._pages import COMMENT, DB, MANAGE, READ, UPDATE, blank_to_none, errors_of, form_value
 from gapwatch.web.templating import render
+from gapwatch.web.window import request_window
 
 __all__ = ["router"]
 
@@ -62,11 +62,12 @@ def actions_page(request: Request, user: CurrentUser | None = READ, db: Session 
     """Every action with its RAG, filtered by board, outcome, lead organisation or officer, RAG, overdue, stale."""
     filters = _filters(request)
     plan = current_plan(db)
-    views = list_actions(db, filters)
+    window = request_window(db)
+    views = list_actions(db, filters, window=window)
     organisations = sorted(
         {
             (v.lead_organisation_id, v.lead_organisation or v.lead_organisation_id)
-            for v in list_actions(db)
+            for v in list_actions(db, window=window)
             if v.lead_organisation_id
         },
         key=lambda x: x[1],
@@ -92,17 +93,14 @@ def actions_page(request: Request, user: CurrentUser | None = READ, db: Session 
                 "officers": officers,
                 "rags": [(r, r.capitalize()) for r in RAG_VALUES] + [("none", "No update yet")],
             },
-            "cycle_start": _cycle_start(),
+            "cycle_start": window.start,
+            "window": window,
         },
     )
 
 
-def _cycle_start() -> date:
-    return half_year_start(date.today())
-
-
 def _action_context(db: Session, action_id: str, user: CurrentUser | None) -> dict[str, Any]:
-    view = get_action(db, action_id)
+    view = get_action(db, action_id, window=request_window(db))
     plan = current_plan(db)
     return {
         "action": view,
@@ -165,7 +163,7 @@ def _form(
 @router.get("/actions/{action_id}/update")
 def update_form(request: Request, action_id: str, user: CurrentUser | None = UPDATE, db: Session = DB) -> Response:
     """The update form, for the action's lead officer (and performance officers and admins)."""
-    view = get_action(db, action_id)
+    view = get_action(db, action_id, window=request_window(db))
     ensure_can_edit(user, [view.lead_officer_id], what=f"action {view.number}")
     return _form(request, view, _form_values(view), view.version)
 
@@ -209,10 +207,11 @@ async def update_submit(
         update_action(db, user, action_id, version, raw)
     except InvalidInput as exc:
         db.rollback()
-        return _form(request, get_action(db, action_id), values, version, errors=errors_of(exc.problems), status=422)
+        view = get_action(db, action_id, window=request_window(db))
+        return _form(request, view, values, version, errors=errors_of(exc.problems), status=422)
     except Conflict as exc:
         db.rollback()
-        current = get_action(db, action_id)
+        current = get_action(db, action_id, window=request_window(db))
         other = exc.current if isinstance(exc.current, dict) else {}
         return _form(request, current, values, current.version, conflict={"message": exc.message, **other}, status=409)
     db.commit()

@@ -15,9 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from gapwatch.errors import Conflict, NotFound
-from gapwatch.services._obsframe import observation_frame, with_intervals
-from gapwatch.services._plan import current_plan
+from gapwatch.errors import Conflict
 from gapwatch.services.actions import (
     ActionFilters,
     ActionUpdateInput,
@@ -30,11 +28,13 @@ from gapwatch.services.actions import (
 from gapwatch.services.dashboard import DashboardFilters, dashboard
 from gapwatch.services.gaps_view import gap_targets
 from gapwatch.services.indicator_view import indicator_page
+from gapwatch.services.observations import indicator_values
 from gapwatch.services.risks import RiskFilters, RiskUpdateInput, RiskView, get_risk, list_risks, reviews, update_risk
 from gapwatch.web.deps import CurrentUser, DbSession, require
 from gapwatch.web.errors import error_body
 from gapwatch.web.pagination import Pagination, paginate, paginated_response
 from gapwatch.web.permissions import Permission
+from gapwatch.web.window import request_window
 
 __all__ = ["router"]
 
@@ -75,20 +75,8 @@ def observations(
     category_type: Annotated[str | None, Query(description="Breakdown id; 'none' for the whole population.")] = None,
 ) -> JSONResponse:
     """Values with 95% limits (filled from counts where not supplied), counts, lineage and the illustrative flag."""
-    plan = current_plan(db)
-    ind = plan.indicators.get(indicator)
-    if ind is None:
-        raise NotFound(f"There is no indicator '{indicator}'")
-    df = with_intervals(observation_frame(db, plan, [ind.id]), ind)
-    if area:
-        df = df.filter(df["area"] == area)
-    if period:
-        df = df.filter(df["period"] == period)
-    if category_type == "none":
-        df = df.filter(df["category_type"].is_null())
-    elif category_type:
-        df = df.filter(df["category_type"] == category_type)
-    rows = [_plain(r) for r in df.drop("period_index").iter_rows(named=True)]
+    df = indicator_values(db, indicator, area=area, period=period, category_type=category_type)
+    rows = [_plain(r) for r in df.iter_rows(named=True)]
     return paginated_response(request, paginate(rows, params))
 
 
@@ -138,7 +126,8 @@ def dashboard_data(
     user: Reader, db: DbSession, board: str | None = None, locality: str | None = None, priority: str | None = None
 ) -> dict[str, Any]:
     """Indicators by status, gaps by verdict, actions by RAG and the latest data, overall, per ambition, per board."""
-    view = dashboard(db, DashboardFilters(board=board or None, locality=locality or None, priority=priority or None))
+    filters = DashboardFilters(board=board or None, locality=locality or None, priority=priority or None)
+    view = dashboard(db, filters, window=request_window(db))
 
     def block(s: Any) -> dict[str, Any]:
         return {
@@ -185,6 +174,7 @@ def actions(
         ActionFilters(
             board=board, outcome=outcome, organisation=organisation, officer=officer, rag=rag, overdue=overdue
         ),
+        window=request_window(db),
     )
     return paginated_response(request, paginate([_action_json(v) for v in views], params))
 
@@ -192,7 +182,8 @@ def actions(
 @router.get("/actions/{action_id}", summary="One action with its history")
 def action(action_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
     """The action and every update, newest first."""
-    return {"data": {**_action_json(get_action(db, action_id)), "history": _plain(history(db, action_id))}}
+    view = get_action(db, action_id, window=request_window(db))
+    return {"data": {**_action_json(view), "history": _plain(history(db, action_id))}}
 
 
 class ActionUpdateBody(BaseModel):
@@ -252,14 +243,16 @@ def risks(
     review_overdue: bool = False,
 ) -> JSONResponse:
     """Risks, highest score first, with likelihood, impact, score, level, owner, mitigations and review date."""
-    views = list_risks(db, RiskFilters(owner=owner, level=level, status=status or None, review_overdue=review_overdue))
+    filters = RiskFilters(owner=owner, level=level, status=status or None, review_overdue=review_overdue)
+    views = list_risks(db, filters, window=request_window(db))
     return paginated_response(request, paginate([_risk_json(v) for v in views], params))
 
 
 @router.get("/risks/{risk_id}", summary="One risk with its reviews")
 def risk(risk_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
     """The risk and every review, newest first."""
-    return {"data": {**_risk_json(get_risk(db, risk_id)), "reviews": _plain(reviews(db, risk_id))}}
+    view = get_risk(db, risk_id, window=request_window(db))
+    return {"data": {**_risk_json(view), "reviews": _plain(reviews(db, risk_id))}}
 
 
 class RiskReviewBody(BaseModel):

@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.domain.access import edits_everything, ensure_can_edit
 from gapwatch.errors import Conflict, InvalidInput, Problem
-from gapwatch.services._plan import current_plan
 from gapwatch.services.actions import people_directory
+from gapwatch.services.plans import current_plan
 from gapwatch.services.risks import (
     RISK_STATUSES,
     NewRiskInput,
@@ -31,6 +31,7 @@ from gapwatch.services.risks import (
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, MANAGE, READ, UPDATE, blank_to_none, errors_of, form_value
 from gapwatch.web.templating import render
+from gapwatch.web.window import request_window
 
 __all__ = ["router"]
 
@@ -53,15 +54,17 @@ def risks_page(request: Request, user: CurrentUser | None = READ, db: Session = 
         status=blank_to_none(status),
         review_overdue=q.get("overdue") in ("1", "on", "true"),
     )
-    risks = list_risks(db, filters)
+    window = request_window(db)
+    risks = list_risks(db, filters, window=window)
     likelihood, impact = _int(q.get("likelihood")), _int(q.get("impact"))
     shown = [
         r
         for r in risks
         if (likelihood is None or r.likelihood == likelihood) and (impact is None or r.impact == impact)
     ]
+    everything = RiskFilters(status=None)
     owners = sorted(
-        {(r.owner_id, r.owner or r.owner_id) for r in list_risks(db, RiskFilters(status=None)) if r.owner_id},
+        {(r.owner_id, r.owner or r.owner_id) for r in list_risks(db, everything, window=window) if r.owner_id},
         key=lambda x: x[1],
     )
     return render(
@@ -175,7 +178,7 @@ async def new_risk(request: Request, user: CurrentUser | None = MANAGE, db: Sess
         review=review,
     )
     try:
-        risk = add_risk(db, user, raw)
+        risk = add_risk(db, user, raw, window=request_window(db))
     except InvalidInput as exc:
         db.rollback()
         values = {
@@ -193,7 +196,7 @@ async def new_risk(request: Request, user: CurrentUser | None = MANAGE, db: Sess
 @router.get("/risks/{risk_id}")
 def risk_page(request: Request, risk_id: str, user: CurrentUser | None = READ, db: Session = DB) -> Response:
     """One risk: scores, owner, mitigations, review date, linked action or outcome, and its reviews."""
-    risk = get_risk(db, risk_id)
+    risk = get_risk(db, risk_id, window=request_window(db))
     return render(
         request,
         "risks/detail.html",
@@ -239,7 +242,7 @@ def _review_form(
 def review_form(request: Request, risk_id: str, user: CurrentUser | None = UPDATE, db: Session = DB) -> Response:
     """The review form, for the risk's owner (and performance officers and admins)."""
     assert user is not None
-    risk = get_risk(db, risk_id)
+    risk = get_risk(db, risk_id, window=request_window(db))
     ensure_can_edit(user, [risk.owner_id], what=f"risk {risk_id}", owner="owner")
     return _review_form(request, db, risk, _review_values(risk), risk.version, user)
 
@@ -266,7 +269,7 @@ async def review_submit(
         return _review_form(
             request,
             db,
-            get_risk(db, risk_id),
+            get_risk(db, risk_id, window=request_window(db)),
             _values_of(raw),
             version,
             user,
@@ -275,7 +278,7 @@ async def review_submit(
         )
     except Conflict as exc:
         db.rollback()
-        current = get_risk(db, risk_id)
+        current = get_risk(db, risk_id, window=request_window(db))
         other = exc.current if isinstance(exc.current, dict) else {}
         return _review_form(
             request,
