@@ -332,8 +332,8 @@ def area_gap_charts(
         if g.latest_gap is not None
     ]
     charts = []
-    verdicts = ["narrowing", "no significant change", "widening", "not enough data"]
-    scale = alt.Scale(domain=verdicts, range=["#00703c", _GREY, _RED, "#b1b4b6"])
+    verdicts = ["narrowing", "closed", "no significant change", "reversed", "widening", "not enough data"]
+    scale = alt.Scale(domain=verdicts, range=["#00703c", "#00703c", _GREY, "#4c2c92", _RED, "#b1b4b6"])
     for start in range(0, len(rows), per_chart):
         chunk = rows[start : start + per_chart]
         illustrative = any(r["data"] == "illustrative" for r in chunk)

@@ -105,7 +105,7 @@ def test_indicator_page_with_statistics(riverton_client: TestClient) -> None:
     assert page.status_code == 200
     text = page.text
     assert "Getting better" in text  # recent trend, polarity applied
-    assert "FSM compared with Not FSM" in text and "Narrowing" in text
+    assert "FSM compared with Not FSM" in text and "Closed" in text and "at the 95% level" in text
     assert "Slope index of inequality" in text
     assert "South Riverton" in text and "Better" in text and "Worse" in text
     specs = re.findall(r'<script type="application/json" id="([^"]+)-spec">(.*?)</script>', text, re.S)
@@ -130,7 +130,7 @@ def test_indicator_csv_download(riverton_client: TestClient) -> None:
 
 def test_gaps_explorer_comparisons(riverton_client: TestClient) -> None:
     group = riverton_client.get("/gaps?indicator=ATT1&comparison=group")
-    assert "FSM compared with Not FSM" in group.text and "Narrowing" in group.text
+    assert "FSM compared with Not FSM" in group.text and "Closed" in group.text
     area = riverton_client.get("/gaps?indicator=ATT1&comparison=area&subject=N1&comparator=rest-of-riverton")
     assert "North Riverton compared with Rest of Riverton" in area.text and "Widening" in area.text
     deprived = riverton_client.get("/gaps?indicator=ATT1&comparison=deprivation")
