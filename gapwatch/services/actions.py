@@ -32,7 +32,6 @@ from gapwatch.store.progress import (
     action_history,
     action_states,
     apply_action_update,
-    latest_action_updates,
 )
 
 __all__ = [
@@ -52,7 +51,6 @@ __all__ = [
     "people_directory",
     "rag_by_action",
     "rag_counts",
-    "recent_updates",
     "update_action",
 ]
 
@@ -468,8 +466,3 @@ def assign_lead_officer(
     row = apply_action_update(session, plan.pk, action_id, seen_version, change, actor.username)
     record_audit(session, actor, "action.assign", f"action:{action_id}", _snapshot(view), {"lead_officer": person_id})
     return _update_view(names, row)
-
-
-def recent_updates(session: Session, limit: int = 8) -> list[ActionUpdateRow]:
-    """The latest updates across all actions, newest first (the dashboard's "recent changes")."""
-    return latest_action_updates(session, current_plan(session).pk, limit=limit)

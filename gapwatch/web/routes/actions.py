@@ -29,7 +29,7 @@ from gapwatch.services.actions import (
     update_action,
 )
 from gapwatch.services.comments import add_comment, comments_on
-from gapwatch.services.plans import current_plan
+from gapwatch.services._plan import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
 from gapwatch.web.routes._pages import COMMENT, DB, MANAGE, READ, UPDATE, blank_to_none, errors_of, form_value
