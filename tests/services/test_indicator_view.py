@@ -10,6 +10,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import NotFound
 from gapwatch.services.dashboard import DashboardFilters, dashboard
 from gapwatch.services.frameworks import load_framework
@@ -166,10 +167,11 @@ def test_csv_has_lineage_columns(riverton: Engine) -> None:
 
 def test_dashboard_counts(riverton: Engine) -> None:
     with session_scope(riverton) as s:
-        view = dashboard(s, today=date(2022, 1, 1))
-        filtered = dashboard(s, DashboardFilters(locality="N1"), today=date(2022, 1, 1))
+        window = CycleWindow.default(date(2022, 1, 1))
+        view = dashboard(s, window=window)
+        filtered = dashboard(s, DashboardFilters(locality="N1"), window=window)
         with pytest.raises(NotFound):
-            dashboard(s, DashboardFilters(board="nope"))
+            dashboard(s, DashboardFilters(board="nope"), window=window)
     # The worst of its targets speaks for the indicator: T1 on track, T3 off track.
     assert view.overall.indicators == {
         "on track": 0,
