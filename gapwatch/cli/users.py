@@ -12,11 +12,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gapwatch.cli._common import DbOption, console, engine_for
+from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for
 from gapwatch.errors import InvalidInput, NotFound
-from gapwatch.services.accounts import Role, create_user, generate_password, reset_password
-from gapwatch.store.accounts import get_user, list_users
-from gapwatch.store.engine import session_scope
+from gapwatch.services.accounts import Role, account, accounts, create_user, generate_password, reset_password
+from gapwatch.services.database import transaction
 
 __all__ = ["app"]
 
@@ -45,11 +44,12 @@ def add(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input instead of generating one."
     ),
+    by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
-    """Add an account. A generated password is printed once; the person changes it when signing in."""
+    """Add an account (audited). A generated password is printed once; the person changes it when signing in."""
     password, generated = _password(password_stdin)
-    with session_scope(engine_for(db)) as session:
+    with transaction(engine_for(db)) as session:
         create_user(
             session,
             username=username,
@@ -59,7 +59,7 @@ def add(
             person_id=person,
             email=email,
             must_change_password=generated,
-            actor="cli",
+            actor=cli_actor(by),
         )
     console.print(f"[green]✓[/] Account {username.strip().lower()} ({role}) added.")
     if generated:
@@ -69,8 +69,8 @@ def add(
 @app.command("list")
 def list_command(db: Path | None = DbOption) -> None:
     """List the accounts: username, name, role, linked person, active or not."""
-    with session_scope(engine_for(db)) as session:
-        rows = list_users(session)
+    with transaction(engine_for(db)) as session:
+        rows = accounts(session)
         table = Table("username", "name", "role", "person", "active", "last sign-in")
         for row in rows:
             last = row.last_sign_in_at.strftime("%Y-%m-%d %H:%M") if row.last_sign_in_at else "never"
@@ -89,15 +89,16 @@ def reset_password_command(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the new password from standard input instead of generating one."
     ),
+    by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
-    """Reset a password (and end the account's sessions). A generated one is printed and must be changed."""
+    """Reset a password (audited; the account's sessions end). A generated one is printed and must be changed."""
     password, generated = _password(password_stdin)
-    with session_scope(engine_for(db)) as session:
-        row = get_user(session, username)
+    with transaction(engine_for(db)) as session:
+        row = account(session, username)
         if row is None:
             raise NotFound(f"There is no account called '{username}'", hint="See `gapwatch users list`.")
-        reset_password(session, row, actor="cli", password=password)
+        reset_password(session, row, actor=cli_actor(by), password=password)
         row.must_change_password = generated
     console.print(f"[green]✓[/] Password of {row.username} reset; their sessions have ended.")
     if generated:

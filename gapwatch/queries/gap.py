@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from gapwatch.errors import InvalidInput, Problem
 from gapwatch.queries.json import plain
-from gapwatch.services._plan import current_plan
 from gapwatch.services.gaps_explorer import explore
 from gapwatch.services.gaps_view import deprivation_category_types
+from gapwatch.services.plans import current_plan
 
 __all__ = ["gap_show"]
 

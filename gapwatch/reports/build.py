@@ -46,8 +46,8 @@ from gapwatch.reports.model import (
     RiskSummary,
     ValueRow,
 )
-from gapwatch.services._plan import current_plan
 from gapwatch.services.cycles import snapshot
+from gapwatch.services.plans import plan_of
 from gapwatch.services.report_data import (
     ActionRow,
     CommentaryEntry,
@@ -56,7 +56,6 @@ from gapwatch.services.report_data import (
     RiskRow,
     SeriesPoint,
 )
-from gapwatch.store.engine import session_scope
 
 __all__ = [
     "RAG_ORDER",
@@ -98,17 +97,15 @@ class Names:
 
 def names_of(engine: Engine) -> Names:
     """The names of the current framework's areas, groups and outcomes, and its locality boards."""
-    with session_scope(engine) as session:
-        plan = current_plan(session)
-        fw = plan.framework
-        return Names(
-            areas={a.id: a.name for a in fw.areas},
-            category_types={ct.id: ct.name for ct in fw.groups},
-            categories={(ct.id, c.id): c.name for ct in fw.groups for c in ct.categories},
-            outcomes={o.id: f"{o.code} {o.title}" if o.code else o.title for o in fw.outcomes},
-            county=next((a.id for a in fw.areas if a.level.value == "county"), None),
-            localities=tuple(b.id for b in fw.boards if b.kind.value == "locality" and b.area),
-        )
+    fw = plan_of(engine).framework
+    return Names(
+        areas={a.id: a.name for a in fw.areas},
+        category_types={ct.id: ct.name for ct in fw.groups},
+        categories={(ct.id, c.id): c.name for ct in fw.groups for c in ct.categories},
+        outcomes={o.id: f"{o.code} {o.title}" if o.code else o.title for o in fw.outcomes},
+        county=next((a.id for a in fw.areas if a.level.value == "county"), None),
+        localities=tuple(b.id for b in fw.boards if b.kind.value == "locality" and b.area),
+    )
 
 
 def load_report_data(engine: Engine, board: str, cycle: str | None = None) -> ReportData:

@@ -16,6 +16,7 @@ import struct
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
@@ -31,6 +32,9 @@ from gapwatch.store.accounts import (
     count_failed_attempts,
     find_token,
     get_user,
+    get_user_by_pk,
+    list_tokens,
+    list_users,
     prune_attempts,
     record_attempt,
 )
@@ -44,9 +48,16 @@ __all__ = [
     "DEMO_LEAD_PERSON",
     "MIN_PASSWORD_LENGTH",
     "TOKEN_PREFIX",
+    "ApiTokenRow",
     "Role",
     "TooManyAttempts",
+    "UserRow",
+    "account",
+    "account_by_pk",
+    "accounts",
+    "api_tokens",
     "authenticate",
+    "check_sign_in_code",
     "change_password",
     "create_api_token",
     "create_demo_users",
@@ -57,8 +68,10 @@ __all__ = [
     "hash_password",
     "new_totp_secret",
     "password_problems",
+    "people_to_link",
     "reset_password",
     "revoke_api_token",
+    "sign_out",
     "totp_code",
     "totp_uri",
     "update_user",
@@ -72,6 +85,11 @@ MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "gw_"
 _TOTP_STEP = 30
 _TOTP_DIGITS = 6
+
+
+class _Named(Protocol):
+    @property
+    def username(self) -> str: ...
 
 
 class TooManyAttempts(GapwatchError):
@@ -438,6 +456,58 @@ def disable_totp(session: Session, user: UserRow, *, actor: str) -> None:
         user.totp_secret = None
         user.totp_last_step = None
         record_audit(session, actor, "disable_totp", f"user:{user.username}")
+
+
+# --- look-ups for the shells ------------------------------------------------------------------------------
+
+
+def account(session: Session, username: str) -> UserRow | None:
+    """The account called ``username`` (any case), or None."""
+    return get_user(session, username)
+
+
+def account_by_pk(session: Session, pk: int) -> UserRow | None:
+    """The account with key ``pk``, or None."""
+    return get_user_by_pk(session, pk)
+
+
+def accounts(session: Session) -> list[UserRow]:
+    """Every account, by username."""
+    return list_users(session)
+
+
+def api_tokens(session: Session, user_pk: int) -> list[ApiTokenRow]:
+    """An account's API tokens, newest first."""
+    return list_tokens(session, user_pk)
+
+
+def people_to_link(session: Session) -> list[dict[str, str]]:
+    """The framework's people an account can stand for (a lead officer's account updates what they own)."""
+    try:
+        framework = get_framework(session)
+    except NotFound:
+        return []
+    names = {o.id: o.name for o in framework.organisations}
+    return [
+        {"id": p.id, "name": p.name, "organisation": names.get(p.organisation or "", "")}
+        for p in sorted(framework.people, key=lambda p: p.name)
+    ]
+
+
+def check_sign_in_code(session: Session, user: UserRow, code: str, *, now: float | None = None) -> bool:
+    """The second sign-in step: whether ``code`` is right (see :func:`verify_totp`); a refusal is audited.
+
+    The caller commits either way (a used code's step is remembered; a refusal is on the record).
+    """
+    if verify_totp(session, user, code, now=now):
+        return True
+    record_audit(session, user, "sign_in_code_refused", f"user:{user.username}")
+    return False
+
+
+def sign_out(session: Session, user: _Named) -> None:
+    """Record that ``user`` signed out (the caller commits; the shell ends the session itself)."""
+    record_audit(session, user, "sign_out", f"user:{user.username}")
 
 
 # --- demo accounts ------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from gapwatch.store.progress import (
     action_history,
     action_states,
     apply_action_update,
+    latest_action_updates,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "people_directory",
     "rag_by_action",
     "rag_counts",
+    "recent_updates",
     "update_action",
 ]
 
@@ -466,3 +468,8 @@ def assign_lead_officer(
     row = apply_action_update(session, plan.pk, action_id, seen_version, change, actor.username)
     record_audit(session, actor, "action.assign", f"action:{action_id}", _snapshot(view), {"lead_officer": person_id})
     return _update_view(names, row)
+
+
+def recent_updates(session: Session, limit: int = 8) -> list[ActionUpdateRow]:
+    """The latest updates across all actions, newest first (the dashboard's "recent changes")."""
+    return latest_action_updates(session, current_plan(session).pk, limit=limit)

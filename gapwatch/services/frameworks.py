@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from gapwatch.domain.diff import FrameworkDiff, diff_frameworks
 from gapwatch.domain.framework import Framework
@@ -18,7 +19,7 @@ from gapwatch.ingest.framework_yaml import (
     read_framework,
 )
 from gapwatch.store.engine import session_scope
-from gapwatch.store.frameworks import get_framework, save_framework
+from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
 
 __all__ = [
     "BUNDLED",
@@ -28,6 +29,7 @@ __all__ = [
     "export_framework",
     "framework_schema",
     "load_framework",
+    "partnership_name",
     "stored_framework",
     "validate_framework",
 ]
@@ -72,6 +74,11 @@ def stored_framework(engine: Engine, framework_id: str | None = None) -> Framewo
     """The framework held in the database."""
     with session_scope(engine) as session:
         return get_framework(session, framework_id)
+
+
+def partnership_name(session: Session) -> str:
+    """The partnership the latest loaded framework belongs to; :class:`NotFound` when none is loaded."""
+    return get_framework_row(session).partnership
 
 
 def export_framework(framework: Framework, fmt: str) -> str:

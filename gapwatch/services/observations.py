@@ -8,17 +8,24 @@ percentages — e.g. "Thanet vs the rest of Kent" or "England's most deprived qu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.errors import NotFound
 from gapwatch.ingest.fingertips import deprivation_rank
+from gapwatch.services._obsframe import cached as _cached
+from gapwatch.services._obsframe import observation_frame, with_intervals
+from gapwatch.services._plan import current_plan
 from gapwatch.store.frameworks import get_framework_row
 from gapwatch.store.observations import SERIES_KEY, read_observations
 
-__all__ = ["aggregate_areas", "observations_frame", "with_category_rank"]
+__all__ = ["aggregate_areas", "cached", "indicator_values", "observations_frame", "with_category_rank"]
+
+_T = TypeVar("_T")
 
 
 def observations_frame(
@@ -49,6 +56,39 @@ def observations_frame(
     if not include_illustrative:
         frame = frame.filter(~pl.col("illustrative"))
     return frame.sort(["series_pk", "period_end", "period_start"])
+
+
+def indicator_values(
+    session: Session,
+    indicator_id: str,
+    *,
+    area: str | None = None,
+    period: str | None = None,
+    category_type: str | None = None,
+) -> pl.DataFrame:
+    """An indicator's values as the API lists them: 95% limits filled from counts where not supplied,
+    counts, lineage and the illustrative flag; filtered by area, period and breakdown (``"none"``: the
+    whole population). Raises :class:`NotFound` for an indicator the framework does not hold."""
+    plan = current_plan(session)
+    indicator = plan.indicators.get(indicator_id)
+    if indicator is None:
+        raise NotFound(f"There is no indicator '{indicator_id}'")
+    frame = with_intervals(observation_frame(session, plan, [indicator.id]), indicator)
+    if area:
+        frame = frame.filter(pl.col("area") == area)
+    if period:
+        frame = frame.filter(pl.col("period") == period)
+    if category_type == "none":
+        frame = frame.filter(pl.col("category_type").is_null())
+    elif category_type:
+        frame = frame.filter(pl.col("category_type") == category_type)
+    return frame.drop("period_index")
+
+
+def cached(session: Session, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered until the framework or the data change (a load, an import, a rollback);
+    ``key`` names what is computed (e.g. an indicator page's charts)."""
+    return _cached(session, current_plan(session), key, compute)
 
 
 def with_category_rank(frame: pl.DataFrame, column: str = "category") -> pl.DataFrame:

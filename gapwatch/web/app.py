@@ -19,10 +19,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from gapwatch.errors import NotFound
-from gapwatch.services.database import open_database
+from gapwatch.services.database import open_database, session_factory, transaction
+from gapwatch.services.frameworks import partnership_name
 from gapwatch.settings import Settings
-from gapwatch.store.engine import session_scope, sessions
-from gapwatch.store.frameworks import get_framework_row
 from gapwatch.web.deps import csrf_protect
 from gapwatch.web.errors import install_error_handlers
 from gapwatch.web.security import (
@@ -75,10 +74,10 @@ class _PartnershipName:
             self._read_at = now  # one refresh at a time is enough; others use the old value meanwhile
             try:
                 if session is not None:
-                    self._value = get_framework_row(session).partnership
+                    self._value = partnership_name(session)
                 else:
-                    with session_scope(self._engine) as own:
-                        self._value = get_framework_row(own).partnership
+                    with transaction(self._engine) as own:
+                        self._value = partnership_name(own)
             except NotFound:
                 self._value = ""
         return self._value or "gapwatch"
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = sessions(engine)
+    app.state.sessionmaker = session_factory(engine)
     app.state.templating = Templating(partnership_name=_PartnershipName(settings, engine))
 
     for router in ROUTERS:

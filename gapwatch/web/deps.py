@@ -28,9 +28,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gapwatch.errors import Forbidden, GapwatchError
-from gapwatch.services.accounts import user_for_token
+from gapwatch.services.accounts import UserRow, account_by_pk, user_for_token
 from gapwatch.settings import Settings
-from gapwatch.store.accounts import UserRow, get_user_by_pk
 from gapwatch.web.permissions import ANONYMOUS, OWN_ONLY, ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, role_may
 from gapwatch.web.security import check_csrf
 
@@ -173,7 +172,7 @@ def current_user(request: Request, db: DbSession) -> CurrentUser | None:
     elif "session" in request.scope:
         uid = request.session.get("uid")
         if isinstance(uid, int):
-            row = get_user_by_pk(db, uid)
+            row = account_by_pk(db, uid)
             if row is not None and row.active and row.session_epoch == request.session.get("epoch"):
                 user = CurrentUser.from_row(row)
             else:

@@ -10,6 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound
 from gapwatch.services.accounts import (
+    UserRow,
+    account_by_pk,
+    api_tokens,
     change_password,
     create_api_token,
     disable_totp,
@@ -18,7 +21,6 @@ from gapwatch.services.accounts import (
     revoke_api_token,
     totp_uri,
 )
-from gapwatch.store.accounts import UserRow, get_user_by_pk, list_tokens
 from gapwatch.web.deps import CurrentUser, DbSession, require, require_role, sign_in_session
 from gapwatch.web.permissions import Permission, Role
 from gapwatch.web.templating import render
@@ -32,7 +34,7 @@ Admin = Annotated[CurrentUser, Depends(require_role(Role.ADMIN))]
 
 
 def _row(db: Session, user: CurrentUser) -> UserRow:
-    row = get_user_by_pk(db, user.pk)
+    row = account_by_pk(db, user.pk)
     if row is None:
         raise NotFound("Your account no longer exists")
     return row
@@ -81,7 +83,7 @@ def password(
 @router.get("/account/tokens")
 def tokens_page(request: Request, user: Reader, db: DbSession) -> Response:
     """Your API tokens (their secrets are shown only once, when created)."""
-    return render(request, "account/tokens.html", {"tokens": list_tokens(db, user.pk), "errors": {}, "secret": None})
+    return render(request, "account/tokens.html", {"tokens": api_tokens(db, user.pk), "errors": {}, "secret": None})
 
 
 @router.post("/account/tokens")
@@ -108,7 +110,7 @@ def create_token(
             errors = _field_errors(exc)
         else:
             db.commit()
-    context = {"tokens": list_tokens(db, user.pk), "errors": errors, "secret": secret, "name": name}
+    context = {"tokens": api_tokens(db, user.pk), "errors": errors, "secret": secret, "name": name}
     return render(request, "account/tokens.html", context, status_code=422 if errors else 201)
 
 

@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.domain.access import ensure_can_edit
 from gapwatch.errors import Conflict, InvalidInput, Problem
-from gapwatch.services._plan import current_plan
 from gapwatch.services.actions import (
     RAG_VALUES,
     ActionFilters,
@@ -30,6 +29,7 @@ from gapwatch.services.actions import (
     update_action,
 )
 from gapwatch.services.comments import add_comment, comments_on
+from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
 from gapwatch.web.routes._pages import COMMENT, DB, MANAGE, READ, UPDATE, blank_to_none, errors_of, form_value

@@ -9,10 +9,19 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from gapwatch.errors import Conflict, InvalidInput, NotFound
-from gapwatch.services.accounts import Role, create_user, disable_totp, generate_password, reset_password, update_user
+from gapwatch.services.accounts import (
+    Role,
+    UserRow,
+    account,
+    accounts,
+    create_user,
+    disable_totp,
+    generate_password,
+    people_to_link,
+    reset_password,
+    update_user,
+)
 from gapwatch.services.audit import AuditFilter, audit_csv, audit_filter, audit_page
-from gapwatch.store.accounts import UserRow, get_user, list_users
-from gapwatch.store.frameworks import get_framework
 from gapwatch.web.deps import CurrentUser, DbSession, require
 from gapwatch.web.pagination import Pagination, paginate
 from gapwatch.web.permissions import ROLE_LABELS, Permission
@@ -26,21 +35,8 @@ UserAdmin = Annotated[CurrentUser, Depends(require(Permission.MANAGE_USERS))]
 AuditReader = Annotated[CurrentUser, Depends(require(Permission.VIEW_AUDIT))]
 
 
-def _people(db: Session) -> list[dict[str, str]]:
-    """The framework's people, for linking a lead officer's account to the actions they own."""
-    try:
-        framework = get_framework(db)
-    except NotFound:
-        return []
-    names = {o.id: o.name for o in framework.organisations}
-    return [
-        {"id": p.id, "name": p.name, "organisation": names.get(p.organisation or "", "")}
-        for p in sorted(framework.people, key=lambda p: p.name)
-    ]
-
-
 def _user(db: Session, username: str) -> UserRow:
-    row = get_user(db, username)
+    row = account(db, username)
     if row is None:
         raise NotFound(f"There is no account called '{username}'")
     return row
@@ -55,13 +51,13 @@ def _errors(exc: InvalidInput) -> dict[str, str]:
 
 def _form_context(db: Session, **extra: Any) -> dict[str, Any]:
     roles = [{"value": r.value, "text": ROLE_LABELS[r]} for r in Role]
-    return {"roles": roles, "people": _people(db), "errors": {}, "values": {}, **extra}
+    return {"roles": roles, "people": people_to_link(db), "errors": {}, "values": {}, **extra}
 
 
 @router.get("/admin/users")
 def users(request: Request, user: UserAdmin, db: DbSession) -> Response:
     """Every account, its role and whether it is active."""
-    return render(request, "admin/users.html", {"accounts": list_users(db), "done": request.query_params.get("done")})
+    return render(request, "admin/users.html", {"accounts": accounts(db), "done": request.query_params.get("done")})
 
 
 @router.get("/admin/users/new")

@@ -15,9 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from gapwatch.errors import Conflict, NotFound
-from gapwatch.services._obsframe import observation_frame, with_intervals
-from gapwatch.services._plan import current_plan
+from gapwatch.errors import Conflict
 from gapwatch.services.actions import (
     ActionFilters,
     ActionUpdateInput,
@@ -30,6 +28,7 @@ from gapwatch.services.actions import (
 from gapwatch.services.dashboard import DashboardFilters, dashboard
 from gapwatch.services.gaps_view import gap_targets
 from gapwatch.services.indicator_view import indicator_page
+from gapwatch.services.observations import indicator_values
 from gapwatch.services.risks import RiskFilters, RiskUpdateInput, RiskView, get_risk, list_risks, reviews, update_risk
 from gapwatch.web.deps import CurrentUser, DbSession, require
 from gapwatch.web.errors import error_body
@@ -76,20 +75,8 @@ def observations(
     category_type: Annotated[str | None, Query(description="Breakdown id; 'none' for the whole population.")] = None,
 ) -> JSONResponse:
     """Values with 95% limits (filled from counts where not supplied), counts, lineage and the illustrative flag."""
-    plan = current_plan(db)
-    ind = plan.indicators.get(indicator)
-    if ind is None:
-        raise NotFound(f"There is no indicator '{indicator}'")
-    df = with_intervals(observation_frame(db, plan, [ind.id]), ind)
-    if area:
-        df = df.filter(df["area"] == area)
-    if period:
-        df = df.filter(df["period"] == period)
-    if category_type == "none":
-        df = df.filter(df["category_type"].is_null())
-    elif category_type:
-        df = df.filter(df["category_type"] == category_type)
-    rows = [_plain(r) for r in df.drop("period_index").iter_rows(named=True)]
+    df = indicator_values(db, indicator, area=area, period=period, category_type=category_type)
+    rows = [_plain(r) for r in df.iter_rows(named=True)]
     return paginated_response(request, paginate(rows, params))
 
 

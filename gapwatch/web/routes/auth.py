@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput
-from gapwatch.services.accounts import TooManyAttempts, authenticate, verify_totp
-from gapwatch.store.accounts import get_user_by_pk
-from gapwatch.store.audit import record_audit
+from gapwatch.services import accounts as account_service
+from gapwatch.services.accounts import TooManyAttempts, account_by_pk, authenticate, check_sign_in_code
 from gapwatch.web.deps import CurrentUser, DbSession, SettingsDep, require, sign_in_session
 from gapwatch.web.permissions import Permission
 from gapwatch.web.templating import render
@@ -114,12 +113,11 @@ def code(
     if not isinstance(pending, int) or time.time() - float(started) > _CODE_WINDOW:
         request.session.clear()
         return RedirectResponse("/sign-in", status_code=303)
-    row = get_user_by_pk(db, pending)
+    row = account_by_pk(db, pending)
     if row is None or not row.active:
         request.session.clear()
         return RedirectResponse("/sign-in", status_code=303)
-    if not verify_totp(db, row, code):
-        record_audit(db, row, "sign_in_code_refused", f"user:{row.username}")
+    if not check_sign_in_code(db, row, code):
         db.commit()
         errors = {"code": "Enter the 6-digit code your authenticator app shows now"}
         return render(
@@ -137,7 +135,7 @@ def code(
 def sign_out(request: Request, user: PublicUser, db: DbSession) -> Response:
     """End the session."""
     if user is not None:
-        record_audit(db, user, "sign_out", f"user:{user.username}")
+        account_service.sign_out(db, user)
         db.commit()
     request.session.clear()
     return RedirectResponse("/sign-in?signed_out=1", status_code=303)

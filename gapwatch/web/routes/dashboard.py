@@ -6,11 +6,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from gapwatch.services._plan import current_plan
-from gapwatch.services.actions import rag_counts
+from gapwatch.services.actions import rag_counts, recent_updates
 from gapwatch.services.dashboard import GAP_VERDICTS, STATUS_ORDER, DashboardFilters, dashboard
 from gapwatch.services.kpq import dashboard_answers
-from gapwatch.store.progress import latest_action_updates
+from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, READ, blank_to_none
 from gapwatch.web.templating import render
@@ -37,7 +36,7 @@ def dashboard_page(
     window = request_window(db)  # the open cycle's, so the dashboard agrees with the cycle's report
     view = dashboard(db, filters, window=window)
     plan = current_plan(db)
-    recent = latest_action_updates(db, plan.pk, limit=8)
+    recent = recent_updates(db, limit=8)
     kpqs = dashboard_answers(db, plan, window=window)
     return render(
         request,

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput
-from gapwatch.services._obsframe import cached
-from gapwatch.services._plan import current_plan
 from gapwatch.services.comments import add_comment, comments_on
 from gapwatch.services.dashboard import STATUS_ORDER, indicator_statuses
 from gapwatch.services.indicator_view import IndicatorPage, indicator_csv, indicator_page
+from gapwatch.services.observations import cached
+from gapwatch.services.plans import current_plan
 from gapwatch.web.charts import districts_chart, gap_specs, groups_chart, trend_chart
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
@@ -74,7 +74,7 @@ def _charts(page: IndicatorPage) -> dict[str, Any]:
 def _page_context(db: Session, indicator_id: str, area: str | None, user: CurrentUser | None) -> dict[str, object]:
     page = indicator_page(db, indicator_id, area=area)
     plan = current_plan(db)
-    charts = cached(db, plan, ("indicator_charts", indicator_id, area), lambda: _charts(page))
+    charts = cached(db, ("indicator_charts", indicator_id, area), lambda: _charts(page))
     return {
         "page": page,
         "charts": charts,

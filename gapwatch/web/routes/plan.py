@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from gapwatch.services._plan import current_plan
 from gapwatch.services.plan_view import plan_tree
+from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, READ, blank_to_none
 from gapwatch.web.templating import render

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from gapwatch.errors import NotFound
-from gapwatch.services._plan import current_plan
+from gapwatch.services.plans import current_plan
 from gapwatch.services.publishing import list_publications, open_data, public_report
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, ENGINE, PUBLIC

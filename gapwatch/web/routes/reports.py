@@ -20,8 +20,8 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound
 from gapwatch.services import approvals, publishing
-from gapwatch.services._plan import current_plan
 from gapwatch.services.cycles import CycleStatus, cycle_status, list_cycle_names
+from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import COMMENT, DB, ENGINE, MANAGE, PUBLIC, READ, SETTINGS, errors_of, form_value
 from gapwatch.web.templating import render

@@ -12,8 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.domain.access import edits_everything, ensure_can_edit
 from gapwatch.errors import Conflict, InvalidInput, Problem
-from gapwatch.services._plan import current_plan
 from gapwatch.services.actions import people_directory
+from gapwatch.services.plans import current_plan
 from gapwatch.services.risks import (
     RISK_STATUSES,
     NewRiskInput,
