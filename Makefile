@@ -42,12 +42,12 @@ run: install demo  ## Build the Kent demo on SQLite and show it
 
 test: system-deps install  ## Lint, types, then the whole suite: SQLite, PostgreSQL (a throwaway server), browsers
 	$(BIN)/ruff check gapwatch tests bench scripts
-	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/store gapwatch/services
+	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/analysis gapwatch/store gapwatch/services gapwatch/queries
 	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check gapwatch tests bench scripts
-	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/store gapwatch/services
+	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/analysis gapwatch/store gapwatch/services gapwatch/queries
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_DB) test-artifacts

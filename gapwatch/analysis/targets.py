@@ -165,7 +165,7 @@ def assess_level_target(plan: Plan, indicator: Indicator, target: Target, series
     stated = [target.baseline] if target.baseline else []
     stated += list(target.trajectory) + ([target.target] if target.target else [])
     trajectory = tuple(
-        (v.period, t, v.value) for v in stated if v.value is not None and (t := period_index(v.period)) is not None
+        (v.period, when, v.value) for v in stated if v.value is not None and (when := period_index(v.period)) is not None
     )
     base["trajectory"] = trajectory
     b = target.baseline.value if target.baseline else None
@@ -240,7 +240,8 @@ def assess_level_target(plan: Plan, indicator: Indicator, target: Target, series
     since: dict[str, Any] = {}
     later = [kv for kv in ordered if kv[1][0] > t_index + eps] if judged_at_target else []
     if later:
-        last_period, (_, last_value, _, _) = later[-1]
+        last_period, last_value = later[-1][0], later[-1][1][1]
+        assert last_value is not None
         since = dict(
             since_period=last_period,
             since_value=last_value,

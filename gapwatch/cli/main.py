@@ -44,6 +44,7 @@ _COMMANDS: list[tuple[str, str]] = [
     ("setup", "demo"),
     ("serve", "serve"),
     ("publish", "publish"),
+    ("dashboard", "dashboard"),
 ]
 
 

@@ -9,18 +9,16 @@ below whichever source a row came from; ``source`` says which, ``batch`` gives t
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.frame import SCHEMA, headline_area, period_end, period_index, with_intervals
 from gapwatch.services._plan import Plan
-from gapwatch.store.observations import ImportBatchRow, read_observations
+from gapwatch.services.cache import data_version, remember, state_key
+from gapwatch.store.observations import read_observations
 
 __all__ = [
     "SCHEMA",
@@ -127,19 +125,6 @@ def _store_frame(session: Session, plan: Plan, ids: Collection[str] | None) -> p
     )
 
 
-def data_version(session: Session) -> tuple[object, ...]:
-    """Changes whenever a batch is imported or rolled back: the key of cached statistics."""
-    row = session.execute(
-        select(
-            func.count(ImportBatchRow.pk),
-            func.max(ImportBatchRow.pk),
-            func.max(ImportBatchRow.loaded_at),
-            func.max(ImportBatchRow.rolled_back_at),
-        )
-    ).one()
-    return tuple(row)
-
-
 def observation_frame(session: Session, plan: Plan, indicators: Collection[str] | None = None) -> pl.DataFrame:
     """Every observation of the named indicators (all when None) with ``period_end``/``period_index``."""
     ids = None if indicators is None else set(indicators)
@@ -167,26 +152,12 @@ def observation_frame(session: Session, plan: Plan, indicators: Collection[str] 
 
 
 _T = TypeVar("_T")
-_memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-_memo_lock = threading.Lock()
-_MEMO_SIZE = 512
 
 
 def cached(session: Session, plan: Plan, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
-    """``compute()``, remembered until the framework or the data change (a load, an import, a rollback).
+    """``compute()``, remembered in :mod:`gapwatch.services.cache` until the framework or the data change.
 
-    Statistics are read far more often than data arrive, and the pages' load target (50 concurrent users)
-    needs them served from memory; the key includes the framework revision and :func:`data_version`, so a
-    new batch is seen at once. Results are shared between requests and must be treated as read-only.
+    The key includes the framework revision and the data version, read from the database on every call, so
+    a new batch is seen at once — by every server sharing the database. Results must be treated as read-only.
     """
-    full = (plan.database, plan.pk, plan.revision, data_version(session), *key)
-    with _memo_lock:
-        if full in _memo:
-            _memo.move_to_end(full)
-            return _memo[full]  # type: ignore[no-any-return]
-    value = compute()
-    with _memo_lock:
-        _memo[full] = value
-        while len(_memo) > _MEMO_SIZE:
-            _memo.popitem(last=False)
-    return value
+    return remember(state_key(session, plan), key, compute)

@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.targets import level_targets
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
@@ -33,7 +34,6 @@ from gapwatch.services.evidence import (
     trend_of,
 )
 from gapwatch.services.gaps_view import GapSeries, area_gap, deprivation_category_types, gap_target_view
-from gapwatch.services.indicator_view import latest_level_status
 from gapwatch.services.kpq import HISTORY_YEARS, evaluate
 from gapwatch.services.report_data import (
     ActionRow,
@@ -97,9 +97,7 @@ def _points(rows: pl.DataFrame) -> list[SeriesPoint]:
 def _verdict(indicator: Indicator, measure: str, series: GapSeries, rows: pl.DataFrame) -> GapVerdict:
     used = [p for p in series.points if p.gap is not None]
     last = used[-1] if used else None
-    verdict = (
-        series.verdict if series.verdict in ("narrowing", "widening", "no significant change") else ("not enough data")
-    )
+    verdict = "not enough data" if series.verdict == "could not be calculated" else series.verdict
     periods = sorted({p.period for p in used})
     label = "Slope index of inequality" if measure == "sii" else f"{series.subject_name} vs {series.comparator_name}"
     return GapVerdict(
@@ -114,7 +112,11 @@ def _verdict(indicator: Indicator, measure: str, series: GapSeries, rows: pl.Dat
         upper=last.upper if last else None,
         verdict=verdict,
         widening=verdict == "widening",
-        detail="; ".join(series.notes) or None,
+        detail="; ".join(
+            [series.verdict_text]
+            + ([f"gap = {series.direction}, in {series.unit}"] if series.direction else [])
+            + list(series.notes)
+        ),
         points=[
             SeriesPoint(
                 period=p.period,
@@ -186,7 +188,7 @@ def _targets(ctx: EvidenceContext, indicator: Indicator, county: str | None) -> 
         if t.kind is TargetKind.LEVEL:
             area = t.area or county or ""
             series = series_points(rows.filter((pl.col("area") == area) & pl.col("category_type").is_null()))
-            lv = latest_level_status(indicator, [t], series)[0]
+            lv = level_targets(plan, indicator, [t], series)[0]
             used = rows.filter((pl.col("area") == area) & (pl.col("period") == (lv.status_period or "")))
             out.append(
                 TargetStatus(

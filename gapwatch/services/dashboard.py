@@ -12,7 +12,6 @@ only when a framework or a data file is loaded, while the dashboard is read far 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,13 +19,17 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.series import headline_series, until
+from gapwatch.analysis.targets import level_targets
+from gapwatch.analysis.verdicts import GapVerdict
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import data_version, headline_area, observation_frame, with_intervals
+from gapwatch.services._obsframe import headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.actions import ActionFilters, ActionView, list_actions, rag_counts
+from gapwatch.services.cache import remember, state_key
 from gapwatch.services.gaps_view import (
     GapSeries,
     GapTargetView,
@@ -35,7 +38,6 @@ from gapwatch.services.gaps_view import (
     gap_target_view,
     group_gap_series,
 )
-from gapwatch.services.indicator_view import SeriesPoint, latest_level_status
 
 __all__ = [
     "GAP_VERDICTS",
@@ -57,7 +59,8 @@ _STATUS_GROUP = {
     "off track": "off track",
     "not achieved": "off track",
 }
-GAP_VERDICTS: tuple[str, ...] = ("narrowing", "widening", "no significant change", "could not be calculated")
+#: Every gap verdict the analysis core gives, in the order the dashboard lists them.
+GAP_VERDICTS: tuple[str, ...] = tuple(v.value for v in GapVerdict)
 
 
 @dataclass(frozen=True)
@@ -126,37 +129,14 @@ class Dashboard:
         return self.window.start
 
 
-_lock = threading.Lock()
-_cache: dict[tuple[object, ...], IndicatorStatus] = {}
-
-
-def _data_key(session: Session, plan: Plan) -> object:
-    """What the cached statistics depend on besides the framework: the data version."""
-    return data_version(session)
-
-
 def _status_of(plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
     rows = df.filter(pl.col("indicator") == ind.id)
     rows = with_intervals(rows, ind) if rows.height else rows
     chosen = area or headline_area(plan, rows)
     headline = rows.filter((pl.col("area") == chosen) & pl.col("category_type").is_null()).sort("period_end")
-    series = [
-        SeriesPoint(
-            r["period"],
-            r["period_index"],
-            r["value"],
-            r["lower"],
-            r["upper"],
-            r["count"],
-            r["denominator"],
-            bool(r["illustrative"]),
-            r["source"],
-            r["batch"],
-        )
-        for r in headline.iter_rows(named=True)
-    ]
+    series = headline_series(headline)
     targets = [t for t in plan.framework.targets if t.indicator == ind.id]
-    raw = [v.status for v in latest_level_status(ind, targets, series)]
+    raw = [v.status for v in level_targets(plan, ind, targets, series)]
     gap_views = []
     if any(t.kind is TargetKind.GAP_CLOSING for t in targets):
         gap_views = _gap_targets(plan, rows, ind.id)
@@ -211,25 +191,26 @@ def _gap_targets(plan: Plan, rows: pl.DataFrame, indicator_id: str) -> list[GapT
     ]
 
 
-def indicator_statuses(session: Session, indicators: list[Indicator], area: str | None) -> list[IndicatorStatus]:
-    """Headline status of each indicator in ``area`` (None: each indicator's own headline area), cached."""
+def indicator_statuses(
+    session: Session, indicators: list[Indicator], area: str | None, cutoff: date | None = None
+) -> list[IndicatorStatus]:
+    """Headline status of each indicator in ``area`` (None: each indicator's own headline area) from the data
+    of periods ending by ``cutoff`` (all data when None), remembered in :mod:`gapwatch.services.cache`."""
     plan = current_plan(session)
-    data_key = _data_key(session, plan)
-    keys = {ind.id: (plan.database, plan.pk, plan.revision, data_key, ind.id, area) for ind in indicators}
-    with _lock:
-        found = {i: _cache[k] for i, k in keys.items() if k in _cache}
-    missing = [ind for ind in indicators if ind.id not in found]
-    if missing:
-        df = observation_frame(session, plan, [ind.id for ind in missing])
-        if area is not None and area not in plan.areas:
-            raise NotFound(f"There is no area '{area}'")
-        for ind in missing:
-            found[ind.id] = _status_of(plan, df, ind, area)
-        with _lock:
-            if len(_cache) > 20_000:
-                _cache.clear()
-            _cache.update({keys[ind.id]: found[ind.id] for ind in missing})
-    return [found[ind.id] for ind in indicators]
+    if area is not None and area not in plan.areas:
+        raise NotFound(f"There is no area '{area}'")
+    state = state_key(session, plan, cutoff=cutoff)
+    frame: list[pl.DataFrame] = []
+
+    def rows() -> pl.DataFrame:  # read once, and only when some indicator is not remembered
+        if not frame:
+            frame.append(until(observation_frame(session, plan, [ind.id for ind in indicators]), cutoff))
+        return frame[0]
+
+    def status(ind: Indicator) -> IndicatorStatus:
+        return remember(state, ("indicator_status", ind.id, area), lambda: _status_of(plan, rows(), ind, area))
+
+    return [status(ind) for ind in indicators]
 
 
 def _summary(
@@ -276,7 +257,7 @@ def dashboard(session: Session, filters: DashboardFilters | None = None, *, wind
         and (f.priority is None or f.priority in plan.indicator_priorities(i))
     ]
     locality = f.locality or (board.area if board is not None and board.area in plan.areas else None)
-    statuses = indicator_statuses(session, indicators, locality)
+    statuses = indicator_statuses(session, indicators, locality, window.cutoff)
     actions = list_actions(session, ActionFilters(board=f.board, priority=f.priority), window=window)
     by_id = {s.indicator_id: s for s in statuses}
     overall = _summary("all", "Whole plan" if board is None else board.name, "all", statuses, actions, locality)
@@ -296,7 +277,11 @@ def dashboard(session: Session, filters: DashboardFilters | None = None, *, wind
         if not b_ind and not b_act:
             continue
         b_area = f.locality or (b.area if b.area in plan.areas else None)
-        b_stat = indicator_statuses(session, b_ind, b_area) if b_area != locality else [by_id[i.id] for i in b_ind]
+        b_stat = (
+            indicator_statuses(session, b_ind, b_area, window.cutoff)
+            if b_area != locality
+            else [by_id[i.id] for i in b_ind]
+        )
         boards.append(_summary(b.id, b.name, "board", b_stat, b_act, b_area))
     notes = []
     if f.locality:

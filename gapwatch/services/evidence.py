@@ -17,9 +17,10 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.groups import CategoryType
-from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
+from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
 from gapwatch.services._obsframe import observation_frame, with_intervals
 from gapwatch.services._plan import Plan
@@ -32,8 +33,6 @@ from gapwatch.services.gaps_view import (
     group_gap_series,
     sii_series,
 )
-from gapwatch.services.indicator_view import SeriesPoint
-from gapwatch.stats.trends import recent_trend
 
 __all__ = [
     "ILLUSTRATIVE",
@@ -54,7 +53,6 @@ __all__ = [
 ]
 
 ILLUSTRATIVE = "illustrative demo data"
-_SII_REPETITIONS = 2_000
 
 
 @dataclass(frozen=True)
@@ -125,35 +123,9 @@ def tag_illustrative(verdict: str, illustrative: bool) -> str:
     return f"{verdict} ({ILLUSTRATIVE})" if illustrative else verdict
 
 
-def _polarity_text(indicator: Indicator) -> str | None:
-    return {Polarity.HIGHER_IS_BETTER: "high is good", Polarity.LOWER_IS_BETTER: "low is good"}.get(indicator.polarity)
-
-
 def series_points(rows: pl.DataFrame) -> list[SeriesPoint]:
-    """One point per period (an imported value wins over the plan's own figure), oldest first."""
-    rows = rows.sort("period_end", pl.col("batch").is_null()).unique("period", keep="first", maintain_order=True)
-
-    def f(v: object) -> float | None:
-        if v is None:
-            return None
-        x = float(v)  # type: ignore[arg-type]
-        return None if x != x else x
-
-    return [
-        SeriesPoint(
-            r["period"],
-            r["period_index"],
-            f(r["value"]),
-            f(r["lower"]),
-            f(r["upper"]),
-            f(r["count"]),
-            f(r["denominator"]),
-            bool(r["illustrative"]),
-            r["source"],
-            r["batch"],
-        )
-        for r in rows.sort("period_end").iter_rows(named=True)
-    ]
+    """One point per period, oldest first: the analysis core's headline series."""
+    return headline_series(rows)
 
 
 def trend_of(
@@ -180,63 +152,14 @@ def trend_of(
     used = [p for p in series if p.value is not None and p.period_index is not None][-5:]
     illustrative = any(p.illustrative for p in used)
     batches = sorted({int(p.batch) for p in used if p.batch and str(p.batch).isdigit()})
-    if len(used) < 5:
-        return TrendResult(
-            "could not be calculated",
-            None,
-            f"needs 5 periods of data; there are {len(used)}",
-            series,
-            illustrative,
-            batches,
-        )
-    frame = pl.DataFrame(
-        {
-            "t": [p.period_index for p in used],
-            "value": [p.value for p in used],
-            "x": [p.count for p in used],
-            "n": [p.denominator for p in used],
-            "lo": [p.lower for p in used],
-            "hi": [p.upper for p in used],
-        },
-        schema={k: pl.Float64 for k in ("t", "value", "x", "n", "lo", "hi")},
-    )
-    polarity = _polarity_text(indicator)
-    counts = all(p.count is not None and p.denominator for p in used)
-    if counts and indicator.measure in (MeasureType.PROPORTION, MeasureType.RATE):
-        kind = "proportion" if indicator.measure is MeasureType.PROPORTION else "rate"
-        out = recent_trend(
-            frame,
-            period_order_col="t",
-            x="x",
-            n="n",
-            measure=kind,  # type: ignore[arg-type]
-            polarity=polarity,
-            multiplier=indicator.multiplier,
-        )
-        method = "chi-squared test for trend" if kind == "proportion" else "Poisson test for trend"
-    elif all(p.lower is not None and p.upper is not None and p.upper > p.lower for p in used):
-        out = recent_trend(
-            frame, period_order_col="t", measure="value", value="value", lower="lo", upper="hi", polarity=polarity
-        )
-        method = "weighted least squares"
-    else:
-        return TrendResult(
-            "could not be calculated",
-            None,
-            "the last 5 periods lack counts or confidence limits",
-            series,
-            illustrative,
-            batches,
-        )
-    row = out.row(0, named=True)
-    p = row["trend_p"]
+    result, assessment = recent_trend_result(indicator, series)
+    if result.reason:
+        return TrendResult(result.verdict, None, result.reason, series, illustrative, batches)
     first, last = format_number(used[0].value), format_number(used[-1].value)
-    detail = (
-        f"{used[0].period} to {used[-1].period}: {first} to {last}{indicator.unit}; {method}, p = {p:.3g}"
-        if p is not None and p == p
-        else method
+    detail = f"{used[0].period} to {used[-1].period}: {first} to {last}{indicator.unit}; {result.method}; " + (
+        result.describe().removeprefix(result.verdict).strip()
     )
-    return TrendResult(str(row["trend"]), row["trend_assessment"], detail, series, illustrative, batches)
+    return TrendResult(result.verdict, assessment, detail, series, illustrative, batches)
 
 
 def format_number(value: float | None) -> str:
@@ -279,7 +202,7 @@ def gap_for(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator) -> GapS
         chosen = next((ct for ct in candidates if ct.id in present), candidates[0] if candidates else None)
         if chosen is not None:
             if ev.measure is EvidenceMeasure.SII:
-                series = sii_series(rows, indicator, plan, ctx.area or "", chosen, repetitions=_SII_REPETITIONS)
+                series = sii_series(rows, indicator, plan, ctx.area or "", chosen)
             else:
                 series = deprivation_gap(rows, indicator, plan, ctx.area or "", chosen)
     if series is not None:

@@ -30,21 +30,23 @@ Data honesty: a finding computed from illustrative (generated demo) values says 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.targets import level_targets
+from gapwatch.analysis.verdicts import GapVerdict
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
 from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import data_version, period_end
+from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.cache import remember, state_key
 from gapwatch.services.evidence import (
     EvidenceContext,
     any_illustrative,
@@ -59,9 +61,7 @@ from gapwatch.services.evidence import (
     trend_of,
 )
 from gapwatch.services.gaps_view import gap_target_view
-from gapwatch.services.indicator_view import latest_level_status
 from gapwatch.store.engine import session_scope
-from gapwatch.store.progress import latest_action_updates
 
 __all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "dashboard_answers", "evaluate", "target_findings"]
 
@@ -73,10 +73,14 @@ _ON = {"achieved", "on track"}
 _JUDGEMENTS = {"supports": Direction.SUPPORTS, "against": Direction.AGAINST, "neutral": Direction.NEUTRAL}
 
 
+#: How each gap verdict of the analysis core bears on "is the gap reducing?". A gap that has closed is the
+#: aim met; one that reversed (significant the other way round) is neither: a new gap needs its own look.
 _GAP_DIRECTION = {
-    "narrowing": Direction.SUPPORTS,
-    "widening": Direction.AGAINST,
-    "no significant change": Direction.NEUTRAL,
+    GapVerdict.NARROWING.value: Direction.SUPPORTS,
+    GapVerdict.CLOSED.value: Direction.SUPPORTS,
+    GapVerdict.WIDENING.value: Direction.AGAINST,
+    GapVerdict.NO_SIGNIFICANT_CHANGE.value: Direction.NEUTRAL,
+    GapVerdict.REVERSED.value: Direction.NEUTRAL,
 }
 
 
@@ -140,7 +144,7 @@ def target_findings(ctx: EvidenceContext, indicator: Indicator) -> list[tuple[st
         if t.kind is TargetKind.LEVEL:
             area = t.area or county_of(plan) or ""
             headline = series_points(rows.filter((pl.col("area") == area) & pl.col("category_type").is_null()))
-            lv = latest_level_status(indicator, [t], headline)[0]
+            lv = level_targets(plan, indicator, [t], headline)[0]
             status, notes = lv.status, list(lv.notes)
         else:
             gv = gap_target_view(plan, rows, t)
@@ -323,35 +327,19 @@ def _kpqs_of(plan: Plan, ambition: int | str | None) -> list[Kpq]:
     return [k for k in plan.framework.kpqs if k.ambition == wanted.id]
 
 
-_answers_lock = threading.Lock()
-_answers_cache: dict[tuple[object, ...], list[KpqAnswer]] = {}
-
-
 def dashboard_answers(session: Session, plan: Plan, *, window: CycleWindow) -> dict[str, list[KpqAnswer]]:
     """Every KPQ's answer in ``window`` (data up to its cut-off, actions judged at its as-of date), by ambition.
 
     For a cycle's window these are the answers of the cycle's report for the county. Answering takes seconds
-    on a large framework, so the answers are kept until the database, the framework revision, the data, the
-    action updates or the window's as-of date and cut-off change (what the evidence rests on).
+    on a large framework, so the answers are kept in :mod:`gapwatch.services.cache` until the database, the
+    framework revision, the data, the actions or the window's as-of date and cut-off change.
     """
-    latest = latest_action_updates(session, plan.pk, limit=1)
-    key = (
-        plan.database,
-        plan.pk,
-        plan.revision,
-        data_version(session),
-        latest[0].pk if latest else None,
-        window.as_of,
-        window.cutoff,
+    state = state_key(session, plan, as_of=window.as_of, cutoff=window.cutoff, actions=True)
+    answers = remember(
+        state,
+        ("kpq_answers",),
+        lambda: evaluate(evidence_context(session, plan, window=window), plan.framework.kpqs),
     )
-    with _answers_lock:
-        answers = _answers_cache.get(key)
-    if answers is None:
-        answers = evaluate(evidence_context(session, plan, window=window), plan.framework.kpqs)
-        with _answers_lock:
-            if len(_answers_cache) >= 8:
-                _answers_cache.clear()
-            _answers_cache[key] = answers
     by_kpq = {k.id: k.ambition for k in plan.framework.kpqs}
     grouped: dict[str, list[KpqAnswer]] = {}
     for answer in answers:

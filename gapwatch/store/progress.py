@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     update,
 )
@@ -36,6 +37,7 @@ from gapwatch.errors import Conflict
 from gapwatch.store.tables import Base, FrameworkScoped, utcnow
 
 __all__ = [
+    "action_version",
     "ActionChange",
     "ActionStateRow",
     "ActionUpdateRow",
@@ -187,6 +189,21 @@ class RiskChange:
     owner_organisation: str | None = None
     illustrative: bool = False
     in_framework: bool = True
+
+
+def action_version(session: Session, framework_pk: int) -> tuple[object, ...]:
+    """Changes whenever an action's progress or lead changes: the action part of a cache key."""
+    updates = session.execute(
+        select(func.count(ActionUpdateRow.pk), func.max(ActionUpdateRow.pk)).where(
+            ActionUpdateRow.framework_pk == framework_pk
+        )
+    ).one()
+    states = session.execute(
+        select(
+            func.count(ActionStateRow.pk), func.max(ActionStateRow.updated_at), func.sum(ActionStateRow.version)
+        ).where(ActionStateRow.framework_pk == framework_pk)
+    ).one()
+    return (*tuple(updates), *tuple(states))
 
 
 def action_states(session: Session, framework_pk: int) -> dict[str, ActionStateRow]:

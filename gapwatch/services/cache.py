@@ -1,0 +1,102 @@
+"""The one cache of computed statistics, keyed by everything they depend on.
+
+Statistics are read far more often than data arrive (a board meeting's worth of page views per import), so
+results are remembered in memory — but only under a key that names the database, the framework and its
+revision, the data version (imports and roll-backs), the action version (updates, assignments) and the
+window (as-of date and data cut-off) they were computed for. Every part of the key is read from the
+database on each request, so when several app servers share one PostgreSQL database an import, an action
+update or a framework reload made through one is seen by the others' next request: no process can serve
+numbers computed from data that have since changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gapwatch.domain.catalogue import Plan
+from gapwatch.store.observations import ImportBatchRow
+
+__all__ = ["StateKey", "clear", "data_version", "remember", "state_key"]
+
+_T = TypeVar("_T")
+_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class StateKey:
+    """What cached results depend on (besides the question asked)."""
+
+    database: str
+    framework: int
+    revision: int
+    data: tuple[object, ...]
+    actions: tuple[object, ...]
+    as_of: date | None = None
+    cutoff: date | None = None
+
+
+def data_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever a batch is imported or rolled back."""
+    row = session.execute(
+        select(
+            func.count(ImportBatchRow.pk),
+            func.max(ImportBatchRow.pk),
+            func.max(ImportBatchRow.loaded_at),
+            func.max(ImportBatchRow.rolled_back_at),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _action_version(session: Session, plan: Plan) -> tuple[object, ...]:
+    from gapwatch.store.progress import action_version
+
+    return action_version(session, plan.pk)
+
+
+def state_key(
+    session: Session, plan: Plan, *, as_of: date | None = None, cutoff: date | None = None, actions: bool = False
+) -> StateKey:
+    """The key of results computed now for ``plan`` (with the action version when they depend on actions)."""
+    return StateKey(
+        plan.database,
+        plan.pk,
+        plan.revision,
+        data_version(session),
+        _action_version(session, plan) if actions else (),
+        as_of,
+        cutoff,
+    )
+
+
+_memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def remember(state: StateKey, question: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered under (``state``, ``question``). Results are shared: treat them as read-only."""
+    full = (state, *question)
+    with _lock:
+        if full in _memo:
+            _memo.move_to_end(full)
+            return _memo[full]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _memo[full] = value
+        while len(_memo) > _SIZE:
+            _memo.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    """Forget everything (tests; a server never needs it)."""
+    with _lock:
+        _memo.clear()
