@@ -44,7 +44,11 @@ FORBIDDEN = {
     "store": ["gapwatch.services", "gapwatch.web", "gapwatch.cli", "gapwatch.reports", "fastapi", "typer"],
     "ingest": ["gapwatch.services", "gapwatch.web", "gapwatch.cli", "gapwatch.reports", "fastapi", "typer"],
     "services": ["gapwatch.web", "gapwatch.cli", "fastapi", "starlette", "typer"],
+    "queries": ["gapwatch.web", "gapwatch.cli", "gapwatch.reports", "gapwatch.store", "fastapi", "starlette", "typer"],
 }
+
+#: What the pure analysis core may import: the domain, the statistics, and libraries that touch no I/O.
+ANALYSIS_ALLOWED = ("gapwatch.analysis", "gapwatch.domain", "gapwatch.stats", "gapwatch.errors")
 
 
 #: The shells: they parse, call services and format; they never touch the store themselves.
@@ -97,6 +101,19 @@ def test_layer_imports_point_inwards(layer: str) -> None:
         for name in imports_of(path):
             if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer]):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_analysis_imports_only_the_domain_and_the_statistics() -> None:
+    """The one place numbers are decided knows nothing of databases, the web or the command line."""
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in sorted((PACKAGE / "analysis").rglob("*.py"))
+        for name in imported_modules(path)
+        if (name == "gapwatch" or name.startswith("gapwatch."))
+        and not any(name == ok or name.startswith(ok + ".") for ok in ANALYSIS_ALLOWED)
+        or name.split(".")[0] in ("sqlalchemy", "fastapi", "starlette", "typer", "rich", "jinja2", "httpx")
+    ]
     assert not offenders, "\n".join(offenders)
 
 
