@@ -165,7 +165,9 @@ def assess_level_target(plan: Plan, indicator: Indicator, target: Target, series
     stated = [target.baseline] if target.baseline else []
     stated += list(target.trajectory) + ([target.target] if target.target else [])
     trajectory = tuple(
-        (v.period, when, v.value) for v in stated if v.value is not None and (when := period_index(v.period)) is not None
+        (v.period, when, v.value)
+        for v in stated
+        if v.value is not None and (when := period_index(v.period)) is not None
     )
     base["trajectory"] = trajectory
     b = target.baseline.value if target.baseline else None

@@ -27,11 +27,11 @@ def dashboard_command(
 ) -> None:
     """Indicators by target status, gaps by verdict, actions by RAG and the KPQ answers, for a board and cycle."""
     from gapwatch.queries.dashboard import dashboard_summary
-    from gapwatch.queries.reading import reading
-    from gapwatch.services.cycles import current_window, cycle_window
+    from gapwatch.queries.reading import cycle_window_of, reading
+    from gapwatch.services.cycles import current_window
 
     with command_engine(db) as engine, reading(engine) as session:
-        window = cycle_window(engine, cycle) if cycle else current_window(session, date.today())
+        window = cycle_window_of(engine, cycle) if cycle else current_window(session, date.today())
         doc = dashboard_summary(session, window, board=board)
     write_output(emit(doc, fmt, _text), output)
 

@@ -84,11 +84,30 @@ class Plan:
             return True
         return self.ambition_of_action(action) in board.ambitions
 
+    def indicator_plans(self, indicator: Indicator) -> set[str]:
+        """Plans an indicator belongs to: through its priorities and outcomes, and the plans of its targets."""
+        found = {self.priorities[p].plan for p in self.indicator_priorities(indicator) if p in self.priorities}
+        found |= {self.outcomes[o].plan for o in indicator.outcomes if o in self.outcomes}
+        found |= {t.plan for t in self.framework.targets if t.indicator == indicator.id}
+        return {p for p in found if p}
+
     def board_covers_indicator(self, board: Board, indicator: Indicator) -> bool:
-        """Whether a board oversees an indicator: through its ambitions or priorities."""
+        """Whether a board oversees an indicator — the one rule for the dashboard, the papers and the KPQs.
+
+        Through its ambitions or priorities; through the plans it oversees (a plan's targets bring their
+        indicators, e.g. PSA 1's); and, for a locality board, through a gap-closing target whose subject is
+        the board's own area (Thanet's board oversees "close the gap between Thanet and the rest of Kent").
+        """
         if self.indicator_priorities(indicator) & set(board.priorities):
             return True
-        return bool(self.indicator_ambitions(indicator) & set(board.ambitions))
+        if self.indicator_ambitions(indicator) & set(board.ambitions):
+            return True
+        if self.indicator_plans(indicator) & set(board.plans):
+            return True
+        return board.area is not None and any(
+            t.indicator == indicator.id and t.gap is not None and t.gap.subject == board.area
+            for t in self.framework.targets
+        )
 
     def person_name(self, person_id: str | None) -> str | None:
         """A person's name (or None)."""

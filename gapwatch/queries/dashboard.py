@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.queries.json import plain
-from gapwatch.services.plans import current_plan
 from gapwatch.services.dashboard import DashboardFilters, Summary, dashboard
 from gapwatch.services.kpq import dashboard_answers
+from gapwatch.services.plans import current_plan
 
 __all__ = ["dashboard_summary"]
 

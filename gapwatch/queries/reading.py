@@ -10,9 +10,10 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.cycle import CycleWindow
 from gapwatch.services.cycles import cycle_window
 
-__all__ = ["cycle_cutoff", "reading"]
+__all__ = ["cycle_cutoff", "cycle_window_of", "reading"]
 
 
 @contextmanager
@@ -23,6 +24,13 @@ def reading(db: Session | Engine) -> Iterator[Session]:
         return
     with Session(db) as session:
         yield session
+
+
+def cycle_window_of(db: Session | Engine, cycle: str | None) -> CycleWindow:
+    """The window of a named reporting cycle (the latest when None)."""
+    engine = db.get_bind() if isinstance(db, Session) else db
+    assert isinstance(engine, Engine)
+    return cycle_window(engine, cycle)
 
 
 def cycle_cutoff(db: Session | Engine, cycle: str | None) -> date | None:

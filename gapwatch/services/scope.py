@@ -51,17 +51,8 @@ def board_has_scope(plan: Plan, board: Board) -> bool:
 
 
 def board_indicators(plan: Plan, board: Board) -> list[Indicator]:
-    """Indicators a board oversees: through its ambitions, priorities, or the plans of their priorities."""
-    out = []
-    for ind in plan.framework.indicators:
-        if plan.board_covers_indicator(board, ind):
-            out.append(ind)
-            continue
-        plans = {plan.priorities[p].plan for p in plan.indicator_priorities(ind) if p in plan.priorities}
-        plans |= {plan.outcomes[o].plan for o in ind.outcomes if o in plan.outcomes}
-        if plans & set(board.plans):
-            out.append(ind)
-    return out
+    """Indicators a board oversees (:meth:`~gapwatch.domain.catalogue.Plan.board_covers_indicator`)."""
+    return [ind for ind in plan.framework.indicators if plan.board_covers_indicator(board, ind)]
 
 
 def stale_indicators(session: Session, plan: Plan, cutoff: date, board_ids: list[str]) -> list[StaleIndicator]:

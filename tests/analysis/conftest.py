@@ -21,7 +21,10 @@ MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.yaml"
 def plan() -> Plan:
     """The Riverton fixture with a third district, so a rest-of-parent can be incomplete."""
     framework = read_framework(MINI).framework
-    areas = [*framework.areas, Area.model_validate({"id": "E1", "name": "East Riverton", "level": "district", "parent": "X0"})]
+    areas = [
+        *framework.areas,
+        Area.model_validate({"id": "E1", "name": "East Riverton", "level": "district", "parent": "X0"}),
+    ]
     return build_plan(framework.model_copy(update={"areas": areas}))
 
 

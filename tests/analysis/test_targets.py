@@ -23,8 +23,15 @@ def _point(period: str, value: float) -> SeriesPoint:
 @pytest.fixture
 def psa(plan: Plan) -> tuple[Plan, Indicator, Target]:
     indicator = Indicator.model_validate(
-        {"id": "CIC", "code": "CIC", "title": "Children in care", "measure": "count", "unit": "children",
-         "multiplier": 1, "polarity": "lower_is_better"}
+        {
+            "id": "CIC",
+            "code": "CIC",
+            "title": "Children in care",
+            "measure": "count",
+            "unit": "children",
+            "multiplier": 1,
+            "polarity": "lower_is_better",
+        }
     )
     target = Target.model_validate(
         {
@@ -41,8 +48,11 @@ def psa(plan: Plan) -> tuple[Plan, Indicator, Target]:
     )
     psa_plan = DeliveryPlan.model_validate({"id": "psa", "title": "PSA 1", "reward_total": 21_600_000})
     fw = plan.framework.model_copy(
-        update={"indicators": [*plan.framework.indicators, indicator], "plans": [*plan.framework.plans, psa_plan],
-                "targets": [target]}
+        update={
+            "indicators": [*plan.framework.indicators, indicator],
+            "plans": [*plan.framework.plans, psa_plan],
+            "targets": [target],
+        }
     )
     return build_plan(fw), indicator, target
 
@@ -114,5 +124,7 @@ def test_gap_closing_status_against_an_assumed_date_says_it_is_assumed(plan: Pla
     assert view.target_date_assumed and view.target_period == "2018/19 AY"
     assert view.status == "achieved" and view.status_period == "2018/19 AY"
     assert any("assumed: the plan's end" in n for n in view.notes)
-    stricter = assess_gap_target(plan, target.model_copy(update={"gap": target.gap.model_copy(update={"percent_min": 60})}), series, ind)  # type: ignore[union-attr]
+    stricter = assess_gap_target(
+        plan, target.model_copy(update={"gap": target.gap.model_copy(update={"percent_min": 60})}), series, ind
+    )  # type: ignore[union-attr]
     assert stricter.status == "not achieved"

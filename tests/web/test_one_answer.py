@@ -74,3 +74,44 @@ def test_the_answers_the_issue_named_on_the_kent_demo(web_db: Path) -> None:
     (t,) = gcse["targets"]
     assert t["progress"] and all(p["closed_share"] is not None for p in t["progress"])
     assert t["target_date_assumed"] and "2001-2004" in (t["target_date_reason"] or "")
+
+
+def test_dashboard_cli_api_and_the_cycles_report_agree(web_db: Path, client_as: Callable[[str], TestClient]) -> None:
+    """For one board and one cycle: the CLI's and the API's dashboard are the same object, and they agree
+    with the cycle's report on every KPQ answer, every target's status and every action count."""
+    import re
+
+    from gapwatch.reports.build import load_report_data
+    from gapwatch.services.database import open_database
+    from gapwatch.settings import Settings
+
+    opened = run_cli(
+        "cycle", "open", "2010 H2", "--cutoff", "2010-12-31", "--action-deadline", "2011-01-31", "--db", str(web_db)
+    )
+    assert opened.exit_code == 0, opened.output
+    doc = _cli(web_db, ["dashboard", "--board", "ambition-board-2", "--cycle", "2010 H2"])
+    api = client_as("board_member").get("/api/v1/dashboard?board=ambition-board-2&cycle=2010%20H2")
+    assert api.status_code == 200, api.text
+    assert doc == api.json()["data"]
+    assert doc["window"]["cutoff"] == "2010-12-31" and doc["window"]["cycle"] == "2010 H2"
+
+    engine = open_database(Settings(database_url=f"sqlite:///{web_db}"), migrate=False)
+    try:
+        report = load_report_data(engine, "ambition-board-2", "2010 H2")
+    finally:
+        engine.dispose()
+    assert [(k["kpq"], k["answer"]) for k in doc["kpqs"]] == [
+        (k.answer.kpq, k.answer.answer.value) for k in report.kpqs
+    ]
+    by_indicator: dict[str, list[str]] = {}
+    for t in report.targets:  # "historical (achieved by March 2004)" is the same verdict, put in context
+        match = re.fullmatch(r"historical \((.+) by .+\)", t.status)
+        by_indicator.setdefault(t.indicator or "", []).append(match.group(1) if match else t.status)
+    dashboard_targets = {i["id"]: sorted(i["targets"]) for i in doc["indicators"] if i["targets"]}
+    assert len(doc["kpqs"]) == 5 and len(dashboard_targets) >= 3
+    assert dashboard_targets == {k: sorted(v) for k, v in by_indicator.items()}
+    actions = doc["overall"]["actions"]
+    assert actions["total"] == len(report.actions)
+    for rag in ("red", "amber", "green"):
+        assert actions[rag] == sum(1 for a in report.actions if a.rag == rag), rag
+    assert actions["overdue"] == sum(1 for a in report.actions if a.overdue)

@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from gapwatch.queries.dashboard import dashboard_summary
 from gapwatch.queries.gap import gap_show
 from gapwatch.queries.indicator import indicator_show
-from gapwatch.queries.reading import cycle_cutoff
+from gapwatch.queries.reading import cycle_cutoff, cycle_window_of
 from gapwatch.web.deps import CurrentUser, DbSession, require
 from gapwatch.web.permissions import Permission
+from gapwatch.web.window import request_window
 
 __all__ = ["router"]
 
@@ -62,4 +64,22 @@ def gap(
             sii=sii,
             cutoff=cycle_cutoff(db, cycle),
         )
+    }
+
+
+@router.get("/dashboard", summary="The dashboard: indicators, gaps, actions and KPQ answers")
+def dashboard(
+    user: Reader,
+    db: DbSession,
+    board: Annotated[str | None, Query(description="One board's view (id).")] = None,
+    locality: Annotated[str | None, Query(description="Area code: indicators and gaps in that area.")] = None,
+    priority: Annotated[str | None, Query(description="Priority id.")] = None,
+    cycle: Annotated[str | None, Query(description="Judge in this reporting cycle's window.")] = None,
+) -> dict[str, Any]:
+    """Indicators by target status, gaps by verdict, actions by RAG and the KPQ answers, overall, per ambition
+    and per board, judged in the cycle's window (default: the open cycle's, else today's half-year): what
+    ``gapwatch dashboard --format json`` prints."""
+    window = cycle_window_of(db, cycle) if cycle else request_window(db)
+    return {
+        "data": dashboard_summary(db, window, board=board or None, locality=locality or None, priority=priority or None)
     }

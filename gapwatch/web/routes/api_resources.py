@@ -25,7 +25,6 @@ from gapwatch.services.actions import (
     list_actions,
     update_action,
 )
-from gapwatch.services.dashboard import DashboardFilters, dashboard
 from gapwatch.services.gaps_view import gap_targets
 from gapwatch.services.indicator_view import indicator_page
 from gapwatch.services.observations import indicator_values
@@ -119,36 +118,6 @@ def gap_target_list(request: Request, user: Reader, db: DbSession, params: Pagin
     """Every gap-closing target (such as PSA 1 Target 12's nine Thanet gaps) with its status."""
     rows = [_plain(dataclasses.replace(t, series=None)) for t in gap_targets(db)]
     return paginated_response(request, paginate(rows, params))
-
-
-@router.get("/dashboard", summary="The dashboard's counts")
-def dashboard_data(
-    user: Reader, db: DbSession, board: str | None = None, locality: str | None = None, priority: str | None = None
-) -> dict[str, Any]:
-    """Indicators by status, gaps by verdict, actions by RAG and the latest data, overall, per ambition, per board."""
-    filters = DashboardFilters(board=board or None, locality=locality or None, priority=priority or None)
-    view = dashboard(db, filters, window=request_window(db))
-
-    def block(s: Any) -> dict[str, Any]:
-        return {
-            "key": s.key,
-            "title": s.title,
-            "indicators": s.indicators,
-            "gaps": s.gaps,
-            "actions": s.actions,
-            "latest_period": s.latest_period,
-            "illustrative": s.illustrative,
-            "area": s.area,
-        }
-
-    return {
-        "data": {
-            "overall": block(view.overall),
-            "ambitions": [block(s) for s in view.ambitions],
-            "boards": [block(s) for s in view.boards],
-            "notes": view.notes,
-        }
-    }
 
 
 def _action_json(view: ActionView) -> dict[str, Any]:
