@@ -86,7 +86,9 @@ class Plan:
 
     def indicator_plans(self, indicator: Indicator) -> set[str]:
         """Plans an indicator belongs to: through its priorities and outcomes, and the plans of its targets."""
-        found = {self.priorities[p].plan for p in self.indicator_priorities(indicator) if p in self.priorities}
+        found: set[str | None] = {
+            self.priorities[p].plan for p in self.indicator_priorities(indicator) if p in self.priorities
+        }
         found |= {self.outcomes[o].plan for o in indicator.outcomes if o in self.outcomes}
         found |= {t.plan for t in self.framework.targets if t.indicator == indicator.id}
         return {p for p in found if p}
