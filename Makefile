@@ -1,4 +1,7 @@
 # gapwatch: two commands on a fresh machine — `make run` (the Kent demo on SQLite) and `make test`.
+# `make run` builds the demo in the database every `gapwatch` command uses without --db: GAPWATCH_DATABASE_URL
+# (default sqlite:///gapwatch.db; a PostgreSQL URL works too), so the README's command lines work as printed
+# afterwards. `make run DEMO_DB=other.db` builds and serves that SQLite file instead.
 # Everything the project needs is installed by these targets: Debian packages (apt-get, when root),
 # Python packages from uv.lock, and npm packages from web/package-lock.json.
 
@@ -8,7 +11,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_DB ?= gapwatch-demo.db
+DEMO_DB ?=
+DB_OPTION = $(if $(DEMO_DB),--db $(DEMO_DB))
 APT_PACKAGES := postgresql chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
 
 .PHONY: run test install system-deps demo serve lint typecheck clean docs
@@ -34,11 +38,11 @@ system-deps:  ## Debian packages for PostgreSQL, Chromium, PDF rendering (skippe
 	fi
 
 demo: install
-	$(BIN)/gapwatch demo --db $(DEMO_DB)
+	$(BIN)/gapwatch demo $(DB_OPTION)
 
-run: install demo  ## Build the Kent demo on SQLite and show it
-	$(BIN)/gapwatch framework show --db $(DEMO_DB)
-	@if $(BIN)/gapwatch --help | grep -q ' serve '; then $(BIN)/gapwatch serve --db $(DEMO_DB) --host $(HOST) --port $(PORT); fi
+run: install demo  ## Build the Kent demo (in GAPWATCH_DATABASE_URL, SQLite by default) and show it
+	$(BIN)/gapwatch framework show $(DB_OPTION)
+	@if $(BIN)/gapwatch --help | grep -q ' serve '; then $(BIN)/gapwatch serve $(DB_OPTION) --host $(HOST) --port $(PORT); fi
 
 test: system-deps install  ## Lint, types, then the whole suite: SQLite, PostgreSQL (a throwaway server), browsers
 	$(BIN)/ruff check gapwatch tests bench scripts

@@ -19,7 +19,7 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
     db: Path | None = typer.Option(
-        None, "--db", help="SQLite file to serve instead of GAPWATCH_DATABASE_URL (e.g. --db gapwatch-demo.db)."
+        None, "--db", help="SQLite file to serve instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db)."
     ),
     workers: int = typer.Option(
         1, "--workers", min=1, max=32, help="Server processes (one per CPU core serves more users at once)."
