@@ -8,11 +8,11 @@ demo risk says it is illustrative in its title.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Engine
 
+from gapwatch.domain.access import Operator, Role
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import Conflict
 from gapwatch.services.accounts import DEMO_LEAD_PERSON, create_demo_users
@@ -55,11 +55,8 @@ DEMO_RISKS = (
 )
 
 
-@dataclass(frozen=True)
-class _DemoActor:
-    username: str = "performance"
-    role: str = "performance_officer"
-    person_id: str | None = None
+#: The demo's assignments and risks are made as its performance officer would make them.
+_DEMO_ACTOR = Operator("performance", role=Role.PERFORMANCE_OFFICER)
 
 
 def seed_demo_workflow(engine: Engine) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -68,7 +65,7 @@ def seed_demo_workflow(engine: Engine) -> tuple[list[tuple[str, str, str]], list
     Returns the accounts as (username, role, password) and one line per step done.
     """
     users = create_demo_users(engine)
-    actor = _DemoActor()
+    actor = _DEMO_ACTOR
     done: list[str] = []
     name, cutoff, deadline = DEMO_CYCLE
     window = CycleWindow.ending(cutoff, name)  # the demo judges time as its own cycle does
