@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.tree import Tree
 
-from gapwatch.cli._common import DbOption, console, engine_for, write_output
+from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for, write_output
 from gapwatch.domain.framework import Framework
 from gapwatch.services import frameworks as service
 
@@ -27,9 +27,9 @@ def validate(path: Path = PathArg) -> None:
 
 
 @app.command()
-def load(path: Path = PathArg, db: Path | None = DbOption) -> None:
-    """Validate and load a framework into the database (one transaction; records a revision)."""
-    result = service.load_framework(engine_for(db), path)
+def load(path: Path = PathArg, by: str | None = ByOption, db: Path | None = DbOption) -> None:
+    """Validate and load a framework into the database (one transaction; records a revision, audited)."""
+    result = service.load_framework(engine_for(db), path, loaded_by=cli_actor(by))
     if result.revision is None:
         console.print(f"[green]✓[/] {result.framework.name}: already up to date, nothing changed")
     else:

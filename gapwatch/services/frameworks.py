@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.diff import FrameworkDiff, diff_frameworks
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput, NotFound
@@ -18,6 +19,7 @@ from gapwatch.ingest.framework_yaml import (
     framework_json,
     read_framework,
 )
+from gapwatch.store.audit import record_audit
 from gapwatch.store.engine import session_scope
 from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
 
@@ -59,14 +61,25 @@ def validate_framework(path: str | Path) -> LoadedFramework:
     return read_framework(path)
 
 
-def load_framework(engine: Engine, path: str | Path, *, loaded_by: str | None = None) -> LoadResult:
-    """Validate then store a framework in one transaction; a framework with any error writes nothing."""
+def load_framework(engine: Engine, path: str | Path, *, loaded_by: Actor | str | None = None) -> LoadResult:
+    """Validate then store a framework in one transaction; a framework with any error writes nothing.
+
+    ``loaded_by`` (a name stands for an operator; None for the system) needs
+    :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`; a load that records a revision is audited in the
+    same transaction.
+    """
+    who = as_actor(loaded_by) if loaded_by is not None else None
+    if who is not None:
+        ensure_may(who, Permission.MANAGE_DATA, doing="load a framework")
     loaded = read_framework(path)
     with session_scope(engine) as session:
         revision, diff = save_framework(
-            session, loaded.framework, source=str(path), sha256=loaded.sha256, loaded_by=loaded_by
+            session, loaded.framework, source=str(path), sha256=loaded.sha256, loaded_by=who.username if who else None
         )
         number = revision.number if revision is not None else None
+        if revision is not None:
+            change = {"revision": number, "source": str(path), "sha256": loaded.sha256, "changes": diff.summary()}
+            record_audit(session, who, "framework.load", f"framework:{loaded.framework.id}", None, change)
     return LoadResult(framework=loaded.framework, revision=number, diff=diff)
 
 

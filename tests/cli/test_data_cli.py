@@ -189,10 +189,11 @@ def test_cli_import_and_rollback_are_audited_under_the_cli_actor(mini_db: Path, 
     audit, batches = _audit_and_batches(mini_db)
     assert batches == [(1, "rolled_back")]
     assert [(action, entity) for _, action, entity in audit] == [
+        ("framework.load", "framework:riverton"),
         ("data.import", "batch:1"),
         ("data.rollback", "batch:1"),
     ]
-    assert audit[0][0].startswith("cli:") and audit[1][0] == "pat"
+    assert audit[0][0].startswith("cli:") and audit[1][0] == audit[0][0] and audit[2][0] == "pat"
 
 
 def test_a_cli_import_is_rolled_back_when_its_audit_entry_fails(
@@ -204,4 +205,5 @@ def test_a_cli_import_is_rolled_back_when_its_audit_entry_fails(
     monkeypatch.setattr(imports_service, "record_audit", broken)
     result = run_cli("data", "import", str(tmp_path / "att.csv"), "--db", str(mini_db))
     assert result.exit_code == 1 and "the audit log is unavailable" in result.stderr
-    assert _audit_and_batches(mini_db) == ([], [])
+    audit, batches = _audit_and_batches(mini_db)
+    assert [action for _, action, _ in audit] == ["framework.load"] and batches == []

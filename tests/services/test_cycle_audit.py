@@ -13,7 +13,7 @@ from gapwatch.domain.access import Operator, Role
 from gapwatch.errors import Forbidden, GapwatchError
 from gapwatch.services import approvals, cycles, publishing
 from gapwatch.services.accounts import create_user
-from gapwatch.store.audit import AuditRow, query_audit
+from gapwatch.store.audit import query_audit
 from gapwatch.store.cycles import SnapshotRow
 from gapwatch.store.engine import session_scope
 from tests.services import cycle_data
@@ -23,6 +23,8 @@ PAT = Operator("pat", role=Role.PERFORMANCE_OFFICER)
 BEA = Operator("bea", role=Role.BOARD_MEMBER)
 LEO = Operator("leo", role=Role.LEAD_OFFICER, person_id="lead")
 CHRIS = Operator("chris", role=Role.BOARD_MEMBER, person_id="chair")  # the forum's chair, signed in
+#: What the fixtures do before the test: load the framework, create accounts.
+SETUP = {"framework", "user"}
 
 
 @pytest.fixture
@@ -32,8 +34,10 @@ def loaded(sqlite_engine: Engine, tmp_path: Path) -> Engine:
 
 
 def _audit(engine: Engine) -> list[tuple[str, str, str]]:
+    """The audit log after the framework was loaded (and the test's accounts were made), oldest first."""
     with session_scope(engine) as session:
-        return [(r.username, r.action, r.entity) for r in reversed(query_audit(session))]
+        entries = reversed(query_audit(session))
+        return [(r.username, r.action, r.entity) for r in entries if r.entity.split(":")[0] not in SETUP]
 
 
 def test_each_step_of_the_cycle_writes_one_audit_entry(loaded: Engine) -> None:
@@ -90,9 +94,7 @@ def test_only_data_managers_run_the_cycle(loaded: Engine, who: Operator) -> None
     assert [action for _, action, _ in _audit(loaded)] == ["cycle.open", "cycle.close", "report.approve"]
 
 
-def test_a_close_whose_audit_entry_fails_leaves_the_cycle_open(
-    loaded: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_close_whose_audit_entry_fails_leaves_the_cycle_open(loaded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     cycles.open_cycle(loaded, "2011 H2", data_cutoff=CUTOFF, action_deadline=DEADLINE, by=PAT)
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -104,4 +106,4 @@ def test_a_close_whose_audit_entry_fails_leaves_the_cycle_open(
     assert cycles.cycle_status(loaded).status == "open"
     with session_scope(loaded) as session:
         assert session.scalar(select(func.count()).select_from(SnapshotRow)) == 0
-        assert session.scalar(select(func.count()).select_from(AuditRow)) == 1  # the opening only
+    assert [action for _, action, _ in _audit(loaded)] == ["cycle.open"]  # the opening only

@@ -222,7 +222,7 @@ def test_revision_then_rollback_through_the_service(db: Engine, tmp_path: Path) 
 
 def _audit(engine: Engine) -> list[tuple[str, str, str]]:
     with Session(engine) as session:
-        return [(r.username, r.action, r.entity) for r in reversed(query_audit(session))]
+        return [(r.username, r.action, r.entity) for r in reversed(query_audit(session, AuditFilter(entity="batch:")))]
 
 
 def test_import_and_rollback_are_audited_in_their_own_transaction(db: Engine, tmp_path: Path) -> None:
