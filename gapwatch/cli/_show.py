@@ -11,7 +11,7 @@ import typer
 
 from gapwatch.errors import InvalidInput, Problem
 
-__all__ = ["FormatOption", "emit"]
+__all__ = ["FormatOption", "emit", "number"]
 
 FormatOption = typer.Option("text", "--format", help="text or json (json is what the API returns).")
 
@@ -23,3 +23,10 @@ def emit(doc: Any, fmt: str, text: Callable[[Any], list[str]]) -> str:
     if fmt != "text":
         raise InvalidInput("--format must be text or json", problems=[Problem(f"got '{fmt}'", field="--format")])
     return "\n".join(text(doc)) + "\n"
+
+
+def number(value: object, digits: int = 2) -> str:
+    """A number for a text table ("—" when missing), with thousands separators."""
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}" if isinstance(value, float | int) else str(value)

@@ -9,6 +9,7 @@ import typer
 from gapwatch.cli._common import DbOption, write_output
 from gapwatch.cli._disposing import command_engine
 from gapwatch.cli._show import FormatOption, emit
+from gapwatch.cli._show import number as _num
 
 __all__ = ["app"]
 
@@ -49,10 +50,6 @@ def show(
             cutoff=cycle_cutoff(engine, cycle),
         )
     write_output(emit(doc, fmt, _text), output)
-
-
-def _num(value: object, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}" if isinstance(value, float | int) else str(value)
 
 
 def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]

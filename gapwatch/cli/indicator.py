@@ -9,6 +9,7 @@ import typer
 from gapwatch.cli._common import DbOption, write_output
 from gapwatch.cli._disposing import command_engine
 from gapwatch.cli._show import FormatOption, emit
+from gapwatch.cli._show import number as _num
 
 __all__ = ["app"]
 
@@ -34,10 +35,6 @@ def show(
     write_output(emit(doc, fmt, _text), output)
 
 
-def _num(value: object, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}" if isinstance(value, float | int) else str(value)
-
-
 def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
     ind = doc["indicator"]
     lines = [f"{ind['code']}: {ind['title']} ({ind['unit']})", f"Area: {doc['area_name']} ({doc['area']})"]
@@ -45,10 +42,12 @@ def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
         lines.append(f"Data up to {doc['cutoff']}")
     lines.append("period            value       95% interval             count    denominator  batch")
     for p in doc["series"]:
-        interval = f"{_num(p['lower'])} to {_num(p['upper'])}" if p["lower"] is not None else (p["interval_note"] or "")
+        interval = (
+            f"{_num(p['lower'], 1)} to {_num(p['upper'], 1)}" if p["lower"] is not None else (p["interval_note"] or "")
+        )
         flag = " (illustrative)" if p["illustrative"] else ""
         lines.append(
-            f"{p['period']:<17} {_num(p['value']):>9}   {interval:<24} {_num(p['count'], 0):>8} "
+            f"{p['period']:<17} {_num(p['value'], 1):>9}   {interval:<24} {_num(p['count'], 0):>8} "
             f"{_num(p['denominator'], 0):>14}  {p['batch'] or 'plan'}{flag}"
         )
     if doc["trend"]:
@@ -57,7 +56,7 @@ def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
         lines.append(f"Target {t['id']}: {t['headline']}")
         if t["since_period"]:
             state = "still meets the target" if t["since_meets_target"] else "no longer meets the target"
-            lines.append(f"  since then: {_num(t['since_value'])} in {t['since_period']} ({state})")
+            lines.append(f"  since then: {_num(t['since_value'], 1)} in {t['since_period']} ({state})")
         if t["reward_total"]:
             share = f", this target's share £{t['reward_amount']:,.0f}" if t["reward_amount"] is not None else ""
             lines.append(f"  reward: £{t['reward_total']:,.0f} for {t['plan_title']}{share}")

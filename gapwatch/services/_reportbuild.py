@@ -15,6 +15,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.frame import finite as _f
 from gapwatch.analysis.targets import level_targets
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
@@ -55,16 +56,6 @@ from gapwatch.store.cycles import CommentaryRow, CycleRow
 from gapwatch.store.observations import ImportBatchRow
 
 __all__ = ["build_report"]
-
-
-def _f(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if out != out else out
 
 
 def _batch(value: Any) -> int | None:

@@ -8,7 +8,7 @@ and risks), the one JSON error shape, and W1's pagination envelope for lists. Il
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from gapwatch.errors import Conflict
+from gapwatch.queries.json import plain as _plain
 from gapwatch.services.actions import (
     ActionFilters,
     ActionUpdateInput,
@@ -41,25 +42,6 @@ router = APIRouter(prefix="/api/v1", tags=["plan"])
 
 Reader = Annotated[CurrentUser, Depends(require(Permission.READ))]
 Updater = Annotated[CurrentUser, Depends(require(Permission.UPDATE_OWN))]
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, dates and tuples as JSON-ready data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in ("score", "level", "complete"):
-            if hasattr(type(value), name) and isinstance(getattr(type(value), name), property):
-                out[name] = getattr(value, name)
-        return out
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return value
 
 
 @router.get("/observations", summary="Observations of an indicator, paginated")
