@@ -95,6 +95,11 @@ class TrendResult:
     periods_total: int = 0
     reason: str | None = None
 
+    @property
+    def detail(self) -> str:
+        """What qualifies the verdict: the level, p and periods used — or why there is no verdict."""
+        return self.describe().removeprefix(self.verdict).lstrip(": ").strip()
+
     def describe(self) -> str:
         """One line for pages and papers: verdict, level, p and the periods used, or the reason."""
         if self.reason:
