@@ -128,6 +128,20 @@ class GapTargetView:
         """The latest period's share closed."""
         return self.progress[-1] if self.progress else None
 
+    @property
+    def summary(self) -> str:
+        """One sentence for papers: what is asked, the share of the gap closed with its interval, the date."""
+        parts = [f"close the gap between {self.subject_name} and {self.comparator_name} by {self.reduction}"]
+        if self.closed_share is not None:
+            band = (
+                f" (95% interval {100 * self.closed_lower:.0f}% to {100 * self.closed_upper:.0f}%)"
+                if self.closed_lower is not None and self.closed_upper is not None
+                else ""
+            )
+            since = f" since {self.baseline_period}" if self.baseline_period else ""
+            parts.append(f"{100 * self.closed_share:.0f}% of the gap closed{since} by {self.status_period}{band}")
+        return "; ".join(parts + list(self.notes))
+
 
 def _plan_reward(plan: Plan, target: Target) -> tuple[str | None, float | None]:
     for p in plan.framework.plans:

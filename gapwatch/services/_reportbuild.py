@@ -195,7 +195,7 @@ def _targets(ctx: EvidenceContext, indicator: Indicator, county: str | None) -> 
                     latest_period=lv.status_period,
                     status=lv.status,
                     off_track=lv.status in _OFF and not _historical(ctx, t),
-                    detail="; ".join(lv.notes) or None,
+                    detail=lv.summary or None,
                     batches=batches_of(used),
                     illustrative=_any_illustrative(used),
                 )
@@ -216,12 +216,7 @@ def _targets(ctx: EvidenceContext, indicator: Indicator, county: str | None) -> 
                     latest_period=gv.status_period,
                     status=gv.status,
                     off_track=gv.status in _OFF and not _historical(ctx, t),
-                    detail="; ".join(
-                        [
-                            f"close the gap between {gv.subject_name} and {gv.comparator_name} by {gv.reduction}",
-                            *gv.notes,
-                        ]
-                    ),
+                    detail=gv.summary,
                     batches=batches_of(rows),
                     illustrative=illustrative,
                 )
