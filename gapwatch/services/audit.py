@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.services.csv_safe import csv_line
 from gapwatch.store.audit import AuditFilter, AuditRow, count_audit, latest_audit_pk, query_audit, record_audit
 
 __all__ = ["AuditFilter", "audit_csv", "audit_filter", "audit_page", "record_audit"]
@@ -55,35 +53,26 @@ def audit_page(session: Session, where: AuditFilter, *, offset: int, limit: int)
     return query_audit(session, where, offset=offset, limit=limit), count_audit(session, where)
 
 
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    text = "" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def audit_csv(session: Session, where: AuditFilter) -> Iterator[str]:
-    """Every matching entry as CSV text, produced in batches so a long log never sits in memory at once."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_COLUMNS)
-    yield buffer.getvalue()
+    """Every matching entry as CSV text, produced in batches so a long log never sits in memory at once.
+
+    Cells go through the one formula-safe writer (:mod:`gapwatch.services.csv_safe`).
+    """
+    yield csv_line(_CSV_COLUMNS)
     where = replace(where, max_pk=latest_audit_pk(session))
     offset = 0
     while True:
         rows = query_audit(session, where, offset=offset, limit=_BATCH)
         if not rows:
             return
-        buffer.seek(0)
-        buffer.truncate()
+        chunk = []
         for row in rows:
             at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-            writer.writerow(
-                [
-                    at.isoformat(timespec="seconds"),
-                    *(_cell(v) for v in (row.username, row.action, row.entity, row.before, row.after, row.detail)),
-                ]
+            chunk.append(
+                csv_line(
+                    [at.isoformat(timespec="seconds"), row.username, row.action, row.entity, row.before, row.after]
+                    + [row.detail]
+                )
             )
-        yield buffer.getvalue()
+        yield "".join(chunk)
         offset += _BATCH

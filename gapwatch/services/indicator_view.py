@@ -12,8 +12,6 @@ table with each row's lineage.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,6 +28,7 @@ from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.csv_safe import csv_text
 from gapwatch.services.gaps_view import (
     GapSeries,
     GapTargetView,
@@ -325,7 +324,6 @@ def indicator_csv(session: Session, indicator_id: str) -> str:
     if ind is None:
         raise NotFound(f"There is no indicator '{indicator_id}' in the plan")
     df = with_intervals(observation_frame(session, plan, [ind.id]), ind)
-    buffer = io.StringIO()
     columns = [
         "indicator",
         "period",
@@ -344,35 +342,28 @@ def indicator_csv(session: Session, indicator_id: str) -> str:
         "source",
         "note",
     ]
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in _table(plan, df):
-        writer.writerow(
-            {  # text from imported files is defused so a spreadsheet never runs it as a formula
-                key: _defuse(value) if isinstance(value, str) and key not in ("period", "area") else value
-                for key, value in {
-                    "indicator": ind.code,
-                    "period": row["period"],
-                    "area": row["area"],
-                    "area_name": row["area_name"],
-                    "breakdown": row["breakdown"] or "",
-                    "category": row["category"] or "",
-                    "value": row["value"],
-                    "lower_95": row["lower"],
-                    "upper_95": row["upper"],
-                    "count": row["count"],
-                    "denominator": row["denominator"],
-                    "unit": ind.unit,
-                    "illustrative": "yes" if row["illustrative"] else "no",
-                    "batch": row["batch"] or "",
-                    "source": row["source"] or "",
-                    "note": row["note"] or "",
-                }.items()
+    # text from imported files is defused by the one writer, so a spreadsheet never runs it as a formula
+    return csv_text(
+        columns,
+        (
+            {
+                "indicator": ind.code,
+                "period": row["period"],
+                "area": row["area"],
+                "area_name": row["area_name"],
+                "breakdown": row["breakdown"] or "",
+                "category": row["category"] or "",
+                "value": row["value"],
+                "lower_95": row["lower"],
+                "upper_95": row["upper"],
+                "count": row["count"],
+                "denominator": row["denominator"],
+                "unit": ind.unit,
+                "illustrative": "yes" if row["illustrative"] else "no",
+                "batch": row["batch"] or "",
+                "source": row["source"] or "",
+                "note": row["note"] or "",
             }
-        )
-    return buffer.getvalue()
-
-
-def _defuse(text: str) -> str:
-    """Text that a spreadsheet would read as a formula, made inert (OWASP CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+            for row in _table(plan, df)
+        ),
+    )
