@@ -18,6 +18,7 @@ from gapwatch.domain.areas import LEVEL_RANK, Area, AreaGrouping
 from gapwatch.domain.evidence import InformationSource, PlanObservation, Risk, Study
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.initiatives import Initiative
 from gapwatch.domain.partnership import Board, DeliveryPlan, Organisation, Person
 from gapwatch.domain.plan import (
     Action,
@@ -32,7 +33,7 @@ from gapwatch.domain.plan import (
 )
 from gapwatch.domain.targets import Target, TargetKind
 
-__all__ = ["KINDS", "Framework", "Path", "SourceDocument", "reference_problems"]
+__all__ = ["KINDS", "Framework", "Path", "SourceDocument", "area_members", "reference_problems"]
 
 Path = tuple[str | int, ...]
 
@@ -69,6 +70,7 @@ KINDS: tuple[str, ...] = (
     "delivery_plans",
     "risks",
     "evidence",
+    "initiatives",
     "observations",
 )
 
@@ -103,6 +105,7 @@ class Framework(Model):
     delivery_plans: list[DeliveryPlan] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)
     evidence: list[Study] = Field(default_factory=list)
+    initiatives: list[Initiative] = Field(default_factory=list)
     observations: list[PlanObservation] = Field(default_factory=list)
 
     def items(self, kind: str) -> list[Item]:
@@ -200,6 +203,7 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
             check((*base, "indicator"), ev.indicator, "indicators")
             check((*base, "category_type"), ev.category_type, "groups")
             check((*base, "study"), ev.study, "evidence")
+            check((*base, "initiative"), ev.initiative, "initiatives")
             if ev.category_type is not None:
                 check((*base, "subject"), ev.subject, "groups", also=categories)
                 check((*base, "comparator"), ev.comparator, "groups", also=categories)
@@ -275,6 +279,7 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
     for i, st in enumerate(framework.evidence):
         check_all(("evidence", i, "kpqs"), st.kpqs, "kpqs")
         check_all(("evidence", i, "outcomes"), st.outcomes, "outcomes")
+    problems += _initiative_problems(framework, check, check_all)
     groups = {g.id: g for g in framework.groups}
     for i, ob in enumerate(framework.observations):
         check(("observations", i, "indicator"), ob.indicator, "indicators")
@@ -293,6 +298,99 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
                     )
     problems += _kpq_breakdown_problems(framework)
     return problems
+
+
+# --- Initiatives: references and comparison sets -----------------------------------------------------------
+
+
+def area_members(framework: Framework, area_id: str) -> set[str]:
+    """The areas an area or grouping id stands for, with every area below them in the hierarchy.
+
+    A grouping's members are expanded (a rest-of-parent grouping is its parent's children minus the excluded
+    ones); each area brings its descendants (a district brings its wards and LSOAs), so that two sets overlap
+    when they share any ground.
+    """
+    groupings = framework.index("area_groupings")
+    children: dict[str, list[str]] = {}
+    for area in framework.areas:
+        if area.parent:
+            children.setdefault(area.parent, []).append(area.id)
+
+    def expand(item: str, seen: frozenset[str]) -> set[str]:
+        if item in seen:
+            return set()
+        grouping = groupings.get(item)
+        if grouping is None:
+            out, stack = {item}, [item]
+            while stack:
+                for child in children.get(stack.pop(), []):
+                    if child not in out:
+                        out.add(child)
+                        stack.append(child)
+            return out
+        if grouping.kind.value == "rest_of_parent":
+            heads = [c for c in children.get(grouping.parent or "", []) if c not in set(grouping.excluding)]
+        else:
+            heads = list(grouping.members)
+        found: set[str] = set()
+        for head in heads:
+            found |= expand(head, seen | {item})
+        return found
+
+    return expand(area_id, frozenset())
+
+
+def _initiative_problems(framework: Framework, check: Any, check_all: Any) -> list[tuple[Path, str]]:
+    """Unknown references of initiatives, and a comparison set that shares ground with the target areas."""
+    out: list[tuple[Path, str]] = []
+    ids = {kind: set(framework.index(kind)) for kind in KINDS}
+    area_like = ids["areas"] | ids["area_groupings"]
+    groups = {g.id: g for g in framework.groups}
+    for i, ini in enumerate(framework.initiatives):
+        base: Path = ("initiatives", i)
+        check((*base, "lead"), ini.lead, "organisations")
+        check_all((*base, "partners"), ini.partners, "organisations")
+        for field in ("target_areas", "comparison_areas"):
+            for j, value in enumerate(getattr(ini, field)):
+                if value not in area_like:
+                    out.append(((*base, field, j), f"unknown area '{value}' in '{field}' of initiative '{ini.id}'"))
+        check_all((*base, "outcomes"), ini.outcomes, "outcomes")
+        check_all((*base, "kpqs"), ini.kpqs, "kpqs")
+        check_all((*base, "indicators"), ini.indicators, "indicators")
+        check_all((*base, "studies"), ini.studies, "evidence")
+        if ini.target_group is not None:
+            group = groups.get(ini.target_group.category_type)
+            if group is None:
+                out.append(
+                    (
+                        (*base, "target_group", "category_type"),
+                        f"unknown category type '{ini.target_group.category_type}'",
+                    )
+                )
+            elif ini.target_group.category not in {c.id for c in group.categories}:
+                out.append(
+                    (
+                        (*base, "target_group", "category"),
+                        f"'{ini.target_group.category}' is not a category of '{group.id}'",
+                    )
+                )
+        known_targets = [a for a in ini.target_areas if a in area_like]
+        target_ground: set[str] = set()
+        for a in known_targets:
+            target_ground |= area_members(framework, a)
+        for j, value in enumerate(ini.comparison_areas):
+            if value not in area_like:
+                continue
+            shared = sorted(area_members(framework, value) & target_ground)
+            if shared:
+                which = ", ".join(shared[:5]) + (" …" if len(shared) > 5 else "")
+                out.append(
+                    (
+                        (*base, "comparison_areas", j),
+                        f"comparison area '{value}' of initiative '{ini.id}' overlaps its target areas ({which})",
+                    )
+                )
+    return out
 
 
 # --- KPQ evidence: breakdowns the indicator can actually give (issue 7) -----------------------------------

@@ -94,6 +94,8 @@ class EvidenceMeasure(StrEnum):
     SII = "sii"  #: slope index of inequality across deprivation deciles
     ACTIONS = "actions"  #: RAG status of a set of actions
     STUDY = "study"  #: findings of evaluation studies
+    #: an initiative's areas against comparison areas (difference-in-differences)
+    INITIATIVE_IMPACT = "initiative_impact"
 
 
 class KpqEvidence(Model):
@@ -106,6 +108,7 @@ class KpqEvidence(Model):
     comparator: ItemId | None = Field(default=None, description="Category or grouping compared with.")
     actions: list[ItemId] = Field(default_factory=list, description="Action ids, or outcome ids for all their actions.")
     study: ItemId | None = None
+    initiative: ItemId | None = Field(default=None, description="The initiative whose impact is the evidence.")
     weight: float = Field(default=1.0, gt=0)
     note: str | None = None
 
@@ -122,6 +125,10 @@ class KpqEvidence(Model):
             raise ValueError(f"'{m.value}' evidence needs an 'indicator'")
         if m is EvidenceMeasure.GROUP_GAP and not (self.category_type and self.subject):
             raise ValueError("'group_gap' evidence needs a 'category_type' and a 'subject' category")
+        if m is EvidenceMeasure.INITIATIVE_IMPACT and not self.initiative:
+            raise ValueError(
+                "'initiative_impact' evidence needs an 'initiative' id (and the 'indicator' to judge it on)"
+            )
         if m is EvidenceMeasure.AREA_GAP and not (self.subject and self.comparator):
             raise ValueError("'area_gap' evidence needs a 'subject' area and a 'comparator' grouping")
         return self
