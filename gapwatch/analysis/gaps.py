@@ -41,11 +41,14 @@ __all__ = [
     "GapSeries",
     "area_gap",
     "category_name",
+    "default_comparator",
     "deprivation_category_types",
     "deprivation_gap",
     "gap_unit",
     "group_gap_series",
+    "indicator_gaps",
     "rest_of",
+    "series_key",
     "sii_series",
 ]
 
@@ -639,3 +642,63 @@ def sii_series(
         f"Low & Low (2004) SII, {simulation.repetitions:,} simulations (seed {simulation.seed})" if points else None
     )
     return _series("sii", "sii", "Slope index of inequality", ct.id, ct.name, area, points, notes, method, indicator)
+
+
+def default_comparator(plan: Plan, area: str) -> str | None:
+    """What an area is compared with by default: the rest-of-parent grouping that excludes it, else its parent."""
+    for g in plan.framework.area_groupings:
+        if g.kind is GroupingKind.REST_OF_PARENT and area in g.excluding:
+            return g.id
+    found = next((a for a in plan.framework.areas if a.id == area), None)
+    return found.parent if found is not None else None
+
+
+def series_key(series: GapSeries) -> tuple[str, str, str, str | None]:
+    """Identifies a gap: two targets on the same gap, or a target's gap and the area's own, are one gap."""
+    return (series.kind, series.subject, series.comparator, series.area)
+
+
+def indicator_gaps(
+    df: pl.DataFrame,
+    indicator: Indicator,
+    plan: Plan,
+    area: str,
+    *,
+    extra: Iterable[GapSeries] = (),
+    simulation: SiiSimulation = SII_SIMULATION,
+) -> list[GapSeries]:
+    """The one rule for which gaps an indicator shows in an area — on its page, the dashboard and the papers.
+
+    In this order: each population group against its comparator (where both have data in the area); for a
+    deprivation breakdown, the most deprived fifth against the rest and the slope index of inequality; the area
+    against the rest of its parent (when the area has a parent and data); then ``extra`` series (e.g. those of
+    gap-closing targets) not already shown. Series without any point are left out; each gap appears once.
+    """
+    here = df.filter(pl.col("area") == area)
+    present = set(
+        here.filter(pl.col("category_type").is_not_null()).select("category_type", "category").unique().iter_rows()
+    )
+    deprivation = {ct.id for ct in deprivation_category_types(plan)}
+    out: list[GapSeries] = []
+    for ct in plan.framework.groups:
+        if not any(t == ct.id for t, _ in present):
+            continue
+        if ct.id in deprivation:
+            out.append(deprivation_gap(df, indicator, plan, area, ct))
+            out.append(sii_series(df, indicator, plan, area, ct, simulation=simulation))
+            continue
+        for cat in ct.categories:
+            if cat.comparator and (ct.id, cat.id) in present and (ct.id, cat.comparator) in present:
+                out.append(group_gap_series(df, indicator, plan, area, ct.id, cat.id, cat.comparator))
+    comparator = default_comparator(plan, area)
+    if comparator is not None and here.filter(pl.col("category_type").is_null()).height:
+        out.append(area_gap(df, indicator, plan, area, comparator))
+    out += list(extra)
+    seen: set[tuple[str, str, str, str | None]] = set()
+    unique: list[GapSeries] = []
+    for s in out:
+        shown = any(p.gap is not None for p in s.points) if s.kind == "area" else bool(s.points)
+        if shown and series_key(s) not in seen:
+            seen.add(series_key(s))
+            unique.append(s)
+    return unique

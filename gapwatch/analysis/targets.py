@@ -76,9 +76,24 @@ class LevelTargetView:
 
     @property
     def headline(self) -> str:
-        """ "Achieved (March 2004)", "On track (2010/11)", "Not assessed"."""
+        """The status and the period it was judged on: "Achieved (March 2004)", "Not assessed"."""
         text = self.status.capitalize()
         return f"{text} ({self.status_period})" if self.status_period else text
+
+    @property
+    def summary(self) -> str:
+        """One sentence for papers: the verdict and when, what happened since, and the reward."""
+        parts = [self.status]
+        if self.status_period and self.status_value is not None:
+            when = "at the target date" if self.judged_at_target else "latest"
+            parts = [f"{self.status} {when} {self.status_period}: {self.status_value:,g}"]
+        if self.since_period and self.since_value is not None:
+            kept = "still within the target" if self.since_meets_target else "no longer within the target"
+            parts.append(f"since then {self.since_value:,g} ({self.since_period}), {kept}")
+        if self.reward_total:
+            share = f", this target's share £{self.reward_amount:,.0f}" if self.reward_amount is not None else ""
+            parts.append(f"reward £{self.reward_total:,.0f} for {self.plan_title}{share}")
+        return "; ".join(parts + list(self.notes))
 
 
 @dataclass(frozen=True)

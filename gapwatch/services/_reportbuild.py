@@ -20,7 +20,6 @@ from gapwatch.analysis.targets import level_targets
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
-from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
 from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
@@ -29,12 +28,11 @@ from gapwatch.services.evidence import (
     EvidenceContext,
     batches_of,
     evidence_context,
-    gap_for,
     observations_until,
     series_points,
     trend_of,
 )
-from gapwatch.services.gaps_view import GapSeries, area_gap, deprivation_category_types, gap_target_view
+from gapwatch.services.gaps_view import GapSeries, gap_target_view, shown_gaps
 from gapwatch.services.kpq import HISTORY_YEARS, evaluate
 from gapwatch.services.report_data import (
     ActionRow,
@@ -124,40 +122,15 @@ def _verdict(indicator: Indicator, measure: str, series: GapSeries, rows: pl.Dat
     )
 
 
-def _gaps(ctx: EvidenceContext, indicator: Indicator, area: str, county: str | None) -> list[GapVerdict]:
-    plan = ctx.plan
+_MEASURE_OF_KIND = {"group": "group_gap", "area": "area_gap", "deprivation": "deprivation_gap", "sii": "sii"}
+
+
+def _gaps(ctx: EvidenceContext, indicator: Indicator, area: str) -> list[GapVerdict]:
+    """The gaps the paper shows: the same series the dashboard and the indicator page show for ``area``."""
     rows = ctx.rows(indicator)
-    here = rows.filter((pl.col("area") == area) & pl.col("category_type").is_not_null())
-    present = set(here.select("category_type", "category").unique().iter_rows())
-    deprivation = {ct.id for ct in deprivation_category_types(plan)}
-    out: list[GapVerdict] = []
-    for ct in plan.framework.groups:
-        if not any(t == ct.id for t, _ in present):
-            continue
-        if ct.id in deprivation:
-            for measure in (EvidenceMeasure.DEPRIVATION_GAP, EvidenceMeasure.SII):
-                ev = KpqEvidence(measure=measure, indicator=indicator.id, category_type=ct.id)
-                series = gap_for(ctx, ev, indicator)
-                if series is not None and series.points:
-                    out.append(_verdict(indicator, measure.value, series, rows))
-            continue
-        for cat in ct.categories:
-            if cat.comparator and (ct.id, cat.id) in present and (ct.id, cat.comparator) in present:
-                ev = KpqEvidence(
-                    measure=EvidenceMeasure.GROUP_GAP,
-                    indicator=indicator.id,
-                    category_type=ct.id,
-                    subject=cat.id,
-                    comparator=cat.comparator,
-                )
-                series = gap_for(ctx, ev, indicator)
-                if series is not None and series.points:
-                    out.append(_verdict(indicator, "group_gap", series, rows))
-    if county and area != county:
-        series = area_gap(rows, indicator, plan, area, county)
-        if series.points:
-            out.append(_verdict(indicator, "area_gap", series, rows))
-    return out
+    return [
+        _verdict(indicator, _MEASURE_OF_KIND[s.kind], s, rows) for s in shown_gaps(ctx.plan, rows, indicator, area)
+    ]
 
 
 _OFF = {"off track", "not achieved"}
@@ -239,7 +212,7 @@ def _indicator_page(ctx: EvidenceContext, indicator: Indicator, area: str, count
             | (pl.col("area").is_in(sorted(children)) & pl.col("category_type").is_null())
         )
     )
-    gaps = _gaps(ctx, indicator, area, county)
+    gaps = _gaps(ctx, indicator, area)
     targets = _targets(ctx, indicator, county)
     return IndicatorPage(
         id=indicator.id,

@@ -31,12 +31,9 @@ from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.actions import ActionFilters, ActionView, list_actions, rag_counts
 from gapwatch.services.cache import remember, state_key
 from gapwatch.services.gaps_view import (
-    GapSeries,
     GapTargetView,
-    deprivation_category_types,
-    deprivation_gap,
     gap_target_view,
-    group_gap_series,
+    shown_gaps,
 )
 
 __all__ = [
@@ -148,25 +145,8 @@ def _status_of(plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -
         status = "cannot be assessed"
     else:  # the worst assessed target speaks for the indicator
         status = max(grouped, key=STATUS_ORDER.index)
-    gaps: list[tuple[str, str]] = []
-    series_list: list[GapSeries] = [g.series for g in gap_views if g.series is not None]
-    if chosen is not None and rows.height:
-        present = set(rows.filter(pl.col("area") == chosen).select("category_type", "category").unique().iter_rows())
-        deprivation = {ct.id: ct for ct in deprivation_category_types(plan)}
-        for ct in plan.framework.groups:
-            if ct.id in deprivation:
-                if any(t == ct.id for t, _ in present):
-                    series_list.append(deprivation_gap(rows, ind, plan, chosen, ct))
-                continue
-            for cat in ct.categories:
-                if cat.comparator and (ct.id, cat.id) in present and (ct.id, cat.comparator) in present:
-                    series_list.append(group_gap_series(rows, ind, plan, chosen, ct.id, cat.id, cat.comparator))
-    seen: set[tuple[str, str, str, str | None]] = set()
-    for s in series_list:
-        key = (s.kind, s.subject, s.comparator, s.area)
-        if s.points and key not in seen:  # two targets on the same gap count it once
-            seen.add(key)
-            gaps.append((f"{s.subject_name} vs {s.comparator_name}", s.verdict))
+    shown = shown_gaps(plan, rows, ind, chosen) if chosen else []
+    gaps = [(f"{s.subject_name} vs {s.comparator_name}", s.verdict) for s in shown]
     latest = rows.filter(pl.col("period_end").is_not_null()).sort("period_end") if rows.height else rows
     last = latest.row(-1, named=True) if latest.height else None
     return IndicatorStatus(

@@ -18,9 +18,11 @@ from gapwatch.analysis.gaps import (
     deprivation_category_types,
     deprivation_gap,
     group_gap_series,
+    indicator_gaps,
     sii_series,
 )
 from gapwatch.analysis.targets import GapTargetView, assess_gap_target
+from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import cached, observation_frame
@@ -38,6 +40,7 @@ __all__ = [
     "gap_target_view",
     "gap_targets",
     "group_gap_series",
+    "shown_gaps",
     "sii_series",
 ]
 
@@ -56,6 +59,16 @@ def gap_target_series(plan: Plan, df: pl.DataFrame, target: Target) -> GapSeries
             rows, indicator, plan, county or "", groups[target.gap.subject], target.gap.subject, target.gap.comparator
         )
     return area_gap(rows, indicator, plan, target.gap.subject, target.gap.comparator)
+
+
+def shown_gaps(plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str) -> list[GapSeries]:
+    """The gaps an indicator shows in ``area`` — page, dashboard and paper alike — with its gap targets' own.
+
+    ``rows`` are the indicator's observations with intervals (every area: a rest is formed from them).
+    """
+    targets = [t for t in plan.framework.targets if t.kind is TargetKind.GAP_CLOSING and t.indicator == indicator.id]
+    extra = [s for t in targets if (s := gap_target_series(plan, rows, t)) is not None]
+    return indicator_gaps(rows, indicator, plan, area, extra=extra)
 
 
 def gap_target_view(plan: Plan, df: pl.DataFrame, target: Target) -> GapTargetView:

@@ -32,11 +32,8 @@ from gapwatch.services.csv_safe import csv_text
 from gapwatch.services.gaps_view import (
     GapSeries,
     GapTargetView,
-    deprivation_category_types,
-    deprivation_gap,
     gap_target_view,
-    group_gap_series,
-    sii_series,
+    shown_gaps,
 )
 from gapwatch.stats.comparison import compare_to_benchmark
 
@@ -168,14 +165,14 @@ def _districts(
 def _groups(
     plan: Plan, ind: Indicator, df: pl.DataFrame, area: str | None
 ) -> tuple[list[GroupValue], str | None, list[GapSeries], list[GapSeries]]:
+    shown = shown_gaps(plan, df, ind, area) if area is not None else []
+    series = [s for s in shown if s.kind != "sii"]
+    siis = [s for s in shown if s.kind == "sii"]
     rows = df.filter((pl.col("area") == area) & pl.col("category_type").is_not_null())
     if rows.height == 0 or area is None:
-        return [], None, [], []
+        return [], None, series, siis
     latest = rows.sort("period_end").get_column("period")[-1]
     types = {ct.id: ct for ct in plan.framework.groups}
-    deprivation = {ct.id for ct in deprivation_category_types(plan)}
-    series: list[GapSeries] = []
-    siis: list[GapSeries] = []
     values: list[GroupValue] = []
     present = rows.select("category_type", "category").unique()
     pairs = set(present.iter_rows())
@@ -183,17 +180,6 @@ def _groups(
         ct = types.get(type_id)
         if ct is None:
             continue
-        if type_id in deprivation:
-            series.append(deprivation_gap(df, ind, plan, area, ct))
-            siis.append(sii_series(df, ind, plan, area, ct))
-        for cat in ct.categories:
-            if (
-                cat.comparator
-                and (type_id, cat.id) in pairs
-                and (type_id, cat.comparator) in pairs
-                and type_id not in deprivation
-            ):
-                series.append(group_gap_series(df, ind, plan, area, type_id, cat.id, cat.comparator))
         latest_rows = rows.filter((pl.col("category_type") == type_id) & (pl.col("period") == latest))
         names = {c.id: c.name for c in ct.categories}
         order = {c.id: i for i, c in enumerate(ct.categories)}

@@ -128,3 +128,12 @@ def test_gap_closing_status_against_an_assumed_date_says_it_is_assumed(plan: Pla
         plan, target.model_copy(update={"gap": target.gap.model_copy(update={"percent_min": 60})}), series, ind
     )  # type: ignore[union-attr]
     assert stricter.status == "not achieved"
+
+
+def test_the_papers_sentence_says_when_since_and_the_reward(psa: tuple[Plan, Indicator, Target]) -> None:
+    plan, ind, target = psa
+    view = assess_level_target(plan, ind, target, [_point("2010", 1300)])
+    assert view.summary == (
+        "achieved at the target date March 2004: 1,163; since then 1,300 (2010), no longer within the target; "
+        "reward £21,600,000 for PSA 1, this target's share £5,400,000"
+    )
