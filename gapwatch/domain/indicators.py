@@ -13,7 +13,15 @@ from pydantic import Field
 from gapwatch.domain._base import Item, ItemId, Model, Text
 from gapwatch.domain.areas import AreaLevel
 
-__all__ = ["Disaggregation", "Frequency", "GapDirection", "Indicator", "MeasureType", "Polarity"]
+__all__ = [
+    "DisclosureControl",
+    "Disaggregation",
+    "Frequency",
+    "GapDirection",
+    "Indicator",
+    "MeasureType",
+    "Polarity",
+]
 
 
 class MeasureType(StrEnum):
@@ -63,6 +71,15 @@ class Frequency(StrEnum):
     ONE_OFF = "one_off"
 
 
+class DisclosureControl(StrEnum):
+    """How an indicator's small numbers are protected on publication (the two GSS disciplines)."""
+
+    #: counts below the threshold withheld, plus secondary (consequential) suppression of other cells
+    THRESHOLD = "threshold"
+    #: every count and denominator rounded to the nearest 5, counts of 1 to 7 withheld (NHS England's rule)
+    ROUNDING = "rounding"
+
+
 class Disaggregation(Model):
     """The breakdowns an indicator supports: area levels and population groups (category type ids)."""
 
@@ -95,4 +112,9 @@ class Indicator(Item):
         default=None,
         ge=1,
         description="Counts below this are suppressed on publication; default from settings.",
+    )
+    disclosure_control: DisclosureControl = Field(
+        default=DisclosureControl.THRESHOLD,
+        description="How small numbers are protected on publication: threshold (withhold small counts and the "
+        "cells they could be worked out from) or rounding (counts to the nearest 5, 1-7 withheld).",
     )
