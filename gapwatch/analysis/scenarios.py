@@ -13,10 +13,10 @@ shares; :func:`savings_scenarios` does the same for a :class:`~gapwatch.domain.i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from gapwatch.domain._base import Source
 from gapwatch.domain.initiatives import CaseloadScenario, SavingsProposal
 
 __all__ = [
@@ -29,7 +29,14 @@ __all__ = [
 ]
 
 
-def _cite(source: Source | None) -> str | None:
+class _Cited(Protocol):
+    @property
+    def document(self) -> str: ...
+    @property
+    def section(self) -> str | None: ...
+
+
+def _cite(source: _Cited | None) -> str | None:
     if source is None:
         return None
     return source.document + (f", {source.section}" if source.section else "")

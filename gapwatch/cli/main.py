@@ -38,6 +38,7 @@ _GROUPS: list[tuple[str, str]] = [
     ("report", "report"),
     ("indicator", "indicator"),
     ("gap", "gap"),
+    ("initiative", "initiative"),
 ]
 _COMMANDS: list[tuple[str, str]] = [
     ("setup", "init"),

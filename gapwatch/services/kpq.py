@@ -21,6 +21,11 @@ by the rules documented there. Per measure:
 * ``actions`` — the latest RAG of the named actions (or all actions of named outcomes): red or overdue
   above a quarter of them counts against; otherwise more than half green supports; otherwise neutral;
   none updated is missing;
+* ``initiative_impact`` — the initiative's areas against its comparison areas (the rule's ``comparator``, else
+  the initiative's ``comparison_areas``) before and after its start: difference in differences with a 95%
+  interval and a pre-period parallel-trends check (:mod:`gapwatch.analysis.impact`). Improved significantly
+  supports (it closes the gap when its areas started worse); no significant effect is neutral; a significant
+  worsening counts against; not credible (pre-trends differ) or not computable is missing;
 * ``study`` — the study's finding, with the judgement the framework states in the rule's ``note``,
   which must begin ``supports:``, ``against:`` or ``neutral:``; a study with no finding, or a rule with no
   stated judgement, is listed as missing (a finding is never judged by reading its words).
@@ -43,7 +48,7 @@ from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
 from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
 from gapwatch.domain.targets import TargetKind
-from gapwatch.errors import NotFound
+from gapwatch.errors import GapwatchError, NotFound
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.cache import remember, state_key
@@ -61,6 +66,7 @@ from gapwatch.services.evidence import (
     trend_of,
 )
 from gapwatch.services.gaps_view import gap_target_view
+from gapwatch.services.initiatives import IMPACT_DIRECTION, impact_on_rows
 from gapwatch.store.engine import session_scope
 
 __all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "dashboard_answers", "evaluate", "target_findings"]
@@ -287,6 +293,40 @@ def _study_finding(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
     )
 
 
+def _initiative_finding(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator, label: str) -> EvidenceFinding:
+    ini = ctx.plan.framework.index("initiatives").get(ev.initiative or "")
+    name = ini.name if ini is not None else str(ev.initiative)
+    label = f"{label}: impact of {name}"
+
+    def missing(verdict: str) -> EvidenceFinding:
+        return EvidenceFinding(
+            label=label, measure="initiative_impact", direction=Direction.MISSING, verdict=verdict, weight=ev.weight
+        )
+
+    if ini is None:
+        return missing("unknown initiative")
+    comparison = [ev.comparator] if ev.comparator else list(ini.comparison_areas)
+    if not comparison:
+        return missing("no comparison areas stated (give the rule a 'comparator' or the initiative 'comparison_areas')")
+    rows = ctx.rows(indicator)
+    try:
+        result = impact_on_rows(ctx.plan, ini, indicator, rows, comparison)
+    except GapwatchError as exc:
+        return missing(exc.message)
+    direction = IMPACT_DIRECTION[result.verdict]
+    verdict = result.verdict.value + (" (closes the gap)" if result.closes_gap else "")
+    used = rows.filter(pl.col("area").is_in([*result.treated.areas, *result.comparison.areas]))
+    return EvidenceFinding(
+        label=label,
+        measure="initiative_impact",
+        direction=direction,
+        verdict=tag_illustrative(verdict, any_illustrative(used)),
+        detail=result.verdict_text,
+        weight=ev.weight,
+        batches=batches_of(used),
+    )
+
+
 def assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
     """One piece of evidence assessed: its direction and statistical verdict."""
     if ev.measure is EvidenceMeasure.ACTIONS:
@@ -303,6 +343,8 @@ def assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
             weight=ev.weight,
         )
     label = f"{indicator.code} {indicator.title}"
+    if ev.measure is EvidenceMeasure.INITIATIVE_IMPACT:
+        return _initiative_finding(ctx, ev, indicator, label)
     if ev.measure is EvidenceMeasure.TREND:
         return _trend_finding(ctx, ev, indicator, label)
     if ev.measure is EvidenceMeasure.TARGET:
