@@ -110,6 +110,12 @@ def test_dashboard_cli_api_and_the_cycles_report_agree(web_db: Path, client_as: 
     dashboard_targets = {i["id"]: sorted(i["targets"]) for i in doc["indicators"] if i["targets"]}
     assert len(doc["kpqs"]) == 5 and len(dashboard_targets) >= 3
     assert dashboard_targets == {k: sorted(v) for k, v in by_indicator.items()}
+    dashboard_gaps = {i["id"]: sorted(v for _, v in i["gaps"]) for i in doc["indicators"] if i["gaps"]}
+    paper = {"not enough data": "could not be calculated"}
+    report_gaps = {
+        p.id: sorted(paper.get(g.verdict, g.verdict) for g in p.gaps) for p in report.indicators if p.gaps
+    }
+    assert dashboard_gaps and dashboard_gaps == report_gaps
     actions = doc["overall"]["actions"]
     assert actions["total"] == len(report.actions)
     for rag in ("red", "amber", "green"):
