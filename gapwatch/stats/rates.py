@@ -8,7 +8,8 @@ cent of exact there. This is the rule of OHID Fingertips' technical guidance and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +34,9 @@ from gapwatch.stats._validate import (
 )
 
 __all__ = [
+    "COUNT_METHODS",
     "EXACT_BELOW",
+    "CountMethod",
     "byars_limits",
     "count_ci",
     "exact_poisson_limits",
@@ -47,6 +50,10 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Counts below this use the exact method, from this up Byar's approximation (PHEindicatormethods).
 EXACT_BELOW = 10
+
+CountMethod = Literal["auto", "exact", "byars"]
+#: "auto": exact below 10, Byar's from 10 (the reference's rule); or one method forced for every count.
+COUNT_METHODS: tuple[str, ...] = ("auto", "exact", "byars")
 
 
 def byars_limits(x: npt.ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
@@ -183,22 +190,41 @@ def count_ci(
     *,
     confidence: ConfidenceArg = 0.95,
     group_by: Sequence[str] | None = None,
+    method: CountMethod = "auto",
 ) -> FrameT:
-    """Counts with Poisson confidence limits (exact below 10, Byar's from 10).
+    """Counts with Poisson confidence limits: exact below 10 and Byar's from 10, or one method forced.
 
     Why: a count reported on its own (crimes recorded, people helped) still has chance variation when
     it is compared between places or years. Method as :func:`rate`: Breslow & Day (1987); Fingertips
-    technical guidance. Adds ``value`` (the count), the limit columns, ``confidence``, ``statistic``
-    ('count') and ``method``.
+    technical guidance. ``method`` "auto" follows the reference's rule; "exact" or "byars" forces one
+    method for every count, as the reference's Byar's test data do (a count of 1 at 99.8% then has no
+    lower limit: Byar's gives a negative value there, which is null, as the reference's NA). Adds
+    ``value`` (the count), the limit columns, ``confidence``, ``statistic`` ('count') and ``method``.
     """
+    if method not in COUNT_METHODS:
+        raise ValueError(f"method: must be 'auto', 'exact' or 'byars', got {method!r}")
     data = _counts(df, x, None, group_by)
     xa = as_float_array(data, x)
+    if method == "auto":
+        limits = poisson_limit_columns(xa, 1.0, confidence)
+        labels: pl.Series | str = poisson_method(xa)
+    else:
+        kernel: Callable[[npt.ArrayLike, float], tuple[FloatArray, FloatArray]]
+        kernel = exact_poisson_limits if method == "exact" else byars_limits
+        limits = []
+        for level, lower_name, upper_name in cl_column_names(confidence):
+            lower, upper = kernel(xa, level)
+            limits.append((lower_name, upper_name, lower, upper))
+        name = "Exact" if method == "exact" else "Byars"
+        labels = pl.select(
+            pl.when(pl.Series(xa).fill_nan(None).is_null()).then(None).otherwise(pl.lit(name))
+        ).to_series()
     out = add_results(
         data,
         xa,
-        poisson_limit_columns(xa, 1.0, confidence),
+        limits,
         confidence=confidence_label(confidence),
         statistic="count",
-        method=poisson_method(xa),
+        method=labels,
     )
     return restore(out, df)

@@ -109,3 +109,30 @@ def test_lazy_in_lazy_out() -> None:
 def test_bad_input_raises(frame: pl.DataFrame, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         rate(frame, "x", "n")
+
+
+def test_count_ci_with_byars_forced_matches_the_reference_rows(read_reference: ReadCsv) -> None:
+    # The reference's Byar's rows apply Byar's to every count, 1 included: at 99.8% its lower limit is NA.
+    sheet = read_reference("csv/testdata_Byars_Wilson__testdata_B_W.csv").filter(pl.col("method") == "Byars")
+    for label, level in LEVELS.items():
+        rows = sheet.filter(pl.col("confidence") == label)
+        got = count_ci(rows.select("x"), "x", confidence=level, method="byars")
+        assert_close(got["lowercl"], rows["lowercl"], label=f"lower {label}")
+        assert_close(got["uppercl"], rows["uppercl"], label=f"upper {label}")
+        assert got["method"].to_list() == ["Byars"] * rows.height
+    one = count_ci(pl.DataFrame({"x": [1]}), "x", confidence=0.998, method="byars").row(0, named=True)
+    assert one["lowercl"] is None and one["uppercl"] == pytest.approx(9.362180217908362, rel=1e-12)
+
+
+def test_count_ci_method_choice() -> None:
+    frame = pl.DataFrame({"x": [1, 65, None]})
+    auto = count_ci(frame, "x", confidence=0.998)
+    exact = count_ci(frame, "x", confidence=0.998, method="exact")
+    byars = count_ci(frame, "x", confidence=0.998, method="byars")
+    assert auto["method"].to_list() == ["Exact", "Byars", None]
+    assert exact["method"].to_list() == ["Exact", "Exact", None]
+    assert auto["lowercl"][0] == exact["lowercl"][0] == pytest.approx(sps.chi2.ppf(0.001, 2) / 2, rel=1e-12)
+    assert auto["uppercl"][1] == byars["uppercl"][1] != exact["uppercl"][1]
+    assert exact["uppercl"][1] == pytest.approx(sps.chi2.ppf(0.999, 132) / 2, rel=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        count_ci(frame, "x", method="wilson")  # type: ignore[arg-type]
