@@ -445,38 +445,36 @@ def area_gap(df: pl.DataFrame, indicator: Indicator, plan: Plan, subject: str, c
         )
         points.update(_stat_points(out, flags))
         methods.append(_method(out) or "")
-    if from_parent and measure and parent:
+
+    def rest(periods: list[str], areas: list[str], label: str, *, parent_area: str | None = None) -> None:
+        """Gaps against a rest formed from the parent's row (``parent_area``) or from every other member."""
+        if not periods or measure is None:
+            return
         out = area_vs_rest(
-            base.filter(pl.col("period").is_in(from_parent) & pl.col("area").is_in([subject, parent])),
+            base.filter(pl.col("period").is_in(periods) & pl.col("area").is_in(areas)),
             area_col="area",
             subject_area=subject,
+            parent_area=parent_area,
+            members=None if parent_area else members,
+            x="count",
+            n="denominator",
+            measure=measure,
+            group_by="period",
+            multiplier=indicator.multiplier,
+            comparator_label=comparator_name,
+            confidence=LEVELS[TestKind.GAP],
+        )
+        points.update(_stat_points(out, flags))
+        methods.append(f"{label}; {_method(out) or ''}")
+
+    if parent:
+        rest(
+            from_parent,
+            [subject, parent],
+            f"rest = {plan.areas.get(parent, parent)} minus {subject_name}",
             parent_area=parent,
-            x="count",
-            n="denominator",
-            measure=measure,
-            group_by="period",
-            multiplier=indicator.multiplier,
-            comparator_label=comparator_name,
-            confidence=LEVELS[TestKind.GAP],
         )
-        points.update(_stat_points(out, flags))
-        methods.append(f"rest = {plan.areas.get(parent, parent)} minus {subject_name}; {_method(out) or ''}")
-    if from_members and measure:
-        out = area_vs_rest(
-            base.filter(pl.col("period").is_in(from_members) & pl.col("area").is_in([subject, *others])),
-            area_col="area",
-            subject_area=subject,
-            members=members,
-            x="count",
-            n="denominator",
-            measure=measure,
-            group_by="period",
-            multiplier=indicator.multiplier,
-            comparator_label=comparator_name,
-            confidence=LEVELS[TestKind.GAP],
-        )
-        points.update(_stat_points(out, flags))
-        methods.append(f"rest = sum of the other {len(others)} areas; {_method(out) or ''}")
+    rest(from_members, [subject, *others], f"rest = sum of the other {len(others)} areas")
     notes: list[str] = []
     incomplete = [p for p in points.values() if p.incomplete]
     if incomplete:

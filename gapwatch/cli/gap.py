@@ -44,7 +44,7 @@ def show(
             indicator,
             by=by,
             area=area,
-            versus=versus if by is None else None,
+            versus=versus,
             subject=subject,
             sii=sii,
             cutoff=cycle_cutoff(engine, cycle),

@@ -59,7 +59,7 @@ def gap(
             indicator_id,
             by=by,
             area=area,
-            versus=versus if by is None else None,
+            versus=versus,
             subject=subject,
             sii=sii,
             cutoff=cycle_cutoff(db, cycle),
