@@ -8,9 +8,10 @@ proves each one is documented in ``docs/settings.md``.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -48,6 +49,55 @@ class Settings(BaseSettings):
     )
     https: bool = Field(default=False, description="Set when served over HTTPS so that cookies are marked Secure.")
     login_attempts_per_minute: int = Field(
-        default=5, ge=1, description="Failed sign-ins allowed per account and per address each minute."
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per account each minute (and twelve times as many each hour); "
+        "only that account then waits.",
+    )
+    login_attempts_per_address: int = Field(
+        default=30,
+        ge=1,
+        description="Failed sign-ins allowed from one client address each minute, whatever the usernames; a "
+        "browser that signed in to an account before is not held back by it.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For header "
+        "names the client (e.g. 127.0.0.1 or 10.0.0.0/8); empty means the header is ignored.",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A session ends after this many minutes without a request."
+    )
+    session_lifetime_hours: int = Field(
+        default=12, ge=1, description="A session ends this many hours after signing in, however active."
+    )
+    totp_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Wrong sign-in codes in a row after which the pending sign-in ends and the account's codes lock.",
+    )
+    totp_lock_minutes: int = Field(
+        default=5,
+        ge=1,
+        description="How long the first lock of sign-in codes lasts; each further lock in a row doubles it, up "
+        "to a day.",
     )
     log_level: str = Field(default="INFO", description="Logging level of the server and CLI.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"not an address or network: {part.strip()!r}") from exc
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The trusted proxies as networks (a single address is a /32 or /128)."""
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False) for part in self.trusted_proxies.split(",") if part.strip()
+        )

@@ -1,23 +1,32 @@
-"""Accounts: create users, sign in (Argon2, throttled), change and reset passwords, API tokens, TOTP.
+"""Accounts: create users, sign in (Argon2, throttled), re-authenticate, change and reset passwords, API tokens.
 
 Passwords are hashed with Argon2id at the OWASP Password Storage Cheat Sheet's minimum (m=19 MiB, t=2, p=1),
 and at most two hashes are computed at once, so a burst of sign-ins cannot exhaust the server's memory.
 Unknown usernames are checked against a dummy hash so that response times do not reveal which accounts
 exist. Every change is written to the audit log in the same transaction.
+
+Throttling is designed so that one attacker cannot lock out everyone else (see docs/web.md):
+
+* wrong passwords are counted per account (``policy.attempts_per_minute`` a minute, twelve times that an
+  hour, from any address): past the limit only that account waits;
+* and per client address (``policy.attempts_per_address`` a minute, whatever the usernames, so much higher
+  than the per-account limit that an office behind one address does not reach it by mistake): past it, the
+  address waits — except for an account this browser signed in to before (``known_accounts``: the web app's
+  signed "known browser" cookie, after OWASP's device cookies), so real users keep signing in while someone
+  sharing their address sprays made-up names.
+
+A password change, a reset by an admin and deactivation end every session of the account and revoke its API
+tokens (a password change keeps the session it was made in).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
-import struct
 import threading
-import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,10 +35,33 @@ from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Role
 from gapwatch.errors import Conflict, GapwatchError, InvalidInput, NotFound, Problem
+from gapwatch.services.sessions import (
+    DEFAULT_POLICY,
+    SessionRow,
+    SignInPolicy,
+    aware,
+    end_all_sessions,
+    end_session,
+    sessions_of,
+)
+from gapwatch.services.two_factor import (
+    CodeCheck,
+    CodeOutcome,
+    check_sign_in_code,
+    codes_locked_until,
+    disable_totp,
+    enable_totp,
+    enrolment_secret,
+    forget_enrolment,
+    new_totp_secret,
+    totp_code,
+    totp_uri,
+    verify_totp,
+)
 from gapwatch.store.accounts import (
     ApiTokenRow,
     UserRow,
-    count_failed_attempts,
+    count_failures,
     find_token,
     get_user,
     get_user_by_pk,
@@ -37,6 +69,7 @@ from gapwatch.store.accounts import (
     list_users,
     prune_attempts,
     record_attempt,
+    revoke_tokens,
 )
 from gapwatch.store.audit import record_audit
 from gapwatch.store.engine import session_scope
@@ -49,7 +82,10 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "TOKEN_PREFIX",
     "ApiTokenRow",
+    "CodeCheck",
+    "CodeOutcome",
     "Role",
+    "SignInPolicy",
     "TooManyAttempts",
     "UserRow",
     "account",
@@ -58,20 +94,26 @@ __all__ = [
     "api_tokens",
     "authenticate",
     "check_sign_in_code",
+    "codes_locked_until",
+    "complete_sign_in",
     "change_password",
     "create_api_token",
     "create_demo_users",
     "create_user",
     "disable_totp",
     "enable_totp",
+    "enrolment_secret",
+    "forget_enrolment",
     "generate_password",
     "hash_password",
     "new_totp_secret",
     "password_problems",
     "people_to_link",
+    "reauthenticate",
     "reset_password",
     "revoke_api_token",
     "sign_out",
+    "sign_out_everywhere",
     "totp_code",
     "totp_uri",
     "update_user",
@@ -79,12 +121,11 @@ __all__ = [
     "user_summary",
     "verify_password",
     "verify_totp",
+    "web_sessions",
 ]
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "gw_"
-_TOTP_STEP = 30
-_TOTP_DIGITS = 6
 
 
 class _Named(Protocol):
@@ -93,7 +134,7 @@ class _Named(Protocol):
 
 
 class TooManyAttempts(GapwatchError):
-    """Sign-in refused for a minute after too many failures for the account or from the address."""
+    """Sign-in refused for a while after too many failures for the account or from the address."""
 
     code = "too_many_attempts"
     status_code = 429
@@ -238,7 +279,7 @@ def update_user(
     email: str | None = None,
     active: bool | None = None,
 ) -> UserRow:
-    """Change an account's details (the caller commits). Deactivating ends the user's sessions."""
+    """Change an account's details (the caller commits). Deactivating ends the user's sessions and tokens."""
     before = user_summary(user)
     problems = _role_problems(role) if role is not None else []
     if display_name is not None and not display_name.strip():
@@ -257,56 +298,168 @@ def update_user(
         user.email = email or None
     if active is not None and active != user.active:
         user.active = active
-        user.session_epoch += 1
+        if not active:
+            _end_everything(session, user, actor=actor)
     after = user_summary(user)
     if after != before:
         record_audit(session, actor, "update", f"user:{user.username}", before, after)
     return user
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything is stored in UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
+def _end_everything(
+    session: Session, user: UserRow, *, actor: str | _Named, keep: SessionRow | None = None, now: datetime | None = None
+) -> None:
+    """End every session of ``user`` (but ``keep``) and revoke every API token, auditing the tokens revoked."""
+    end_all_sessions(session, user.pk, keep=keep)
+    user.session_epoch += 1
+    revoked = revoke_tokens(session, user.pk, at=now or utcnow())
+    if revoked:
+        names = sorted(row.name for row in revoked)
+        record_audit(session, actor, "revoke", f"user:{user.username}", {"api_tokens": names}, {"api_tokens": []})
 
 
-def authenticate(session: Session, username: str, password: str, *, address: str, attempts_per_minute: int) -> UserRow:
-    """Check a sign-in; returns the user or raises :class:`InvalidInput` / :class:`TooManyAttempts`.
+def _too_many(message: str) -> TooManyAttempts:
+    return TooManyAttempts(message, hint="Wait a minute, then try again.")
 
-    Failures are counted per username and per address over the last minute; the limit applies to both.
-    The attempt is recorded (the caller commits, whatever the outcome).
+
+def _check_account_limit(session: Session, username: str, *, now: datetime, policy: SignInPolicy) -> None:
+    """Refuse when the account has had too many wrong passwords (in the last minute, or the last hour)."""
+    last_minute = count_failures(session, since=now - timedelta(minutes=1), username=username)
+    if last_minute >= policy.attempts_per_minute:
+        raise _too_many("Too many failed sign-in attempts")
+    if count_failures(session, since=now - timedelta(hours=1), username=username) >= policy.attempts_per_hour:
+        raise TooManyAttempts("Too many failed sign-in attempts", hint="Try again later, or ask an administrator.")
+
+
+def _note_failure(session: Session, username: str, address: str, *, now: datetime, policy: SignInPolicy) -> None:
+    """Record a wrong password; the failure that reaches a limit is audited once (not every try after it)."""
+    record_attempt(session, username, address, succeeded=False, at=now)
+    session.flush()
+    since = now - timedelta(minutes=1)
+    reached = count_failures(session, since=since, username=username) == policy.attempts_per_minute
+    if reached and get_user(session, username) is not None:
+        detail = f"{policy.attempts_per_minute} wrong passwords in a minute; the account waits"
+        record_audit(session, "system", "sign_in_throttled", f"user:{username}", detail=detail)
+    if count_failures(session, since=since, address=address) == policy.attempts_per_address:
+        detail = f"{policy.attempts_per_address} failed sign-ins in a minute from this address"
+        record_audit(session, "system", "sign_in_throttled", f"address:{address}", detail=detail)
+    prune_attempts(session, before=now - timedelta(hours=1))
+
+
+def _refused() -> InvalidInput:
+    return InvalidInput(
+        "Enter a correct username and password",
+        problems=[Problem("Enter a correct username and password", field="username")],
+    )
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    address: str,
+    policy: SignInPolicy = DEFAULT_POLICY,
+    known_accounts: Collection[int] = (),
+    now: datetime | None = None,
+) -> UserRow:
+    """Check a password; returns the user or raises :class:`InvalidInput` / :class:`TooManyAttempts`.
+
+    The limits are described in the module's notes: per account (only that account waits), and per address
+    (waived for the accounts in ``known_accounts``, those this browser signed in to before). The attempt is
+    recorded (the caller commits, whatever the outcome). An account without sign-in codes is signed in here
+    (audited); one with codes is signed in by :func:`complete_sign_in` once its code is accepted.
     """
     username = username.strip().lower()[:80]
-    now = utcnow()
-    window_start = now - timedelta(minutes=1)
-    by_user, by_address = count_failed_attempts(session, since=window_start, username=username, address=address)
-    if by_user >= attempts_per_minute or by_address >= attempts_per_minute:
-        raise TooManyAttempts("Too many failed sign-in attempts", hint="Wait a minute, then try again.")
+    now = now or utcnow()
     user = get_user(session, username) if username else None
+    _check_account_limit(session, username, now=now, policy=policy)
+    known = user is not None and user.pk in known_accounts
+    if not known and count_failures(session, since=now - timedelta(minutes=1), address=address) >= (
+        policy.attempts_per_address
+    ):
+        raise _too_many("Too many failed sign-in attempts")
     if user is None or not user.active:
         verify_password(_dummy(), password)
         ok = False
     else:
         ok = verify_password(user.password_hash, password)
-    record_attempt(session, username, address, succeeded=ok)
     if not ok or user is None:
-        prune_attempts(session, before=now - timedelta(hours=1))
-        raise InvalidInput(
-            "Enter a correct username and password",
-            problems=[Problem("Enter a correct username and password", field="username")],
-        )
+        _note_failure(session, username, address, now=now, policy=policy)
+        raise _refused()
+    record_attempt(session, username, address, succeeded=True, at=now)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_sign_in_at = now
-    record_audit(session, user, "sign_in", f"user:{user.username}")
+    if not user.totp_secret:
+        complete_sign_in(session, user, now=now)
     return user
 
 
-def change_password(session: Session, user: UserRow, *, current: str, new: str, confirm: str) -> None:
-    """The user changes their own password (the caller commits)."""
+def complete_sign_in(session: Session, user: UserRow, *, now: datetime | None = None) -> None:
+    """Record a finished sign-in (password, and the code when the account has codes); the caller commits."""
+    user.last_sign_in_at = now or utcnow()
+    record_audit(session, user, "sign_in", f"user:{user.username}")
+
+
+def reauthenticate(
+    session: Session,
+    user: UserRow,
+    *,
+    password: str,
+    code: str = "",
+    address: str,
+    policy: SignInPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> None:
+    """Ask a signed-in user to prove it is still them (their password, and their code if they have codes)
+    before something sensitive: turning codes off, creating an API token.
+
+    Wrong passwords count towards the account's sign-in limit and wrong codes towards its code limit, so a
+    stolen session cannot be used to guess either. Raises :class:`InvalidInput` (by field) or
+    :class:`TooManyAttempts`; the caller commits either way.
+    """
+    now = now or utcnow()
+    _check_account_limit(session, user.username, now=now, policy=policy)
+    if not verify_password(user.password_hash, password):
+        _note_failure(session, user.username, address, now=now, policy=policy)
+        raise InvalidInput(
+            "Confirm it is you",
+            problems=[Problem("Your current password is not correct", field="current_password")],
+        )
+    check = check_sign_in_code(session, user, code, now=now, policy=policy, purpose="reauthenticate")
+    if check.outcome is CodeOutcome.LOCKED:
+        until = f"{check.locked_until:%H:%M} UTC" if check.locked_until else "later"
+        raise TooManyAttempts("Too many wrong sign-in codes", hint=f"Your sign-in codes are locked until {until}.")
+    if not check.accepted:
+        raise InvalidInput(
+            "Confirm it is you",
+            problems=[Problem("Enter the 6-digit code your authenticator app shows now", field="code")],
+        )
+
+
+def change_password(
+    session: Session,
+    user: UserRow,
+    *,
+    current: str,
+    new: str,
+    confirm: str,
+    keep: SessionRow | None = None,
+    address: str = "unknown",
+    policy: SignInPolicy = DEFAULT_POLICY,
+    now: datetime | None = None,
+) -> None:
+    """The user changes their own password (the caller commits).
+
+    Every other session ends (``keep`` is the one the change was made in) and every API token is revoked: a
+    user changing a password they fear is known also shuts out whoever knew it. A wrong current password
+    counts towards the account's sign-in limit.
+    """
+    now = now or utcnow()
+    _check_account_limit(session, user.username, now=now, policy=policy)
     problems: list[Problem] = []
     if not verify_password(user.password_hash, current):
+        _note_failure(session, user.username, address, now=now, policy=policy)
         problems.append(Problem("Your current password is not correct", field="current_password"))
     problems += password_problems(new, username=user.username, field="new_password")
     if new != confirm:
@@ -317,14 +470,15 @@ def change_password(session: Session, user: UserRow, *, current: str, new: str, 
         raise InvalidInput("Your password was not changed", problems=problems)
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    user.session_epoch += 1
     record_audit(session, user, "change_password", f"user:{user.username}")
+    _end_everything(session, user, actor=user, keep=keep, now=now)
 
 
 def reset_password(session: Session, user: UserRow, *, actor: str, password: str | None = None) -> str:
     """An admin resets a password: returns the temporary one; the user must change it when signing in.
 
-    Every session of the user ends (``session_epoch`` goes up) and their API tokens stay as they are.
+    Every session of the user ends and every API token is revoked (a token must not outlive the password
+    whose holder made it).
     """
     temporary = password or generate_password()
     problems = password_problems(temporary, username=user.username)
@@ -332,8 +486,8 @@ def reset_password(session: Session, user: UserRow, *, actor: str, password: str
         raise InvalidInput("The password was not reset", problems=problems)
     user.password_hash = hash_password(temporary)
     user.must_change_password = password is None
-    user.session_epoch += 1
     record_audit(session, actor, "reset_password", f"user:{user.username}")
+    _end_everything(session, user, actor=actor)
     return temporary
 
 
@@ -372,90 +526,24 @@ def revoke_api_token(session: Session, user: UserRow, token_pk: int, *, actor: s
         record_audit(session, actor, "revoke", f"api_token:{row.pk}", {"name": row.name}, None)
 
 
-def user_for_token(session: Session, token: str) -> UserRow | None:
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> UserRow | None:
     """The active user owning a valid (known, unrevoked, unexpired) token, or None; notes its last use."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = find_token(session, _digest(token))
     if row is None or row.revoked_at is not None:
         return None
-    now = utcnow()
-    expires = _aware(row.expires_at)
+    now = now or utcnow()
+    expires = aware(row.expires_at)
     if expires is not None and expires <= now:
         return None
     user = session.get(UserRow, row.user_pk)
     if user is None or not user.active:
         return None
-    last = _aware(row.last_used_at)
+    last = aware(row.last_used_at)
     if last is None or now - last > timedelta(minutes=5):
         row.last_used_at = now
     return user
-
-
-# --- TOTP (RFC 6238, HMAC-SHA1, 30-second steps, 6 digits: what authenticator apps expect) ---------------
-
-
-def new_totp_secret() -> str:
-    """A random 160-bit secret, base32 as authenticator apps take it."""
-    return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
-
-
-def totp_code(secret: str, step: int) -> str:
-    """The code for time step ``step`` (RFC 4226 HOTP over the RFC 6238 counter)."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**_TOTP_DIGITS
-    return f"{number:0{_TOTP_DIGITS}d}"
-
-
-def totp_uri(secret: str, username: str, issuer: str) -> str:
-    """The ``otpauth://`` URI an authenticator app imports."""
-    label = quote(f"{issuer}:{username}")
-    return f"otpauth://totp/{label}?secret={secret}&issuer={quote(issuer)}&digits={_TOTP_DIGITS}&period={_TOTP_STEP}"
-
-
-def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
-    code = code.strip().replace(" ", "")
-    if len(code) != _TOTP_DIGITS or not code.isdigit():
-        return None
-    current = int((time.time() if now is None else now) // _TOTP_STEP)
-    for step in (current, current - 1, current + 1):  # one step of clock drift either way
-        if hmac.compare_digest(totp_code(secret, step), code):
-            return step
-    return None
-
-
-def verify_totp(session: Session, user: UserRow, code: str, *, now: float | None = None) -> bool:
-    """Whether ``code`` is valid for ``user`` now and not used before (a replayed code is refused)."""
-    if not user.totp_secret:
-        return True
-    step = _matching_step(user.totp_secret, code, now)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        return False
-    user.totp_last_step = step
-    return True
-
-
-def enable_totp(session: Session, user: UserRow, secret: str, code: str, *, now: float | None = None) -> None:
-    """Turn on the second factor once the user proves their app shows the right code."""
-    step = _matching_step(secret, code, now)
-    if step is None:
-        raise InvalidInput(
-            "The code is not correct",
-            problems=[Problem("Enter the 6-digit code your authenticator app shows now", field="code")],
-        )
-    user.totp_secret = secret
-    user.totp_last_step = step
-    record_audit(session, user, "enable_totp", f"user:{user.username}")
-
-
-def disable_totp(session: Session, user: UserRow, *, actor: str) -> None:
-    """Turn off the second factor (the user themself, or an admin for a lost phone)."""
-    if user.totp_secret:
-        user.totp_secret = None
-        user.totp_last_step = None
-        record_audit(session, actor, "disable_totp", f"user:{user.username}")
 
 
 # --- look-ups for the shells ------------------------------------------------------------------------------
@@ -476,6 +564,11 @@ def accounts(session: Session) -> list[UserRow]:
     return list_users(session)
 
 
+def web_sessions(session: Session, user_pk: int) -> list[SessionRow]:
+    """An account's signed-in sessions, most recently used first."""
+    return sessions_of(session, user_pk)
+
+
 def api_tokens(session: Session, user_pk: int) -> list[ApiTokenRow]:
     """An account's API tokens, newest first."""
     return list_tokens(session, user_pk)
@@ -494,20 +587,19 @@ def people_to_link(session: Session) -> list[dict[str, str]]:
     ]
 
 
-def check_sign_in_code(session: Session, user: UserRow, code: str, *, now: float | None = None) -> bool:
-    """The second sign-in step: whether ``code`` is right (see :func:`verify_totp`); a refusal is audited.
-
-    The caller commits either way (a used code's step is remembered; a refusal is on the record).
-    """
-    if verify_totp(session, user, code, now=now):
-        return True
-    record_audit(session, user, "sign_in_code_refused", f"user:{user.username}")
-    return False
-
-
-def sign_out(session: Session, user: _Named) -> None:
-    """Record that ``user`` signed out (the caller commits; the shell ends the session itself)."""
+def sign_out(session: Session, user: _Named, *, session_id: str | None = None) -> None:
+    """End the session with this id (a copied cookie dies with it) and record the sign-out (the caller commits)."""
+    if session_id:
+        end_session(session, session_id)
     record_audit(session, user, "sign_out", f"user:{user.username}")
+
+
+def sign_out_everywhere(session: Session, user: UserRow) -> int:
+    """End every session of ``user``, this one included; returns how many (the caller commits)."""
+    ended = end_all_sessions(session, user.pk)
+    user.session_epoch += 1
+    record_audit(session, user, "sign_out_everywhere", f"user:{user.username}", detail=f"{ended} sessions ended")
+    return ended
 
 
 # --- demo accounts ------------------------------------------------------------------------------------------

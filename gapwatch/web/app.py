@@ -1,7 +1,9 @@
 """The FastAPI application: ``create_app(settings)`` builds it; nothing happens at import time.
 
-It wires the database engine, the Jinja templates, the signed session cookie, the security headers, the
-error pages and every router of :data:`gapwatch.web.routes.ROUTERS` (each protected against CSRF), and serves
+It wires the database engine, the Jinja templates, the signed session cookie (which holds only a CSRF token and
+the id of a session stored in the database), the sign-in policy, the trusted proxies, the clock (``app.state.clock``:
+tests may move it), the security headers, the error pages and every router of :data:`gapwatch.web.routes.ROUTERS`
+(each protected against CSRF), and serves
 the GOV.UK Frontend and Vega assets from ``gapwatch/web/node_modules`` (installed by ``make install`` with
 ``npm ci`` from package-lock.json; never copied into the repository).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -21,12 +24,12 @@ from starlette.staticfiles import StaticFiles
 from gapwatch.errors import NotFound
 from gapwatch.services.database import open_database, session_factory, transaction
 from gapwatch.services.frameworks import partnership_name
+from gapwatch.services.sessions import SignInPolicy
 from gapwatch.settings import Settings
 from gapwatch.web.deps import csrf_protect
 from gapwatch.web.errors import install_error_handlers
 from gapwatch.web.security import (
     SESSION_COOKIE,
-    SESSION_MAX_AGE,
     RequestLimitMiddleware,
     SecurityHeadersMiddleware,
     new_session_secret,
@@ -83,6 +86,10 @@ class _PartnershipName:
         return self._value or "gapwatch"
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the web application for ``settings`` (the database is opened and migrated unless ``engine``)."""
     from gapwatch.web.routes import ROUTERS  # routers import templates and deps; keep app import light
@@ -99,6 +106,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.signing_key = settings.secret_key or new_session_secret()
+    app.state.sign_in_policy = SignInPolicy.from_settings(settings)
+    app.state.trusted_proxies = settings.trusted_proxy_networks()
+    app.state.clock = _utcnow
     app.state.sessionmaker = session_factory(engine)
     app.state.templating = Templating(partnership_name=_PartnershipName(settings, engine))
 
@@ -116,9 +127,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(RequestLimitMiddleware, limit=limit)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key or new_session_secret(),
+        secret_key=app.state.signing_key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=settings.session_lifetime_hours * 3600,  # the browser's copy; the stored session decides
         same_site="lax",
         https_only=settings.https,
     )

@@ -13,12 +13,18 @@ read every route's rule from the app's route table.
 
 The session is NOT committed for you: a handler (or the service it calls) commits its own writes, so a
 write is never reported as done before it is. Anything uncommitted is rolled back when the request ends.
+
+Who is asking: a browser's session cookie names a session stored in the database (``sid``), which must be
+signed in, unexpired and its user active; an ``Authorization: Bearer`` token is accepted under ``/api/`` only
+(anywhere else it is refused, so a token can never drive the HTML forms). A user whose password was reset must
+choose a new one before anything else, whichever way they came.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -28,10 +34,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gapwatch.errors import Forbidden, GapwatchError
-from gapwatch.services.accounts import UserRow, account_by_pk, user_for_token
+from gapwatch.services.accounts import SignInPolicy, UserRow, user_for_token
+from gapwatch.services.sessions import ACTIVE, SessionRow, live_session, start_session
 from gapwatch.settings import Settings
 from gapwatch.web.permissions import ANONYMOUS, OWN_ONLY, ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, role_may
-from gapwatch.web.security import check_csrf
+from gapwatch.web.security import check_csrf, client_address, is_api_path
 
 __all__ = [
     "AccessRule",
@@ -42,13 +49,18 @@ __all__ = [
     "PasswordChangeRequired",
     "RouteInfo",
     "SignInRequired",
+    "TokenNotAccepted",
     "access_rule_of",
+    "address_of",
     "csrf_protect",
+    "current_session",
     "current_user",
     "get_db",
     "get_db_session",
     "get_engine",
     "get_settings",
+    "now_of",
+    "policy_of",
     "require",
     "require_role",
     "route_table",
@@ -71,6 +83,13 @@ class PasswordChangeRequired(GapwatchError):
 
     code = "password_change_required"
     status_code = 403
+
+
+class TokenNotAccepted(GapwatchError):
+    """An API token sent to a page or form: tokens are for the JSON API under /api/ only."""
+
+    code = "token_not_accepted"
+    status_code = 401
 
 
 @dataclass(frozen=True)
@@ -143,40 +162,73 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def sign_in_session(request: Request, user: UserRow) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token; nothing of the anonymous session kept)."""
+def now_of(request: Request) -> datetime:
+    """The time of the request, from the app's clock (tests may replace ``app.state.clock``)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def policy_of(request: Request) -> SignInPolicy:
+    """The app's sign-in limits and session lifetimes."""
+    policy: SignInPolicy = request.app.state.sign_in_policy
+    return policy
+
+
+def address_of(request: Request) -> str:
+    """The client's address (through the trusted proxies of the settings)."""
+    return client_address(request, request.app.state.trusted_proxies)
+
+
+def sign_in_session(request: Request, db: Session, user: UserRow, *, stage: str = ACTIVE) -> None:
+    """Start a new stored session for ``user`` and put its id in a fresh cookie (a new CSRF token too; nothing
+    of the previous session kept). The caller commits."""
+    session_id = start_session(db, user, stage=stage, address=address_of(request), now=now_of(request))
     request.session.clear()
-    request.session.update({"uid": user.pk, "epoch": user.session_epoch})
+    request.session["sid"] = session_id
+
+
+def current_session(request: Request) -> SessionRow | None:
+    """The stored session of the signed-in browser (None for API tokens and visitors); after current_user."""
+    row: SessionRow | None = getattr(request.state, "web_session", None)
+    return row
 
 
 def current_user(request: Request, db: DbSession) -> CurrentUser | None:
-    """The signed-in user (session cookie) or API client (``Authorization: Bearer``), or None.
+    """The signed-in user (session cookie) or API client (``Authorization: Bearer``, under /api/ only), or None.
 
-    A cookie whose ``epoch`` no longer matches the account (password reset, deactivation) is ignored, which
-    ends every older session of that user.
+    A cookie whose session has ended (signed out, password changed or reset, deactivated, idle or too old) is
+    cleared, and the browser is a visitor again.
     """
     if hasattr(request.state, "user"):
         cached: CurrentUser | None = request.state.user
         return cached
     user: CurrentUser | None = None
+    request.state.web_session = None
     authorization = request.headers.get("authorization", "")
-    if authorization:
-        scheme, _, credentials = authorization.partition(" ")
+    scheme, _, credentials = authorization.partition(" ")
+    if authorization and is_api_path(request.url.path):
         if scheme.lower() != "bearer" or not credentials.strip():
             raise SignInRequired("The Authorization header must be 'Bearer <token>'")
-        row = user_for_token(db, credentials.strip())
+        row = user_for_token(db, credentials.strip(), now=now_of(request))
         if row is None:
             raise SignInRequired("The API token is not valid (unknown, revoked or expired)")
         db.commit()  # last_used_at
         user = CurrentUser.from_row(row, via_token=True)
+    elif scheme.lower() == "bearer":
+        raise TokenNotAccepted(
+            "API tokens are accepted only by the JSON API under /api/",
+            hint="Sign in with a browser to use the pages and forms.",
+        )
     elif "session" in request.scope:
-        uid = request.session.get("uid")
-        if isinstance(uid, int):
-            row = account_by_pk(db, uid)
-            if row is not None and row.active and row.session_epoch == request.session.get("epoch"):
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
+            found = live_session(db, session_id, stage=None, now=now_of(request), policy=policy_of(request))
+            db.commit()  # the session's last use, or its deletion once run out
+            if found is None:
+                request.session.pop("sid", None)
+            elif found[0].stage == ACTIVE:  # (not a sign-in still waiting for its code)
+                request.state.web_session, row = found
                 user = CurrentUser.from_row(row)
-            else:
-                request.session.clear()
     request.state.user = user
     return user
 
@@ -212,8 +264,7 @@ def _guard(rule: AccessRule) -> Callable[..., CurrentUser | None]:
         if (
             user is not None
             and user.must_change_password
-            and not user.via_token
-            and not request.url.path.startswith(_PASSWORD_CHANGE_PATHS)
+            and (user.via_token or not request.url.path.startswith(_PASSWORD_CHANGE_PATHS))
         ):
             raise PasswordChangeRequired("Choose a new password before you continue")
         return user

@@ -1,12 +1,17 @@
-"""Browser security: the signed session cookie, CSRF tokens, security headers and the request size limit.
+"""Browser security: the session cookie, CSRF tokens, client addresses, security headers and the size limit.
 
-* Sessions are signed cookies (Starlette's ``SessionMiddleware`` over itsdangerous): HttpOnly, SameSite=Lax,
-  Secure when ``settings.https``; they carry the user's primary key and ``session_epoch`` (so a password reset
-  ends every session) and a random CSRF token.
+* The session cookie (Starlette's ``SessionMiddleware``: signed with itsdangerous, HttpOnly, SameSite=Lax,
+  Secure when ``settings.https``) carries only a random CSRF token and, once signed in, the id of a session
+  stored in the database (:mod:`gapwatch.services.sessions`): nothing secret about the account, and nothing
+  that outlives signing out.
 * Every state-changing request made with the session cookie must carry that token, in the ``csrf_token``
   form field or the ``X-CSRF-Token`` header (synchroniser token pattern, OWASP CSRF Prevention Cheat Sheet);
-  a cross-site ``Origin`` header is refused as well. API clients authenticating with a bearer token send no
-  cookie and need no CSRF token.
+  a cross-site ``Origin`` header is refused as well. Only under ``/api/`` may a bearer-token client, which
+  sends no cookie, go without: API tokens are not accepted anywhere else.
+* The client's address is the TCP peer's, unless the peer is one of ``GAPWATCH_TRUSTED_PROXIES``: then it is
+  the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy (what the proxy saw).
+* A "known browser" cookie (signed, HttpOnly, 90 days) lists the accounts that signed in from the browser,
+  so that a throttled address does not stop their sign-ins (OWASP: device cookies).
 * Every response gets a Content-Security-Policy without inline scripts, ``frame-ancestors 'none'``,
   ``X-Content-Type-Options: nosniff`` and friends.
 """
@@ -14,11 +19,15 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gapwatch.errors import Forbidden, GapwatchError
@@ -27,22 +36,28 @@ __all__ = [
     "CSP",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "KNOWN_BROWSER_COOKIE",
     "SESSION_COOKIE",
-    "SESSION_MAX_AGE",
     "UNSAFE_METHODS",
     "CsrfFailed",
     "PayloadTooLarge",
     "RequestLimitMiddleware",
     "SecurityHeadersMiddleware",
     "check_csrf",
+    "client_address",
     "csrf_token",
+    "is_api_path",
+    "known_accounts",
     "new_session_secret",
+    "remember_account",
     "security_headers",
 ]
 
 SESSION_COOKIE = "gapwatch_session"
-#: Seconds of inactivity after which a session ends (the cookie is re-signed on every response).
-SESSION_MAX_AGE = 8 * 60 * 60
+KNOWN_BROWSER_COOKIE = "gapwatch_known"
+_KNOWN_BROWSER_DAYS = 90
+_KNOWN_BROWSER_MAX = 5  # accounts remembered per browser (a shared computer)
+_KNOWN_BROWSER_SALT = "gapwatch.known-browser"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -83,6 +98,78 @@ def new_session_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` belongs to the JSON API (the only place API tokens are accepted)."""
+    return path == "/api" or path.startswith("/api/")
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [2001:db8::1]:443
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # 192.0.2.1:443
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_address(request: Request, trusted: Sequence[Network] = ()) -> str:
+    """The client's address: the peer's, or — when the peer is a trusted proxy — the right-most address in
+    ``X-Forwarded-For`` that is not a trusted proxy (the left of it is whatever the client chose to send)."""
+    peer = request.client.host if request.client else ""
+    peer_address = _address(peer)
+    if not trusted or peer_address is None or not any(peer_address in net for net in trusted):
+        return peer or "unknown"
+    hops = [hop for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # a trusted proxy passed on something that is not an address: go no further
+        client = str(address)
+        if not any(address in net for net in trusted):
+            break
+    return client
+
+
+def _known_serializer(key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=_KNOWN_BROWSER_SALT)
+
+
+def known_accounts(request: Request, key: str) -> frozenset[int]:
+    """The accounts (keys) that signed in from this browser in the last 90 days, from its signed cookie."""
+    value = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not value or len(value) > 500:
+        return frozenset()
+    try:
+        loaded = _known_serializer(key).loads(value, max_age=_KNOWN_BROWSER_DAYS * 86400)
+    except BadSignature:
+        return frozenset()
+    if not isinstance(loaded, list):
+        return frozenset()
+    return frozenset(pk for pk in loaded if isinstance(pk, int))
+
+
+def remember_account(response: Response, request: Request, key: str, user_pk: int, *, https: bool) -> None:
+    """Add ``user_pk`` to the browser's known-browser cookie (newest first, a few at most)."""
+    before = [pk for pk in known_accounts(request, key) if pk != user_pk]
+    value = _known_serializer(key).dumps([user_pk, *sorted(before)][:_KNOWN_BROWSER_MAX])
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        value,
+        max_age=_KNOWN_BROWSER_DAYS * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=https,
+        path="/",
+    )
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use (so a form page sets the cookie)."""
     session: dict[str, Any] = request.session
@@ -105,8 +192,8 @@ async def check_csrf(request: Request) -> None:
     """Refuse a state-changing request made with the session cookie but without the session's CSRF token."""
     if request.method not in UNSAFE_METHODS:
         return
-    if request.headers.get("authorization") and SESSION_COOKIE not in request.cookies:
-        return  # bearer-token API client: no ambient credentials to abuse
+    if is_api_path(request.url.path) and request.headers.get("authorization") and SESSION_COOKIE not in request.cookies:
+        return  # bearer-token API client: no ambient credentials to abuse (tokens work under /api/ only)
     if not _same_origin(request):
         raise CsrfFailed("This request came from another site and was refused", hint="Use the form on this site.")
     expected = request.session.get("csrf")

@@ -10,7 +10,10 @@ from sqlalchemy import select
 from gapwatch.store.accounts import UserRow
 from gapwatch.store.engine import session_scope
 from gapwatch.web.security import CSP
-from tests.web.conftest import csrf_of, make_client
+from tests.web.conftest import USERS, csrf_of, make_client
+
+#: Creating a token asks for the current password (re-authentication); the admin test user's.
+CONFIRM = {"current_password": USERS["admin"][1]}
 
 
 def _csp(response) -> dict[str, str]:
@@ -87,13 +90,13 @@ def test_cross_site_origin_is_refused_even_with_a_token(client_as) -> None:
     token = csrf_of(admin)
     response = admin.post(
         "/account/tokens",
-        data={"name": "x", "expires_in_days": "30", "csrf_token": token},
+        data={"name": "x", "expires_in_days": "30", "csrf_token": token, **CONFIRM},
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
     same = admin.post(
         "/account/tokens",
-        data={"name": "x", "expires_in_days": "30", "csrf_token": token},
+        data={"name": "x", "expires_in_days": "30", "csrf_token": token, **CONFIRM},
         headers={"Origin": "http://testserver"},
     )
     assert same.status_code == 201
@@ -103,7 +106,7 @@ def test_csrf_header_works_for_scripts(client_as) -> None:
     admin = client_as("admin")
     response = admin.post(
         "/account/tokens",
-        data={"name": "from js", "expires_in_days": "30"},
+        data={"name": "from js", "expires_in_days": "30", **CONFIRM},
         headers={"X-CSRF-Token": csrf_of(admin)},
     )
     assert response.status_code == 201
@@ -154,6 +157,8 @@ def test_chunked_upload_over_the_limit_is_refused(client_as) -> None:
 
 def test_bearer_requests_do_not_need_csrf_but_must_be_valid(app) -> None:
     with make_client(app) as api:
-        response = api.post("/sign-out", headers={"Authorization": "Bearer gw_not-a-real-token"})
+        response = api.post("/api/v1/actions/no-such/updates", headers={"Authorization": "Bearer gw_not-a-real-token"})
         # an invalid token is refused before anything happens
         assert response.status_code == 401
+        # Changed: off the API a bearer token is no way round the CSRF check (tokens work under /api/ only).
+        assert api.post("/sign-out", headers={"Authorization": "Bearer gw_not-a-real-token"}).status_code == 403

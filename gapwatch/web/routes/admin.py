@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from gapwatch.errors import Conflict, InvalidInput, NotFound
+from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services.accounts import (
     Role,
     UserRow,
@@ -170,10 +170,18 @@ def edit_user(
     return RedirectResponse(f"/admin/users?done=saved:{row.username}", status_code=303)
 
 
+def _not_yourself(row: UserRow, user: CurrentUser, what: str) -> None:
+    """Your own password and sign-in codes change in *Your account*, where your current ones are asked for:
+    here they would not be, so a session left open could take the account over."""
+    if row.pk == user.pk:
+        raise Forbidden(f"You cannot {what} here", hint="Use Your account, which asks for your current password.")
+
+
 @router.post("/admin/users/{username}/reset-password")
 def reset(request: Request, username: str, user: UserAdmin, db: DbSession) -> Response:
-    """Give the account a temporary password (shown once) and end its sessions."""
+    """Give the account a temporary password (shown once), end its sessions and revoke its API tokens."""
     row = _user(db, username)
+    _not_yourself(row, user, "reset your own password")
     temporary = reset_password(db, row, actor=user.username)
     db.commit()
     return render(request, "admin/password_shown.html", {"username": row.username, "password": temporary})
@@ -183,6 +191,7 @@ def reset(request: Request, username: str, user: UserAdmin, db: DbSession) -> Re
 def reset_two_factor(request: Request, username: str, user: UserAdmin, db: DbSession) -> Response:
     """Turn off sign-in codes for someone who lost their phone."""
     row = _user(db, username)
+    _not_yourself(row, user, "turn off your own sign-in codes")
     disable_totp(db, row, actor=user.username)
     db.commit()
     return RedirectResponse(f"/admin/users?done=two-factor-off:{row.username}", status_code=303)
