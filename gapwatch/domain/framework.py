@@ -353,7 +353,7 @@ def _initiative_problems(framework: Framework, check: Any, check_all: Any) -> li
         for field in ("target_areas", "comparison_areas"):
             for j, value in enumerate(getattr(ini, field)):
                 if value not in area_like:
-                    out.append(((*base, field, j), f"unknown area '{value}' in '{field}' of initiative '{ini.id}'"))
+                    out.append(((*base, field, j), f"unknown area '{value}' in '{field}'"))
         check_all((*base, "outcomes"), ini.outcomes, "outcomes")
         check_all((*base, "kpqs"), ini.kpqs, "kpqs")
         check_all((*base, "indicators"), ini.indicators, "indicators")
@@ -387,7 +387,7 @@ def _initiative_problems(framework: Framework, check: Any, check_all: Any) -> li
                 out.append(
                     (
                         (*base, "comparison_areas", j),
-                        f"comparison area '{value}' of initiative '{ini.id}' overlaps its target areas ({which})",
+                        f"comparison area '{value}' overlaps the initiative's target areas ({which})",
                     )
                 )
     return out
