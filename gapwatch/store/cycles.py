@@ -128,7 +128,8 @@ class ApprovalDelegateRow(FrameworkScoped, Base):
 
 
 class PublicationRow(Base):
-    """A published report: the suppressed open data (JSON) put on /public, and who published it."""
+    """A published report: the suppressed open data (JSON) put on /public, who published it, and — once
+    withdrawn — when, by whom and why (a withdrawn report leaves /public but its record stays)."""
 
     __tablename__ = "publications"
     __table_args__ = (UniqueConstraint("cycle_pk", "board_id", name="uq_publications_board"),)
@@ -143,6 +144,11 @@ class PublicationRow(Base):
     csv: Mapped[str] = mapped_column(Text)
     cells: Mapped[int] = mapped_column(Integer, default=0)
     suppressed: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when the publication is withdrawn from /public (the row stays: what was published is history).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_role: Mapped[str | None] = mapped_column(String(40))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 def list_cycles(session: Session, framework_pk: int) -> list[CycleRow]:
