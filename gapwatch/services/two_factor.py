@@ -162,7 +162,7 @@ def check_sign_in_code(
 
 def _lock(session: Session, user: UserRow, *, now: datetime, policy: SignInPolicy, purpose: str) -> datetime:
     """Lock the account's codes (twice as long as the last lock in a row, up to a day); audited once."""
-    lock = min(policy.code_lock * 2 ** min(user.totp_lockouts, 16), _LONGEST_LOCK)
+    lock = min(policy.code_lock * (1 << min(user.totp_lockouts, 16)), _LONGEST_LOCK)
     until = now + lock
     wrong = user.totp_failures
     user.totp_locked_until = until
