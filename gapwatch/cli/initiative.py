@@ -23,20 +23,10 @@ app = typer.Typer(
 @app.command("list")
 def list_command(fmt: str = FormatOption, db: Path | None = DbOption) -> None:
     """Every initiative: id, name, target areas and dates (as the source words them where no date is known)."""
-    from gapwatch.services.initiatives import list_initiatives
+    from gapwatch.queries.initiatives import initiative_list
 
     with command_engine(db) as engine:
-        items = list_initiatives(engine)
-    doc = [
-        {
-            "id": i.id,
-            "name": i.name,
-            "target_areas": i.target_areas,
-            "start": i.start.isoformat() if i.start else i.start_text,
-            "end": i.end.isoformat() if i.end else i.end_text,
-        }
-        for i in items
-    ]
+        doc = initiative_list(engine)
 
     def text(rows: list[dict[str, Any]]) -> list[str]:
         if not rows:
@@ -56,11 +46,10 @@ def show(
     initiative: str = typer.Argument(..., help="Initiative id."), fmt: str = FormatOption, db: Path | None = DbOption
 ) -> None:
     """One initiative in full: targets, dates, phases, lead and partners, money, caseload, links and sources."""
-    from gapwatch.services.initiatives import get_initiative
+    from gapwatch.queries.initiatives import initiative_detail
 
     with command_engine(db) as engine:
-        item = get_initiative(engine, initiative)
-    doc = item.model_dump(mode="json", exclude_none=True)
+        doc = initiative_detail(engine, initiative)
 
     def text(d: dict[str, Any]) -> list[str]:
         lines = [f"{d['name']} ({d['id']})"]
@@ -120,12 +109,11 @@ def impact(
     """Before and after the start, the initiative's areas against comparison areas: difference in differences
     with its 95% interval, the pre-period parallel-trends check, the relative chance (risk or rate ratio),
     an interrupted time series, and — with --matched — the balance of the matched areas."""
-    from gapwatch.queries.json import plain
-    from gapwatch.services.initiatives import impact_of
+    from gapwatch.queries.initiatives import initiative_impact
 
     with command_engine(db) as engine:
-        result = impact_of(engine, initiative, comparison=comparison or None, matched=matched, indicator=indicator)
-    write_output(emit(plain(result), fmt, _impact_text), output)
+        doc = initiative_impact(engine, initiative, comparison=comparison, matched=matched, indicator=indicator)
+    write_output(emit(doc, fmt, _impact_text), output)
 
 
 def _est(e: dict[str, Any] | None, unit: str = "") -> str:
@@ -198,12 +186,11 @@ def scenarios(
 ) -> None:
     """Caseload and cost scenarios (low / central / high: workers needed, total and avoidable cost, with a
     sensitivity table) and savings proposals (at the stated share and others), each with its sources."""
-    from gapwatch.queries.json import plain
-    from gapwatch.services.initiatives import initiative_scenarios
+    from gapwatch.queries.initiatives import initiative_scenario_doc
 
     with command_engine(db) as engine:
-        result = initiative_scenarios(engine, initiative)
-    write_output(emit(plain(result), fmt, _scenarios_text), output)
+        doc = initiative_scenario_doc(engine, initiative)
+    write_output(emit(doc, fmt, _scenarios_text), output)
 
 
 def _money(value: float | None) -> str:

@@ -13,6 +13,12 @@ from fastapi.testclient import TestClient
 from tests.clirunner import run_cli
 
 REQUESTS = [
+    (["initiative", "list"], "/api/v1/initiatives"),
+    (["initiative", "show", "sip"], "/api/v1/initiatives/sip"),
+    (
+        ["initiative", "scenarios", "families-multiple-problems"],
+        "/api/v1/initiatives/families-multiple-problems/scenarios",
+    ),
     (["indicator", "show", "PSA1-children-in-care"], "/api/v1/indicators/PSA1-children-in-care"),
     (["indicator", "show", "CYPS-ks2-english-l4"], "/api/v1/indicators/CYPS-ks2-english-l4"),
     (["gap", "show", "CYPS-ks2-english-l4", "--by", "fsm"], "/api/v1/gaps/CYPS-ks2-english-l4?by=fsm"),
@@ -112,9 +118,7 @@ def test_dashboard_cli_api_and_the_cycles_report_agree(web_db: Path, client_as: 
     assert dashboard_targets == {k: sorted(v) for k, v in by_indicator.items()}
     dashboard_gaps = {i["id"]: sorted(v for _, v in i["gaps"]) for i in doc["indicators"] if i["gaps"]}
     paper = {"not enough data": "could not be calculated"}
-    report_gaps = {
-        p.id: sorted(paper.get(g.verdict, g.verdict) for g in p.gaps) for p in report.indicators if p.gaps
-    }
+    report_gaps = {p.id: sorted(paper.get(g.verdict, g.verdict) for g in p.gaps) for p in report.indicators if p.gaps}
     assert dashboard_gaps and dashboard_gaps == report_gaps
     actions = doc["overall"]["actions"]
     assert actions["total"] == len(report.actions)

@@ -13,6 +13,12 @@ from fastapi import APIRouter, Depends, Query
 from gapwatch.queries.dashboard import dashboard_summary
 from gapwatch.queries.gap import gap_show
 from gapwatch.queries.indicator import indicator_show
+from gapwatch.queries.initiatives import (
+    initiative_detail,
+    initiative_impact,
+    initiative_list,
+    initiative_scenario_doc,
+)
 from gapwatch.queries.reading import cycle_cutoff, cycle_window_of
 from gapwatch.web.deps import CurrentUser, DbSession, require
 from gapwatch.web.permissions import Permission
@@ -83,3 +89,43 @@ def dashboard(
     return {
         "data": dashboard_summary(db, window, board=board or None, locality=locality or None, priority=priority or None)
     }
+
+
+def _engine(db: Any) -> Any:
+    return db.get_bind()
+
+
+@router.get("/initiatives", summary="Initiatives: id, name, target areas, dates")
+def initiatives(user: Reader, db: DbSession) -> dict[str, Any]:
+    """What ``gapwatch initiative list --format json`` prints."""
+    return {"data": initiative_list(_engine(db))}
+
+
+@router.get("/initiatives/{initiative_id}", summary="One initiative in full")
+def initiative(initiative_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
+    """Targets, dates, phases, lead and partners, money, caseload, links and sources."""
+    return {"data": initiative_detail(_engine(db), initiative_id)}
+
+
+@router.get("/initiatives/{initiative_id}/impact", summary="An initiative's impact against comparison areas")
+def initiative_impact_route(
+    initiative_id: str,
+    user: Reader,
+    db: DbSession,
+    comparison: Annotated[list[str] | None, Query(description="Comparison area or grouping ids.")] = None,
+    matched: Annotated[int | None, Query(description="Match this many comparison areas.")] = None,
+    indicator: Annotated[str | None, Query(description="Indicator id (default: the initiative's first).")] = None,
+) -> dict[str, Any]:
+    """Difference in differences with its 95% interval, the parallel-trends check, the relative chance and an
+    interrupted time series: what ``gapwatch initiative impact --format json`` prints."""
+    return {
+        "data": initiative_impact(
+            _engine(db), initiative_id, comparison=comparison, matched=matched, indicator=indicator
+        )
+    }
+
+
+@router.get("/initiatives/{initiative_id}/scenarios", summary="Caseload, cost and savings scenarios")
+def initiative_scenarios_route(initiative_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
+    """Low / central / high scenarios with workers, cost and avoidable cost, and savings proposals."""
+    return {"data": initiative_scenario_doc(_engine(db), initiative_id)}
