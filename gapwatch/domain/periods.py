@@ -4,6 +4,16 @@ Performance data arrive as financial years ("2007/08"), academic years ("2006/07
 ("2007"), rolling periods ("2017-19"), quarters, halves (twice-yearly monitoring: "2011 H2"), months
 ("March 2004") and dates. Each becomes a :class:`Period` with a start and end date so that periods of
 different kinds can be ordered and compared.
+
+The notation is read by fixed rules (docs/importing.md lists them), never guessed per file:
+
+- a slash joins the two halves of one year: ``2010/11`` is the financial year April 2010 - March 2011,
+  ``2010/11 AY`` the academic year September 2010 - August 2011 (DfE's compact ``201011`` too);
+- a dash joins the first and last of pooled calendar years, as Fingertips writes them: ``2017-19`` (or
+  ``2017 - 19``, ``2017-2019``) is January 2017 - December 2019, three years; ``2010-12`` is 2010 to 2012 and
+  ``2011-12`` is 2011 to 2012, because the second part is a year up to ten years after the first;
+- so ``YYYY-MM`` is never a month: a month is written ``Dec 2010`` (or a date, ``2010-12-01``), and a dash form
+  whose second part cannot be a later year (``2010-05``) is refused as ambiguous, naming the choices.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-__all__ = ["Period", "PeriodKind", "PeriodLabel", "latest", "parse_period"]
+__all__ = ["MAX_POOLED_YEARS", "Period", "PeriodKind", "PeriodLabel", "latest", "parse_period"]
 
 
 class PeriodKind(StrEnum):
@@ -55,6 +65,8 @@ class Period(BaseModel):
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
 _DASH = r"\s*[-/–—]\s*"
+#: The longest span a dash form such as "2010-19" may pool (a longer one is taken for a mistake).
+MAX_POOLED_YEARS = 10
 
 
 def _month_end(year: int, month: int) -> date:
@@ -94,15 +106,6 @@ def parse_period(text: str) -> Period:
             start=date(year, month, 1),
             end=_month_end(year, month),
         )
-    m = re.fullmatch(r"(\d{4})-(\d{2})", s)
-    if m and 1 <= int(m[2]) <= 12:
-        year, month = int(m[1]), int(m[2])
-        return Period(
-            kind=PeriodKind.MONTH,
-            label=f"{calendar.month_name[month]} {year}",
-            start=date(year, month, 1),
-            end=_month_end(year, month),
-        )
     m = re.fullmatch(r"(\d{4}) ?h([12])", low)
     if m:
         year, half = int(m[1]), int(m[2])
@@ -129,7 +132,10 @@ def parse_period(text: str) -> Period:
     if m:
         first = int(m[1])
         second = _two_year(first, m[2])
-        if second == first + 1:
+        slash = "/" in s
+        if m[3] or slash:  # one financial or academic year: the two halves of it
+            if second != first + 1:
+                raise ValueError(f"'{raw}' is not a valid period: the years must follow each other (e.g. 2007/08)")
             label = f"{first}/{str(second)[2:]}"
             if m[3]:
                 return Period(
@@ -139,14 +145,24 @@ def parse_period(text: str) -> Period:
                     end=date(second, 8, 31),
                 )
             return Period(kind=PeriodKind.FINANCIAL_YEAR, label=label, start=date(first, 4, 1), end=date(second, 3, 31))
-        if second > first + 1 and "/" not in s:
+        if first < second <= first + MAX_POOLED_YEARS:  # pooled calendar years, first to last
             return Period(
                 kind=PeriodKind.ROLLING,
                 label=f"{first}-{str(second)[2:]}",
                 start=date(first, 1, 1),
                 end=date(second, 12, 31),
             )
-        raise ValueError(f"'{raw}' is not a valid period: the years must follow each other (e.g. 2007/08)")
+        if len(m[2]) == 2 and 1 <= int(m[2]) <= 12:
+            abbr = calendar.month_abbr[int(m[2])]
+            raise ValueError(
+                f"'{raw}' is ambiguous: write {abbr} {first} (or {first}-{m[2]}-01) for a month, "
+                f"{first}/{str(first + 1)[2:]} for a financial year, {first}/{str(first + 1)[2:]} AY for an "
+                f"academic year, or first-last for pooled years (e.g. {first}-{str(first + 2)[2:]})"
+            )
+        raise ValueError(
+            f"'{raw}' is not a valid period: pooled years run from the first to a later last year, at most "
+            f"{MAX_POOLED_YEARS} years on (e.g. 2017-19)"
+        )
     m = re.fullmatch(r"(\d{4})/(\d{2}|\d{4})" + _DASH + r"(\d{2}|\d{4})/(\d{2}|\d{4})", s)
     if m:  # pooled financial years, as Fingertips writes them: "2017/18 - 19/20"
         first = int(m[1])

@@ -54,3 +54,45 @@ def test_pooled_financial_years_cover_whole_years(first: int, span: int) -> None
     period = parse_period(text)
     assert period.start == date(first, 4, 1) and period.end == date(last + 1, 3, 31)
     assert parse_period(period.label) == period
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "start", "end"),
+    [
+        # A dash joins the first and last of pooled calendar years, as Fingertips writes them.
+        ("2017-19", "2017-19", date(2017, 1, 1), date(2019, 12, 31)),
+        ("2010-12", "2010-12", date(2010, 1, 1), date(2012, 12, 31)),  # not December 2010
+        ("2011-12", "2011-12", date(2011, 1, 1), date(2012, 12, 31)),  # not December 2011
+        ("2019 - 20", "2019-20", date(2019, 1, 1), date(2020, 12, 31)),
+        ("2010-2014", "2010-14", date(2010, 1, 1), date(2014, 12, 31)),
+        ("1998-02", "1998-02", date(1998, 1, 1), date(2002, 12, 31)),  # the second part is a year after the first
+    ],
+)
+def test_a_dash_between_years_is_a_pooled_period(text: str, label: str, start: date, end: date) -> None:
+    period = parse_period(text)
+    assert (period.kind, period.label, period.start, period.end) == (PeriodKind.ROLLING, label, start, end)
+    assert parse_period(period.label) == period
+
+
+def test_a_slash_or_ay_makes_one_financial_or_academic_year() -> None:
+    assert parse_period("2011/12").kind is PeriodKind.FINANCIAL_YEAR
+    assert parse_period("2011-12 AY") == parse_period("2011/12 AY")
+    with pytest.raises(ValueError, match="must follow each other"):
+        parse_period("2010/12")
+
+
+@pytest.mark.parametrize("text", ["2010-05", "2016-01", "2019-09"])
+def test_a_year_and_month_with_a_dash_is_refused_naming_the_choices(text: str) -> None:
+    year, month = text.split("-")
+    with pytest.raises(ValueError, match="ambiguous") as err:
+        parse_period(text)
+    message = str(err.value)
+    assert f"{year}-{month}-01" in message and f"{year}/{int(year[2:]) + 1:02d} AY" in message
+    assert parse_period(f"{year}-{month}-01").kind is PeriodKind.DATE  # the unambiguous forms are read
+    assert parse_period(message.split("write ")[1].split(" (")[0]).kind is PeriodKind.MONTH
+
+
+@pytest.mark.parametrize("text", ["2010-25", "2010-2030"])
+def test_pools_longer_than_ten_years_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="at most 10 years"):
+        parse_period(text)
