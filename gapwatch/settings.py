@@ -34,6 +34,34 @@ class Settings(BaseSettings):
     upload_limit_mb: int = Field(
         default=50, ge=1, description="Largest file, in megabytes, that the web app accepts for import."
     )
+    import_max_file_mb: int = Field(
+        default=200,
+        ge=1,
+        description="Largest data file, in megabytes, that an import reads (CSV, or an Excel workbook as stored).",
+    )
+    import_max_rows: int = Field(
+        default=2_000_000, ge=1, description="Most data rows an imported file (or sheet) may have."
+    )
+    import_max_columns: int = Field(default=1_000, ge=1, description="Most columns an imported file may have.")
+    import_max_cells: int = Field(
+        default=20_000_000, ge=1, description="Most filled cells (rows times columns) an imported file may have."
+    )
+    import_max_field_chars: int = Field(
+        default=32_767,
+        ge=1,
+        description="Longest cell, in characters, an imported file may have (32,767 is Excel's own limit).",
+    )
+    import_max_uncompressed_mb: int = Field(
+        default=500,
+        ge=1,
+        description="Most megabytes an Excel workbook may decompress to (checked before it is parsed).",
+    )
+    import_max_compression_ratio: int = Field(
+        default=200,
+        ge=1,
+        description="Most an Excel workbook's parts may be compressed (uncompressed size over compressed size): "
+        "beyond it the file is refused as a zip bomb.",
+    )
     suppression_threshold: int = Field(
         default=5,
         ge=1,
