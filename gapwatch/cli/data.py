@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +18,7 @@ from gapwatch.ingest.tidy import TIDY_COLUMNS, TableMapping, load_mapping
 from gapwatch.services import areas as area_service
 from gapwatch.services import imports as service
 from gapwatch.services.observations import observations_frame
+from gapwatch.settings import Settings
 
 __all__ = ["app"]
 
@@ -68,14 +70,24 @@ def import_command(
     encoding: str = typer.Option("auto", "--encoding", help="auto (UTF-8, else Windows-1252), utf-8 or cp1252."),
     name: str | None = typer.Option(None, "--name", help="Name of the batch (default: 'Import of FILE')."),
     framework: str | None = typer.Option(None, "--framework", help="Framework id (default: the loaded one)."),
+    allow: list[str] = typer.Option(
+        [],
+        "--allow",
+        help="Waive a plausibility rule for this import, recorded with the batch (repeatable): whole-counts, "
+        "count-above-denominator, value-matches-counts, value-range, magnitude or period-window.",
+    ),
     by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
     """Validate a whole data file, then import it as one batch in one transaction (audited with it).
 
     Nothing is written if any row is wrong: every problem is listed with its row and column.
+
+    Files are read within the GAPWATCH_IMPORT_MAX_* limits, and every value must be plausible
+    for its indicator (see docs/importing.md): --allow RULE waives one rule, recorded with the batch.
     """
     engine = engine_for(db)
+    limits = service.read_limits(Settings())
     mapping = _mapping(mapping_file, maps)
     with Progress(
         SpinnerColumn(),
@@ -107,6 +119,9 @@ def import_command(
             actor=cli_actor(by),
             batch_name=name,
             progress=step,
+            limits=limits,
+            today=date.today(),
+            allow=allow,
         )
     for warning in report.warnings:
         console.print(f"[yellow]![/] {warning}", markup=True)

@@ -5,7 +5,9 @@ Name, Area Type, Sex, Age, Category Type, Category, Time period, Value, Lower/Up
 Lower/Upper CI 99.8 limit, Count, Denominator, Value note, then comparison columns (Recent Trend,
 Compared to England …, Time period Sortable, New data, Compared to goal) that gapwatch recomputes itself
 and so ignores. "Count" is the numerator. The "Value note" becomes flags (suppressed, estimated,
-provisional, revised) and is kept as the observation's note.
+provisional, revised) and is kept as the observation's note. Exports joined with Fingertips' indicator
+metadata may also carry "Value type", "Unit" and "Polarity": an indicator added from the file takes them
+(see :mod:`gapwatch.ingest.metadata`). Indicator ids are Fingertips' numbers (ASCII digits).
 
 Files whose headers were edited (``IndicatorID``, ``Timeperiod``, ``Lower_CI_95.0_limit`` …) are read with
 a column mapping (``--map IndicatorID="Indicator ID"`` or a mapping file); the error for a missing column
@@ -20,13 +22,15 @@ from pathlib import Path
 import polars as pl
 
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.ingest.csvfile import read_csv_table
+from gapwatch.ingest.limits import ReadLimits
+from gapwatch.ingest.metadata import file_metadata
 from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,
     build_observations,
     normalise_header,
-    read_csv_table,
 )
 
 __all__ = [
@@ -68,6 +72,9 @@ FINGERTIPS_COLUMNS: dict[str, str | None] = {
     "Time period Sortable": None,
     "Time period range": None,
     "New data": None,
+    "Value type": "measure",
+    "Unit": "unit",
+    "Polarity": "polarity",
 }
 _REQUIRED = ("Indicator ID", "Area Code", "Time period", "Value")
 
@@ -98,6 +105,15 @@ def fingertips_frame(raw: RawTable, mapping: dict[str, str] | None = None) -> pl
         raise InvalidInput(
             f"{raw.file}: the mapping names columns the file does not have: {', '.join(unknown)}",
             hint=f"The file's columns are: {', '.join(c for c in frame.columns if c != 'row')}",
+        )
+    clash = sorted(
+        {t for s, t in mapping.items() if (t in frame.columns and t != s) or list(mapping.values()).count(t) > 1}
+    )
+    if clash:
+        raise InvalidInput(
+            f"{raw.file}: the mapping renames a column to {', '.join(repr(c) for c in clash)}, "
+            "which the file already has (or which another column is renamed to)",
+            hint="Map each of the file's columns to a different name.",
         )
     frame = frame.rename(mapping)
     by_lower = {c.lower(): c for c in frame.columns}
@@ -148,13 +164,14 @@ def read_fingertips(
     encoding: str = "auto",
     raw: RawTable | None = None,
     defer: bool = False,
+    limits: ReadLimits | None = None,
 ) -> ParsedFile:
     """Read and validate a Fingertips export (every row checked before anything is written).
 
     With ``defer`` row problems are returned on the result instead of raised, so that the import can add
     the problems only the database can show and report them all at once.
     """
-    raw = raw or read_csv_table(path, encoding=encoding)
+    raw = raw or read_csv_table(path, encoding=encoding, limits=limits)
     frame = fingertips_frame(raw, mapping)
     if "value_note" in frame.columns:
         note = pl.col("value_note").str.to_lowercase()
@@ -170,10 +187,19 @@ def read_fingertips(
     if frame.is_empty():
         raise InvalidInput(f"{raw.file}: the file has a header but no data rows")
     problems = Problems(raw.file)
-    built = build_observations(frame, problems)
+    ident = frame["indicator"].str.strip_chars()
+    problems.add_rows(
+        frame,
+        ident.is_not_null() & (ident != "") & ~ident.str.contains(r"^[0-9]{1,12}$"),
+        "indicator id '{value}' is not a Fingertips indicator number (digits 0-9)",
+        field="Indicator ID",
+        show="indicator",
+    )
+    built = build_observations(frame, problems, warnings=raw.warnings)
+    meta = file_metadata(built, problems)
     if not defer:
         problems.raise_if_any()
-    return ParsedFile(raw.file, built, raw.warnings, "fingertips", problems=problems)
+    return ParsedFile(raw.file, built, raw.warnings, "fingertips", meta, problems)
 
 
 _ORDINALS = {

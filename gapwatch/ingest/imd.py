@@ -18,8 +18,9 @@ from pathlib import Path
 import polars as pl
 
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.excel import read_excel_table
-from gapwatch.ingest.tables import Problems, RawTable, parse_numbers, read_csv_table
+from gapwatch.ingest.tables import Problems, RawTable, parse_numbers
 
 __all__ = ["DOMAINS", "EDITIONS", "ImdFile", "looks_like_imd", "read_imd"]
 

@@ -15,8 +15,9 @@ import polars as pl
 
 from gapwatch.domain.areas import AreaLevel
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.excel import read_excel_table
-from gapwatch.ingest.tables import Problems, RawTable, read_csv_table
+from gapwatch.ingest.tables import Problems, RawTable
 
 __all__ = ["ENGLAND_AND_REGIONS", "LookupFile", "level_for_code", "looks_like_lookup", "read_lookup"]
 

@@ -1,6 +1,6 @@
-"""Shared machinery of the data importers: reading CSV bytes safely, collecting located problems, parsing
-numbers, flags and periods column-wise with Polars, and the canonical observation frame every importer
-produces.
+"""Shared machinery of the data importers: collecting located problems, parsing numbers, flags and periods
+column-wise with Polars, and the canonical observation frame every importer produces (files are read by
+:mod:`gapwatch.ingest.csvfile` and :mod:`gapwatch.ingest.excel`, within :mod:`gapwatch.ingest.limits`).
 
 Every check runs over whole columns, so a million-row file is validated in seconds, and every problem
 names its row (numbered as in a spreadsheet: the header is row 1) and column. Nothing here touches the
@@ -9,9 +9,7 @@ database: the services decide what to do with a validated frame.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from gapwatch.errors import InvalidInput, Problem
 
 __all__ = [
     "CANONICAL",
+    "RESERVED",
     "MISSING_TOKENS",
     "SUPPRESSION_CODES",
     "WITHHELD_CODES",
@@ -35,7 +34,7 @@ __all__ = [
     "normalise_header",
     "parse_booleans",
     "parse_numbers",
-    "read_csv_table",
+    "tidy_headers",
 ]
 
 #: Cells that mean "no value" and carry no reason.
@@ -90,12 +89,17 @@ CANONICAL: dict[str, Any] = {
     "note": pl.String,
     "unit": pl.String,
     "measure": pl.String,
+    "multiplier": pl.String,
+    "polarity": pl.String,
 }
 _NUMBERS = ("value", "numerator", "denominator", "lower_95", "upper_95", "lower_998", "upper_998")
 _BOOLEANS = ("provisional", "estimated", "suppressed", "revised", "illustrative")
 _DEFAULTS = {"sex": "Persons", "age": "All ages", "category_type": "", "category": "", "value_type": "value"}
 _KEY = ("indicator", "area_code", "sex", "age", "category_type", "category", "value_type", "period")
 _SHOWN = 50
+_TWO_YEARS = re.compile(r"\s*\d{4}\s*[-–—]\s*\d{2}(\d{2})?\s*")
+#: gapwatch numbers every row in a column called "row": a file's own column of that name would clash.
+RESERVED = "a column is named 'row', which gapwatch keeps for row numbers: rename it"
 
 
 def file_sha256(path: Path) -> str:
@@ -119,6 +123,8 @@ class Problems:
         self.file = file
         self.items: list[Problem] = []
         self.total = 0
+        #: What the user can do about these problems beyond fixing the file (e.g. waive a rule).
+        self.hints: list[str] = []
 
     def add(self, message: str, *, row: int | None = None, field: str | None = None, line: int | None = None) -> None:
         """One problem."""
@@ -158,7 +164,12 @@ class Problems:
         raise InvalidInput(
             f"{self.file}: {self.total:,} problem(s) found{listed}. {what}",
             problems=shown,
-            hint="Fix the file (rows are numbered as in a spreadsheet, the header is row 1) and import it again.",
+            hint=" ".join(
+                [
+                    "Fix the file (rows are numbered as in a spreadsheet, the header is row 1) and import it again.",
+                    *dict.fromkeys(self.hints),
+                ]
+            ),
         )
 
 
@@ -201,136 +212,25 @@ class RawTable:
     sheet: str | None = None
 
 
-def _decode_problem(data: bytes, exc: UnicodeDecodeError, encoding: str, file: str) -> InvalidInput:
-    line = data[: exc.start].count(b"\n") + 1
-    return InvalidInput(
-        f"{file}: the file is not valid {encoding} (byte 0x{data[exc.start]:02x} on line {line})",
-        problems=[Problem(f"cannot be read as {encoding}", file=file, line=line)],
-        hint="Files saved by Excel on Windows are often Windows-1252: try --encoding cp1252, or save as 'CSV UTF-8'.",
-    )
-
-
-def read_csv_table(path: Path, *, encoding: str = "auto", name: str | None = None) -> RawTable:
-    """Read a CSV file with every cell as text, refusing what is not a CSV table.
-
-    Copes with a UTF-8 byte-order mark and with Windows-1252 (Excel's "CSV" on Windows: with ``auto``
-    it is used, with a warning, when the file is not valid UTF-8); refuses empty, binary, UTF-16 and
-    truncated files with a located message.
-    """
-    file = name or path.name
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-            handle.seek(max(size - 65536, 0))
-            tail = handle.read()
-    except OSError as exc:
-        raise InvalidInput(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
-    warnings: list[str] = []
-    if not head.strip() and size <= len(head):
-        raise InvalidInput(f"{file}: the file is empty", problems=[Problem("the file is empty", file=file)])
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidInput(f"{file}: the file is UTF-16 text", hint="Save it as 'CSV UTF-8' and import it again.")
-    if head.startswith(b"PK\x03\x04"):
-        raise InvalidInput(f"{file}: this is an Excel workbook, not a CSV file", hint="Import it with --format excel.")
-    if b"\x00" in head:
-        raise InvalidInput(f"{file}: the file is binary, not a CSV text file")
-    enc = encoding.lower().replace("_", "-")
-    utf8 = enc in ("auto", "utf-8", "utf8")
-    try:
-        # UTF-8 (with or without a byte-order mark) is parsed straight from the file, and checked by Polars:
-        # a million-row file is never held twice in memory.
-        frame = _parse_csv(path if utf8 else _recode(path.read_bytes(), enc, encoding, file))
-    except pl.exceptions.PolarsError as exc:
-        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-        if "utf-8" not in str(exc).lower() or not utf8:
-            raise _csv_error(data, exc, file) from exc
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            if enc != "auto":
-                raise _decode_problem(data, bad, "UTF-8", file) from bad
-        data = data.decode("cp1252", errors="replace").encode("utf-8")
-        warnings.append("The file is not UTF-8; it was read as Windows-1252 (cp1252).")
-        try:
-            frame = _parse_csv(data)
-        except pl.exceptions.PolarsError as again:
-            raise _csv_error(data, again, file) from again
-    frame = _tidy_headers(frame, file)
-    # Strip surrounding blanks only in the columns that have some (a scan, where a strip would copy).
-    padded = frame.select([pl.col(c).str.contains(r"^\s|\s$").any().alias(c) for c in frame.columns]).row(0)
-    frame = frame.with_columns(
-        [pl.col(c).str.strip_chars() for c, pad in zip(frame.columns, padded, strict=True) if pad]
-    )
-    frame = frame.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
-    _check_tail(tail, frame, file)
-    return RawTable(file=file, frame=frame, warnings=warnings)
-
-
-def _recode(data: bytes, enc: str, encoding: str, file: str) -> bytes:
-    try:
-        return data.decode(enc).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _decode_problem(data, exc, encoding, file) from exc
-    except LookupError as exc:
-        raise InvalidInput(f"Unknown encoding '{encoding}'", hint="Use auto, utf-8 or cp1252.") from exc
-
-
-def _parse_csv(source: Path | bytes) -> pl.DataFrame:
-    return pl.read_csv(
-        io.BytesIO(source) if isinstance(source, bytes) else source, infer_schema=False, truncate_ragged_lines=False
-    )
-
-
-def _csv_error(data: bytes, exc: Exception, file: str) -> InvalidInput:
-    text = str(exc)
-    if "more fields" in text:
-        reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")))
-        header = next(reader, [])
-        problems = [
-            Problem(f"has {len(rec)} fields but the header has {len(header)}", file=file, row=i)
-            for i, rec in enumerate(reader, start=2)
-            if len(rec) > len(header)
-        ][:_SHOWN]
-        return InvalidInput(f"{file}: some rows have more fields than the header", problems=problems)
-    if data.count(b'"') % 2:
-        return InvalidInput(
-            f"{file}: a quoted field is never closed: the file looks truncated or damaged",
-            problems=[Problem("unbalanced quotes", file=file, line=data.count(b"\n") + 1)],
-        )
-    return InvalidInput(f"{file}: not a readable CSV table ({text.splitlines()[0]})")
-
-
-def _tidy_headers(frame: pl.DataFrame, file: str) -> pl.DataFrame:
-    renames, problems = {}, []
+def tidy_headers(frame: pl.DataFrame, file: str) -> pl.DataFrame:
+    """Headers without a byte-order mark or surrounding blanks; a blank or repeated header is refused."""
+    renames, problems, seen = {}, [], set()
     for col in frame.columns:
         clean = col.replace("\ufeff", "").strip()
         m = re.fullmatch(r"(.*)_duplicated_\d+", clean)
-        if m:
-            problems.append(Problem(f"column '{m[1]}' appears more than once", file=file, line=1, field=m[1]))
+        if m or (clean and clean in seen):
+            name = m[1] if m else clean
+            problems.append(Problem(f"column '{name}' appears more than once", file=file, line=1, field=name))
+        seen.add(clean)
         if clean != col:
             renames[col] = clean
         if not clean:
             problems.append(Problem("a column has no header", file=file, line=1))
+        if clean == "row":
+            problems.append(Problem(RESERVED, file=file, line=1, field="row"))
     if problems:
         raise InvalidInput(f"{file}: the header row is not valid", problems=problems)
     return frame.rename(renames) if renames else frame
-
-
-def _check_tail(data: bytes, frame: pl.DataFrame, file: str) -> None:
-    """A file that stops mid-row (no final newline, too few fields on its last line) was truncated."""
-    if data.endswith((b"\n", b"\r")) or frame.is_empty():
-        return
-    last_line = data.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
-    fields = next(csv.reader([last_line]), [])
-    expected = len(frame.columns) - 1
-    if len(fields) < expected:
-        row = int(frame["row"][-1])
-        raise InvalidInput(
-            f"{file}: the last row stops after {len(fields)} of {expected} fields: the file looks truncated",
-            problems=[Problem(f"incomplete row ({len(fields)} of {expected} fields)", file=file, row=row)],
-            hint="Download or export the file again.",
-        )
 
 
 _THOUSANDS = r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$"
@@ -380,9 +280,9 @@ def parse_booleans(frame: pl.DataFrame, column: str, problems: Problems) -> pl.S
     return low.is_in(list(_TRUE)).fill_null(False).alias(column)
 
 
-def _periods(frame: pl.DataFrame, problems: Problems, academic: bool) -> pl.DataFrame:
+def _periods(frame: pl.DataFrame, problems: Problems, academic: bool, warnings: list[str]) -> pl.DataFrame:
     raw = frame["period"]
-    parsed: dict[str, tuple[str, str, Any, Any] | None] = {}
+    parsed: dict[str, tuple[str, str, Any, Any] | str] = {}
     for label in raw.drop_nulls().unique().to_list():
         text = label
         if academic and re.fullmatch(r"\d{4}\s*[/-]\s*\d{2}", label.strip()):
@@ -390,19 +290,31 @@ def _periods(frame: pl.DataFrame, problems: Problems, academic: bool) -> pl.Data
         try:
             p = parse_period(text)
             parsed[label] = (p.label, p.kind.value, p.start, p.end)
-        except ValueError:
-            parsed[label] = None
-    bad = [k for k, v in parsed.items() if v is None]
-    if bad:
+        except ValueError as exc:
+            parsed[label] = str(exc)
+    bad = {k: v for k, v in parsed.items() if isinstance(v, str)}
+    for label, message in list(bad.items())[:_SHOWN]:
+        problems.add_rows(frame, raw == label, message.replace("{", "{{").replace("}", "}}"), field="period")
+    if len(bad) > _SHOWN:
         problems.add_rows(
             frame,
-            raw.is_in(bad),
-            "'{value}' is not a period gapwatch understands (e.g. 2007, "
-            "2007/08, 2006/07 AY, 2017-19, 2011 H2, 2008 Q1, March 2004)",
+            raw.is_in(list(bad)[_SHOWN:]),
+            "'{value}' is not a period gapwatch understands",
             field="period",
             show="period",
         )
-    good = {k: v for k, v in parsed.items() if v is not None}
+    pooled = sorted(
+        k
+        for k, v in parsed.items()
+        if not isinstance(v, str) and v[1] == "rolling" and v[3].year == v[2].year + 1 and _TWO_YEARS.fullmatch(k)
+    )
+    if pooled:
+        warnings.append(
+            f"Period(s) {', '.join(pooled[:5])} were read as two calendar years pooled (e.g. {pooled[0]} is "
+            "January to December of both years), as Fingertips writes them; a financial year is written "
+            "with a slash (2019/20) and an academic year with AY (2019/20 AY)."
+        )
+    good = {k: v for k, v in parsed.items() if not isinstance(v, str)}
     lookup = pl.DataFrame(
         {
             "period": list(good),
@@ -423,13 +335,21 @@ def _periods(frame: pl.DataFrame, problems: Problems, academic: bool) -> pl.Data
     return out.with_columns(pl.col("_label").alias("period")).drop("_label")
 
 
-def build_observations(frame: pl.DataFrame, problems: Problems, *, academic_years: bool = False) -> pl.DataFrame:
+def build_observations(
+    frame: pl.DataFrame, problems: Problems, *, academic_years: bool = False, warnings: list[str] | None = None
+) -> pl.DataFrame:
     """Turn a frame of text columns named as in :data:`CANONICAL` into the typed canonical frame.
 
-    Checks every row: required cells present, numbers and yes/no flags parse, periods parse, counts are
-    not negative, interval limits are in order, and no two rows share a key. Rows with neither a value
-    nor a count nor a withheld-value code carry nothing and are dropped (the caller reports how many).
+    Checks every row: required cells present, numbers and yes/no flags parse, periods parse (by the rules
+    of :func:`~gapwatch.domain.periods.parse_period`), measure types and polarities are known words, and no
+    two rows share a key. Rows with neither a value nor a count nor a withheld-value code carry nothing and
+    are dropped (the caller reports how many). Whether the values are plausible (counts whole, proportions
+    within range, periods in a sane window) is judged by :mod:`gapwatch.ingest.plausibility`, once each
+    row's indicator is known. Notes on how the file was read are added to ``warnings``.
     """
+    from gapwatch.ingest.metadata import normalise_measures
+
+    warnings = warnings if warnings is not None else []
     for col, default in _DEFAULTS.items():
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(default).alias(col))
@@ -455,12 +375,8 @@ def build_observations(frame: pl.DataFrame, problems: Problems, *, academic_year
             "suppressed"
         )
     )
-    for col in ("numerator", "denominator"):
-        problems.add_rows(frame, pl.col(col) < 0, f"the {col} is negative ({{value}})", field=col, show=col)
-    problems.add_rows(
-        frame, pl.col("lower_95") > pl.col("upper_95"), "the lower 95% limit is above the upper", field="lower_95"
-    )
-    frame = _periods(frame, problems, academic_years)
+    frame = normalise_measures(frame, problems)
+    frame = _periods(frame, problems, academic_years, warnings)
     empty = (
         pl.col("value").is_null()
         & pl.col("numerator").is_null()

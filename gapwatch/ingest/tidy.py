@@ -19,14 +19,16 @@ from pydantic import Field, ValidationError
 
 from gapwatch.domain import Model
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.excel import read_excel_table
+from gapwatch.ingest.limits import ReadLimits
+from gapwatch.ingest.metadata import file_metadata
 from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,
     build_observations,
     normalise_header,
-    read_csv_table,
 )
 
 __all__ = [
@@ -44,7 +46,9 @@ __all__ = [
 TIDY_COLUMNS: dict[str, str] = {
     "indicator": "Indicator id or code as in the framework (required).",
     "area_code": "GSS code of the area, e.g. E07000114 (required).",
-    "period": "Period label: 2007, 2007/08, 2006/07 AY, 2017-19, 2011 H2, 2008 Q1, March 2004 … (required).",
+    "period": "Period label (required): 2007; 2007/08 (financial year); 2006/07 AY (academic year); 2017-19 "
+    "(calendar years 2017 to 2019 pooled); 2011 H2; 2008 Q1; March 2004; 2004-03-31. A month is never "
+    "written 2004-03 (that is refused as ambiguous).",
     "value": "The value (required unless numerator is given); DfE/ONS symbols c, x, z, low, :, .. are read as codes.",
     "numerator": "Count (numerator).",
     "denominator": "Denominator (population at risk, cohort …).",
@@ -68,8 +72,12 @@ TIDY_COLUMNS: dict[str, str] = {
     "area_type": "Area level: country, region, county, district, ward, lsoa (with --add-unknown-areas).",
     "parent_code": "GSS code of the parent area (with --add-unknown-areas).",
     "indicator_name": "Indicator title (used with --add-unknown-indicators).",
-    "unit": "Unit, checked against the indicator definition (e.g. %, per 1,000).",
-    "measure": "Measure type, checked against the indicator (proportion, rate, count, mean, score …).",
+    "unit": "Unit, checked against the indicator definition (e.g. %, per 1,000); with --add-unknown-indicators "
+    "the new indicator's unit.",
+    "measure": "Measure type, checked against the indicator: proportion (or percentage), rate, "
+    "standardised_rate, ratio, count, mean, score, gap; with --add-unknown-indicators the new indicator's.",
+    "multiplier": "With --add-unknown-indicators: 100 for %, 1000 for per 1,000 … (else implied by the unit).",
+    "polarity": "With --add-unknown-indicators: higher_is_better, lower_is_better or no_judgement.",
 }
 _TARGETS = set(TIDY_COLUMNS)
 
@@ -219,6 +227,7 @@ def read_tidy(
     sheet: str | None = None,
     raw: RawTable | None = None,
     defer: bool = False,
+    limits: ReadLimits | None = None,
 ) -> ParsedFile:
     """Read and validate a tidy CSV or Excel file (every row checked before anything is written).
 
@@ -228,10 +237,13 @@ def read_tidy(
     if raw is None:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             raw = read_excel_table(
-                path, sheet=sheet or mapping.sheet, wanted=looks_like_tidy if not mapping.columns else None
+                path,
+                sheet=sheet or mapping.sheet,
+                wanted=looks_like_tidy if not mapping.columns else None,
+                limits=limits,
             )
         else:
-            raw = read_csv_table(path, encoding=encoding)
+            raw = read_csv_table(path, encoding=encoding, limits=limits)
     frame = apply_mapping(raw, mapping)
     absent = [c for c in ("indicator", "area_code", "period") if c not in frame.columns]
     if "value" not in frame.columns and "numerator" not in frame.columns:
@@ -248,11 +260,13 @@ def read_tidy(
             + (" (after the mapping's filters)" if mapping.where or mapping.exclude else "")
         )
     problems = Problems(raw.file)
-    built = build_observations(frame, problems, academic_years=mapping.academic_years)
+    built = build_observations(frame, problems, academic_years=mapping.academic_years, warnings=raw.warnings)
+    meta = file_metadata(built, problems)
     if not defer:
         problems.raise_if_any()
-    meta = {k: v.model_dump(exclude_none=True) for k, v in mapping.indicators.items()}
     for spec in mapping.measures:
         extra = spec.model_dump(include={"name", "measure", "unit", "multiplier", "polarity"}, exclude_none=True)
-        meta[spec.indicator] = {**extra, **meta.get(spec.indicator, {})}
+        meta[spec.indicator] = {**meta.get(spec.indicator, {}), **extra}
+    for code, given in mapping.indicators.items():  # what the mapping says wins over the file's columns
+        meta[code] = {**meta.get(code, {}), **given.model_dump(exclude_none=True)}
     return ParsedFile(raw.file, built, raw.warnings, "excel" if raw.sheet else "tidy", meta, problems)

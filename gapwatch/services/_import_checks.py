@@ -1,11 +1,12 @@
 """The checks an import makes against the database and the framework, and what it adds on request.
 
 Indicators in a file are matched to the framework's by id or code (Fingertips ids also as
-``fingertips-<id>``); unknown ones are reported, or added from the file's own metadata. Area codes are
-matched to known areas, former codes (29UN) to their successors; unknown ones are reported or added with
-the names the file gives. Breakdowns are matched to the framework's category types and categories by id or
-name. Units and measure types given in a file must agree with the indicator, and proportions must be
-proportions (0-100, numerator not above denominator).
+``fingertips-<id>``); unknown ones are reported, or added from the file's own metadata (its measure, unit,
+multiplier and polarity where it states them: :mod:`gapwatch.ingest.metadata`). Area codes are matched to
+known areas, former codes (29UN) to their successors; unknown ones are reported or added with the names the
+file gives. Breakdowns are matched to the framework's category types and categories by id or name. Units and
+measure types given in a file must agree with the indicator. Whether the values are plausible for the
+indicator's measure is judged by :mod:`gapwatch.ingest.plausibility`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ import re
 from typing import Any
 
 import polars as pl
+from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from gapwatch.domain.framework import Framework
-from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
+from gapwatch.domain.indicators import Indicator, MeasureType
 from gapwatch.ingest.lookups import level_for_code
+from gapwatch.ingest.metadata import complete_definition, measure_of, polarity_of
 from gapwatch.ingest.tables import ParsedFile, Problems
 from gapwatch.services.areas import area_table, ensure_core_areas, resolve_codes
 
-__all__ = ["check_definitions", "resolve_areas", "resolve_categories", "resolve_indicators"]
+__all__ = ["check_definitions", "measures_of", "resolve_areas", "resolve_categories", "resolve_indicators"]
 
 
 def _slug(text: str) -> str:
@@ -30,42 +33,37 @@ def _slug(text: str) -> str:
     return slug if slug and slug[0].isalnum() else ("x" + slug)[:80]
 
 
-def _guess(name: str) -> tuple[MeasureType, str, float]:
-    low = name.lower()
-    m = re.search(r"(?:per|/)\s*(100,000|100000|10,000|10000|1,000|1000)", low)
-    if m:
-        mult = float(m[1].replace(",", ""))
-        kind = MeasureType.STANDARDISED_RATE if "standardised" in low else MeasureType.RATE
-        return kind, f"per {int(mult):,}", mult
-    if re.search(r"\bnumber\b|\bcount\b", low):
-        return MeasureType.COUNT, "", 1.0
-    if re.search(r"%|percent|proportion|prevalence|\bshare\b", low):
-        return MeasureType.PROPORTION, "%", 100.0
-    return MeasureType.SCORE, "", 1.0
-
-
 def _new_indicator(code: str, meta: dict[str, Any], fmt: str, file: str, taken: set[str]) -> Indicator:
-    name = str(meta.get("name") or code)
-    measure, unit, mult = _guess(name)
-    ident = f"fingertips-{code}" if fmt.startswith("fingertips") and code.isdigit() else _slug(code)
+    """An indicator the file names but the framework lacks, defined by what the file (or mapping) says."""
+    name = re.sub(r"\s+", " ", str(meta.get("name") or "")).strip() or code
+    stated = {
+        "measure": measure_of(str(meta["measure"])) if meta.get("measure") else None,
+        "unit": meta.get("unit"),
+        "multiplier": meta.get("multiplier"),
+        "polarity": polarity_of(str(meta["polarity"])) if meta.get("polarity") else None,
+    }
+    for key in ("measure", "polarity"):
+        if meta.get(key) and stated[key] is None:
+            raise ValueError(f"the {key} '{meta[key]}' is not one gapwatch knows")
+    definition = complete_definition(stated, name)
+    fingertips = fmt.startswith("fingertips") and code.isascii() and code.isdigit()
+    ident = f"fingertips-{code}" if fingertips else _slug(code)
     while ident.lower() in taken:
         ident = _slug(ident + "-x")
     return Indicator(
         id=ident,
-        code=f"Fingertips {code}" if ident.startswith("fingertips-") else code,
+        code=f"Fingertips {code}" if fingertips else code,
         title=name,
-        measure=MeasureType(meta.get("measure", measure)),
-        unit=str(meta.get("unit", unit)),
-        multiplier=float(meta.get("multiplier", mult)),
-        polarity=Polarity(meta.get("polarity", Polarity.NO_JUDGEMENT)),
-        data_source=f"OHID Fingertips indicator {code}" if ident.startswith("fingertips-") else f"Imported from {file}",
+        data_source=f"OHID Fingertips indicator {code}" if fingertips else f"Imported from {file}",
         note=f"Added by gapwatch from {file} (--add-unknown-indicators); check its measure, unit and polarity.",
+        **definition,
     )
 
 
 def resolve_indicators(
     frame: pl.DataFrame, framework: Framework, parsed: ParsedFile, problems: Problems, add: bool
-) -> tuple[pl.DataFrame, list[Indicator], set[str]]:
+) -> tuple[pl.DataFrame, list[Indicator]]:
+    """Each row's indicator id in the framework; unknown ones reported, or added from the file's metadata."""
     lookup: dict[str, str] = {}
     for ind in framework.indicators:
         for key in (ind.id, ind.code):
@@ -74,7 +72,6 @@ def resolve_indicators(
     mapping: dict[str, str] = {}
     added: list[Indicator] = []
     taken = set(lookup)
-    checked = {ind.id for ind in framework.indicators}
     for rec in firsts.filter(pl.col("indicator").is_not_null()).sort("row").iter_rows(named=True):
         code = rec["indicator"]
         found = lookup.get(code.lower()) or lookup.get(f"fingertips-{code}".lower())
@@ -82,18 +79,23 @@ def resolve_indicators(
             mapping[code] = found
         elif add:
             meta = {"name": rec["indicator_name"], **parsed.indicator_meta.get(code, {})}
-            ind = _new_indicator(code, meta, parsed.format, parsed.file, taken)
+            try:
+                ind = _new_indicator(code, meta, parsed.format, parsed.file, taken)
+            except (ValueError, ValidationError) as exc:  # pydantic's errors are ValueErrors too
+                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                problems.add(f"indicator '{code}' cannot be added: {reason}", row=rec["row"], field="indicator")
+                continue
             taken |= {ind.id.lower(), ind.code.lower()}
             added.append(ind)
             mapping[code] = ind.id
-            if "measure" in parsed.indicator_meta.get(code, {}):
-                checked.add(ind.id)
         else:
             problems.add(
                 f"indicator '{code}' is not in the framework ({rec['n']:,} row(s))", row=rec["row"], field="indicator"
             )
-    frame = frame.with_columns(pl.col("indicator").replace_strict(mapping, default=None).alias("indicator_id"))
-    return frame, added, checked
+    frame = frame.with_columns(
+        pl.col("indicator").replace_strict(mapping, default=None, return_dtype=pl.String).alias("indicator_id")
+    )
+    return frame, added
 
 
 def _level(area_type: str | None, code: str) -> str:
@@ -166,7 +168,9 @@ def resolve_areas(
     if renamed:
         example = ", ".join(f"{k} -> {v}" for k, v in list(renamed.items())[:3])
         warnings.append(f"{len(renamed)} former area code(s) were stored under current codes ({example}).")
-    return frame.with_columns(pl.col("area_code").replace_strict(mapping, default=None)), new_areas
+    return frame.with_columns(
+        pl.col("area_code").replace_strict(mapping, default=None, return_dtype=pl.String)
+    ), new_areas
 
 
 def resolve_categories(frame: pl.DataFrame, framework: Framework, warnings: list[str]) -> pl.DataFrame:
@@ -209,15 +213,13 @@ def _normalised_units(units: pl.Series) -> pl.Series:
     return units.str.to_lowercase().str.replace_all(r"\s+", "").replace(_UNIT_SYNONYMS)
 
 
-def check_definitions(
-    frame: pl.DataFrame, framework: Framework, added: list[Indicator], checked: set[str], problems: Problems
-) -> None:
-    """Units and measure types given in the file must agree with the indicator; proportions must be proportions."""
-    defs = {i.id: i for i in [*framework.indicators, *added] if i.id in checked}
-    for ind_id, ind in defs.items():
-        rows = frame.filter(pl.col("indicator_id") == ind_id)
-        if rows.is_empty():
-            continue
+def check_definitions(frame: pl.DataFrame, framework: Framework, added: list[Indicator], problems: Problems) -> None:
+    """Units and measure types given in the file must agree with the indicator (those added from it too)."""
+    defs = {i.id: i for i in [*framework.indicators, *added]}
+    stated = frame.filter(pl.col("unit").is_not_null() | pl.col("measure").is_not_null())
+    for ind_id in stated["indicator_id"].drop_nulls().unique().sort().to_list():
+        ind = defs[ind_id]
+        rows = stated.filter(pl.col("indicator_id") == ind_id)
         norm = _normalised_units
         unit = _UNIT_SYNONYMS.get(re.sub(r"\s+", "", ind.unit.lower()), re.sub(r"\s+", "", ind.unit.lower()))
         problems.add_rows(
@@ -229,23 +231,13 @@ def check_definitions(
         )
         problems.add_rows(
             rows,
-            rows["measure"].is_not_null() & (rows["measure"].str.to_lowercase() != ind.measure.value),
+            rows["measure"].is_not_null() & (rows["measure"] != ind.measure.value),
             f"measure '{{value}}' does not match indicator {ind_id} ({ind.measure.value})",
             field="measure",
             show="measure",
         )
-        if ind.measure is MeasureType.PROPORTION:
-            problems.add_rows(
-                rows,
-                (pl.col("value") < 0) | (pl.col("value") > ind.multiplier),
-                f"value {{value}} is outside 0-{ind.multiplier:g} for a proportion ({ind_id})",
-                field="value",
-                show="value",
-            )
-            problems.add_rows(
-                rows,
-                pl.col("numerator") > pl.col("denominator"),
-                f"the numerator {{value}} is above the denominator ({ind_id} is a proportion)",
-                field="numerator",
-                show="numerator",
-            )
+
+
+def measures_of(framework: Framework, added: list[Indicator]) -> dict[str, tuple[MeasureType, float]]:
+    """Each indicator's measure type and multiplier, as the plausibility rules need them."""
+    return {i.id: (i.measure, i.multiplier) for i in [*framework.indicators, *added]}

@@ -1,8 +1,12 @@
 """Importing indicator data: validate a whole file, then write it in one transaction as a recorded batch.
 
-The file is read and checked on its own first (columns, numbers, periods, duplicates — every row), then
-against the database (indicators the framework knows, areas, breakdowns, units and measure types); if
-anything is wrong nothing is written and every problem is reported. Otherwise one transaction records the
+The file is read within the limits of the settings (size, rows, columns, cells, cell length; an Excel
+workbook's decompressed size and compression ratio) and checked on its own first (columns, numbers, periods,
+duplicates — every row), then against the database (indicators the framework knows, areas, breakdowns,
+units and measure types) and against the plausibility rules for each indicator's measure
+(:mod:`gapwatch.ingest.plausibility`); if anything is wrong nothing is written and every problem is
+reported. A rule is waived only when the caller names it (``allow``), and the waiver is recorded with the
+batch. Otherwise one transaction records the
 batch, any indicators or areas added on request, the new observations, and the old values of revised ones
 (kept in history, restored by a rollback). A dry run does all of it and rolls back, so its counts are exact.
 
@@ -12,8 +16,9 @@ each is written to the audit log in the same transaction as the data, whichever 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +28,31 @@ from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.framework import Framework
-from gapwatch.errors import InvalidInput
+from gapwatch.errors import InvalidInput, Problem
+from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.excel import read_excel_table
 from gapwatch.ingest.fingertips import looks_like_fingertips, read_fingertips
 from gapwatch.ingest.imd import looks_like_imd
+from gapwatch.ingest.limits import MB, ReadLimits
 from gapwatch.ingest.lookups import looks_like_lookup
+from gapwatch.ingest.metadata import file_metadata
+from gapwatch.ingest.plausibility import Plausibility, check_plausible
 from gapwatch.ingest.tables import (
     ParsedFile,
     Problems,
     RawTable,
     build_observations,
     file_sha256,
-    read_csv_table,
 )
 from gapwatch.ingest.tidy import TableMapping, looks_like_tidy, read_tidy
 from gapwatch.services._import_checks import (
     check_definitions,
+    measures_of,
     resolve_areas,
     resolve_categories,
     resolve_indicators,
 )
+from gapwatch.settings import Settings
 from gapwatch.store.areas import upsert_areas
 from gapwatch.store.audit import record_audit
 from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
@@ -71,6 +81,7 @@ __all__ = [
     "import_parsed",
     "parse_frame",
     "read_data_file",
+    "read_limits",
     "rollback",
 ]
 
@@ -109,6 +120,19 @@ class ImportReport:
         )
 
 
+def read_limits(settings: Settings) -> ReadLimits:
+    """The bounds on an imported file that the settings give (``GAPWATCH_IMPORT_MAX_*``)."""
+    return ReadLimits(
+        max_file_bytes=settings.import_max_file_mb * MB,
+        max_rows=settings.import_max_rows,
+        max_columns=settings.import_max_columns,
+        max_cells=settings.import_max_cells,
+        max_field_chars=settings.import_max_field_chars,
+        max_uncompressed_bytes=settings.import_max_uncompressed_mb * MB,
+        max_compression_ratio=settings.import_max_compression_ratio,
+    )
+
+
 def read_data_file(
     path: Path,
     *,
@@ -116,13 +140,31 @@ def read_data_file(
     mapping: TableMapping | None = None,
     encoding: str = "auto",
     sheet: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> ParsedFile:
-    """Read and validate a data file on its own (no database), choosing the reader by format or content."""
+    """Read and validate a data file on its own (no database), choosing the reader by format or content.
+
+    The file is read within ``limits`` (default: the settings' defaults); a file beyond them is refused
+    before it is read whole.
+    """
     if fmt not in FORMATS:
         raise InvalidInput(f"Unknown format '{fmt}'", hint=f"Formats: {', '.join(FORMATS)}")
     mapping = mapping or TableMapping()
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
+    try:
+        return _read(path, fmt, mapping, encoding, sheet, limits or ReadLimits())
+    except pl.exceptions.PolarsError as exc:  # a table the readers' own checks did not foresee
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InvalidInput(
+            f"{path.name}: the file cannot be read as a table ({first})",
+            problems=[Problem(first, file=path.name)],
+        ) from exc
+
+
+def _read(
+    path: Path, fmt: str, mapping: TableMapping, encoding: str, sheet: str | None, limits: ReadLimits
+) -> ParsedFile:
     excel = path.suffix.lower() in (".xlsx", ".xlsm") or fmt == "excel"
     raw: RawTable
     if excel:
@@ -130,9 +172,10 @@ def read_data_file(
             path,
             sheet=sheet or mapping.sheet,
             wanted=None if mapping.columns else (lambda h: looks_like_fingertips(h) or looks_like_tidy(h)),
+            limits=limits,
         )
     else:
-        raw = read_csv_table(path, encoding=encoding)
+        raw = read_csv_table(path, encoding=encoding, limits=limits)
     headers = [c for c in raw.frame.columns if c != "row"]
     if (
         not mapping.columns
@@ -157,7 +200,8 @@ def read_data_file(
     if kind == "fingertips":
         parsed = read_fingertips(path, mapping=mapping.columns, raw=raw, defer=True)
         parsed.format = "fingertips" + ("/excel" if excel else "")
-        parsed.indicator_meta = {k: v.model_dump(exclude_none=True) for k, v in mapping.indicators.items()}
+        for code, given in mapping.indicators.items():  # what the mapping says wins over the file's columns
+            parsed.indicator_meta[code] = {**parsed.indicator_meta.get(code, {}), **given.model_dump(exclude_none=True)}
         return parsed
     return read_tidy(path, mapping=mapping, raw=raw, defer=True)
 
@@ -169,9 +213,13 @@ def parse_frame(
     text = frame.with_columns([pl.col(c).cast(pl.String) for c in frame.columns])
     text = text.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
     problems = Problems(name)
-    built = build_observations(text, problems)
+    warnings: list[str] = []
+    built = build_observations(text, problems, warnings=warnings)
+    meta = file_metadata(built, problems)
     problems.raise_if_any()
-    return ParsedFile(name, built, [], fmt, indicator_meta)
+    for code, given in (indicator_meta or {}).items():
+        meta[code] = {**meta.get(code, {}), **given}
+    return ParsedFile(name, built, warnings, fmt, meta)
 
 
 def import_file(
@@ -182,13 +230,14 @@ def import_file(
     mapping: TableMapping | None = None,
     encoding: str = "auto",
     sheet: str | None = None,
+    limits: ReadLimits | None = None,
     **options: Any,
 ) -> ImportReport:
     """Validate ``path`` whole and import it as one batch (see :func:`import_parsed` for the options).
 
     Every problem is reported together: those of the file itself and those only the database can show.
     """
-    parsed = read_data_file(path, fmt=fmt, mapping=mapping, encoding=encoding, sheet=sheet)
+    parsed = read_data_file(path, fmt=fmt, mapping=mapping, encoding=encoding, sheet=sheet, limits=limits)
     opts = {"format": fmt, "mapping": mapping.model_dump(exclude_defaults=True) if mapping else None}
     return import_parsed(engine, parsed, source=str(path), sha256=file_sha256(path), batch_options=opts, **options)
 
@@ -208,15 +257,29 @@ def import_parsed(
     illustrative: bool = False,
     batch_options: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    today: date | None = None,
+    allow: Iterable[str] = (),
 ) -> ImportReport:
     """Check a validated file against the database and write it as one batch, in one transaction.
 
     ``actor`` is who imports (a name stands for an operator at the command line): they need
     :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`, are recorded as the batch's loader, and the
     import is written to the audit log in the same transaction (a dry run writes nothing, audit included).
+    Every row must pass the plausibility rules for its indicator's measure; ``allow`` names rules waived for
+    this import (recorded in the batch's options and audit entry). ``today`` is the date the window of
+    plausible periods is judged from (the shells pass the day's date; omitted, it is read here).
     """
     who = as_actor(actor)
     ensure_may(who, Permission.MANAGE_DATA, doing="import data")
+    rules = Plausibility.of(today or date.today(), allow)
+    if parsed.frame.is_empty() and not parsed.problems:
+        raise InvalidInput(
+            f"{parsed.file}: none of its {parsed.rows_read:,} row(s) has a value, a count or a withheld-value "
+            "code: there is nothing to import",
+            hint="Check that the value and count columns are the ones the file fills (see `gapwatch data columns`).",
+        )
+    waived = sorted(r.value for r in rules.allow)
+    batch_options = {**(batch_options or {}), **({"allow": waived} if waived else {})}
     loaded_by = who.username
     warnings = list(parsed.warnings)
     report = ImportReport(
@@ -236,12 +299,13 @@ def import_parsed(
         framework = get_framework(session, fw_row.id)
         problems = Problems(parsed.file)  # the file's own problems, then those only the database can show
         problems.items, problems.total = list(parsed.problems.items), parsed.problems.total
-        frame, added, checked = resolve_indicators(parsed.frame, framework, parsed, problems, add_unknown_indicators)
+        frame, added = resolve_indicators(parsed.frame, framework, parsed, problems, add_unknown_indicators)
         frame, new_areas = resolve_areas(conn, frame, framework, problems, add_unknown_areas, warnings)
         frame = resolve_categories(frame, framework, warnings)
         if illustrative:  # a batch declared illustrative flags every value it holds
             frame = frame.with_columns(illustrative=pl.lit(True))
-        check_definitions(frame, framework, added, checked, problems)
+        check_definitions(frame, framework, added, problems)
+        warnings.extend(check_plausible(frame, problems, rules, measures_of(framework, added)))
         problems.raise_if_any()
         if added:
             updated = framework.model_copy(update={"indicators": [*framework.indicators, *added]})
@@ -290,6 +354,7 @@ def import_parsed(
                     "unchanged": report.unchanged,
                     "added_indicators": report.added_indicators,
                     "added_areas": len(report.added_areas),
+                    **({"allowed": waived} if waived else {}),
                 },
             )
             session.flush()

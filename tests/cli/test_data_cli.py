@@ -207,3 +207,40 @@ def test_a_cli_import_is_rolled_back_when_its_audit_entry_fails(
     assert result.exit_code == 1 and "the audit log is unavailable" in result.stderr
     audit, batches = _audit_and_batches(mini_db)
     assert [action for _, action, _ in audit] == ["framework.load"] and batches == []
+
+
+def test_a_rule_is_waived_only_by_name_and_the_batch_records_it(mini_db: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.csv"
+    odd.write_text("indicator,area_code,period,value\nATT1,N1,2019/20 AY,140\n")
+    refused = run_cli("data", "import", str(odd), "--db", str(mini_db))
+    assert refused.exit_code == 1
+    assert "odd.csv" in refused.stderr and "[rule value-range]" in refused.stderr
+    assert "--allow value-range" in refused.stderr
+    fixed = run_cli("data", "import", str(odd), "--allow", "negative-count", "--db", str(mini_db))
+    assert fixed.exit_code == 1 and "cannot be allowed" in fixed.stderr
+    unknown = run_cli("data", "import", str(odd), "--allow", "anything-goes", "--db", str(mini_db))
+    assert unknown.exit_code == 1 and "Unknown plausibility rule" in unknown.stderr
+    waived = run_cli("data", "import", str(odd), "--allow", "value-range", "--db", str(mini_db))
+    assert waived.exit_code == 0, waived.output
+    assert "Rule value-range waived (--allow value-range): 1 row(s)" in " ".join(waived.stdout.split())
+    engine = open_database(Settings(database_url=f"sqlite:///{mini_db}"))
+    try:
+        with Session(engine) as session:
+            batch = session.scalars(select(ImportBatchRow)).one()
+            entry = query_audit(session)[0]
+    finally:
+        engine.dispose()
+    assert batch.options["allow"] == ["value-range"] and any("waived" in w for w in batch.warnings)
+    assert entry.action == "data.import" and entry.after is not None and entry.after["allowed"] == ["value-range"]
+
+
+def test_a_file_beyond_the_configured_limits_is_refused(
+    mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("indicator,area_code,period,value\n" + "".join(f"ATT1,N1,{1950 + i % 70},50\n" for i in range(500)))
+    monkeypatch.setenv("GAPWATCH_IMPORT_MAX_ROWS", "100")
+    result = run_cli("data", "import", str(big), "--db", str(mini_db))
+    assert result.exit_code == 1
+    assert "big.csv: the table has more than the limit of 100 data rows" in " ".join(result.stderr.split())
+    assert "GAPWATCH_IMPORT_MAX_ROWS" in result.stderr

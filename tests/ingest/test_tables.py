@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from gapwatch.errors import InvalidInput
-from gapwatch.ingest.tables import Problems, build_observations, parse_numbers, read_csv_table
+from gapwatch.ingest.csvfile import read_csv_table
+from gapwatch.ingest.tables import Problems, build_observations, parse_numbers
 
 HEADER = "indicator,area_code,period,value,numerator,denominator\n"
 
@@ -107,9 +108,10 @@ def test_build_reports_every_problem_with_row_and_column() -> None:
     found = {(p.row, p.field, p.message.split(" (")[0]) for p in problems.items}
     assert (3, "period", "repeats the key of row 2") in found
     assert (5, "period", "'Spring 2009' is not a period gapwatch understands") in found
-    assert (5, "numerator", "the numerator is negative") in found
     assert (6, "indicator", "the indicator is missing") in found
-    with pytest.raises(InvalidInput, match="4 problem"):
+    # A negative count parses: it is the plausibility rules (tests/ingest/test_plausibility.py) that refuse it.
+    assert not any(p.row == 5 and p.field == "numerator" for p in problems.items)
+    with pytest.raises(InvalidInput, match="3 problem"):
         problems.raise_if_any()
 
 
@@ -129,3 +131,20 @@ def test_withheld_codes_become_flags_never_numbers() -> None:
     assert out["value"].to_list() == [None, None, 7.0]
     assert out["value_code"].to_list() == ["c", "z", None]
     assert out["suppressed"].to_list() == [True, False, False]
+
+
+def test_two_year_dash_periods_are_pooled_with_a_warning() -> None:
+    frame = pl.DataFrame(
+        {
+            "row": [2, 3],
+            "indicator": ["A", "A"],
+            "area_code": ["E1", "E1"],
+            "period": ["2019-20", "2017-19"],
+            "value": ["1", "2"],
+        }
+    )
+    problems, warnings = Problems("f.csv"), []
+    out = build_observations(frame, problems, warnings=warnings)
+    assert not problems and out["period_kind"].to_list() == ["rolling", "rolling"]
+    assert len(warnings) == 1 and "2019-20 were read as two calendar years pooled" in warnings[0]
+    assert "2019/20" in warnings[0] and "2017-19" not in warnings[0]

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,16 @@ BAD_FILES = [
     (
         "numerator above denominator",
         HEADER + "ATT1,N1,2019,50,300,200,,\n",
-        "numerator 300.0 is above the denominator",
+        "the numerator 300.0 is above the denominator (a proportion) [rule count-above-denominator]",
         (2, "numerator"),
     ),
-    ("negative count", HEADER + "ATT1,N1,2019,50,-3,200,,\n", "the numerator is negative", (2, "numerator")),
-    ("proportion above 100", HEADER + "ATT1,N1,2019,150,,,,\n", "value 150.0 is outside 0-100", (2, "value")),
+    ("negative count", HEADER + "ATT1,N1,2019,50,-3,200,,\n", "the numerator -3.0 is negative", (2, "numerator")),
+    (
+        "proportion above 100",
+        HEADER + "ATT1,N1,2019,150,,,,\n",
+        "the value 150.0 is outside 0 to the multiplier for a proportion",
+        (2, "value"),
+    ),
     ("empty file", "", "the file is empty", None),
     ("header only", HEADER, "no data rows", None),
     ("truncated file", HEADER + "ATT1,N1,2019,50,100,200,,\nATT1,S1,20", "the file looks truncated", (3, None)),
@@ -306,8 +312,8 @@ def test_an_import_killed_half_way_leaves_the_database_as_before(db: Engine, tmp
     before = snapshot(db)
     ages = [f"{a}-{a + 4} yrs" for a in range(0, 100, 5)]
     rows = [
-        f"ATT1,{area},{year},50,100,200,{age}\n"
-        for year in range(1001, 2001)
+        f"ATT1,{area},{date(2000, 1, 1) + timedelta(days=day)},50,100,200,{age}\n"
+        for day in range(1000)
         for area in ("N1", "S1", "X0")
         for age in ages
     ]

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,16 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound, Problem
-from gapwatch.services.imports import FORMATS, ImportReport, batch, batches, import_parsed, read_data_file, rollback
+from gapwatch.services.imports import (
+    FORMATS,
+    ImportReport,
+    batch,
+    batches,
+    import_parsed,
+    read_data_file,
+    read_limits,
+    rollback,
+)
 from gapwatch.settings import Settings
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import ENGINE, MANAGE, SETTINGS, form_value
@@ -81,8 +91,11 @@ def _options(form: Any) -> dict[str, Any]:
     }
 
 
-def _run(engine: Engine, path: Path, options: dict[str, Any], *, dry_run: bool, user: CurrentUser) -> ImportReport:
-    parsed = read_data_file(path, fmt=options["format"])
+def _run(
+    engine: Engine, settings: Settings, path: Path, options: dict[str, Any], *, dry_run: bool, user: CurrentUser
+) -> ImportReport:
+    # Read within the settings' limits: a workbook that would decompress to gigabytes is refused unread.
+    parsed = read_data_file(path, fmt=options["format"], limits=read_limits(settings))
     return import_parsed(
         engine,
         parsed,
@@ -93,6 +106,7 @@ def _run(engine: Engine, path: Path, options: dict[str, Any], *, dry_run: bool, 
         add_unknown_areas=options["add_unknown_areas"],
         illustrative=options["illustrative"],
         batch_options={"format": options["format"], "via": "web"},
+        today=date.today(),
     )
 
 
@@ -174,8 +188,8 @@ async def _check_upload(request: Request, form: Any, user: CurrentUser, engine: 
     path.write_bytes(content)
     (folder / "upload.json").write_text(json.dumps({"user": user.username, "name": name, "options": options}))
     try:
-        report = await run_in_threadpool(_run, engine, path, options, dry_run=True, user=user)
-    except InvalidInput as exc:
+        report = await run_in_threadpool(_run, engine, settings, path, options, dry_run=True, user=user)
+    except InvalidInput as exc:  # a file refused (beyond a limit, damaged, implausible): a 422 page, never a 500
         shutil.rmtree(folder, ignore_errors=True)
         return _index(
             request,
@@ -190,13 +204,15 @@ async def _check_upload(request: Request, form: Any, user: CurrentUser, engine: 
 
 
 @router.post("/data/import")
-async def confirm_import(request: Request, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE) -> Response:
+async def confirm_import(
+    request: Request, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE, settings: Settings = SETTINGS
+) -> Response:
     """Import the previewed file as one batch (the service audits it in the same transaction)."""
     assert user is not None
     form = await request.form()
     path, meta = _stored(form_value(form, "token"), user.username)
     try:
-        report = await run_in_threadpool(_run, engine, path, meta["options"], dry_run=False, user=user)
+        report = await run_in_threadpool(_run, engine, settings, path, meta["options"], dry_run=False, user=user)
     except InvalidInput as exc:  # the database changed since the preview (e.g. a framework reload)
         return _index(
             request,
