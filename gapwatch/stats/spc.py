@@ -169,8 +169,10 @@ def _check_rows(data: pl.DataFrame, value: str, period: str, keys: list[str]) ->
     repeated = data.select(pl.struct([*keys, period]).is_duplicated()).to_series()
     if repeated.any():
         within = f" within a series ({', '.join(keys)})" if keys else ""
+        several = "" if keys else " (several series in one table need group_by, the columns naming each series)"
         raise ValueError(
             f"column '{period}': each period may appear once{within}; repeated in rows {offending_rows(repeated)}"
+            + several
         )
 
 

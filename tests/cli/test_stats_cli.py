@@ -77,7 +77,25 @@ def byars(x: float, z: float) -> tuple[float, float]:
     return lower, x1 * (1 - 1 / (9 * x1) + z / (3 * math.sqrt(x1))) ** 3
 
 
-COMMANDS = ["proportion", "rate", "mean", "dsr", "isr", "sii", "quantile", "gap", "trend", "funnel"]
+COMMANDS = [
+    "proportion",
+    "rate",
+    "count",
+    "mean",
+    "dsr",
+    "isr",
+    "life-expectancy",
+    "sii",
+    "quantile",
+    "gap",
+    "trend",
+    "spc",
+    "funnel",
+    "compare",
+    "target",
+    "gap-target",
+    "reward",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -356,10 +374,10 @@ def test_missing_column_names_the_column_and_the_file(csv) -> None:  # type: ign
     assert "'deaths'" in error.message and str(path) in error.message and "'numerator'" in error.message
 
 
-def test_non_numeric_value_names_the_column_and_the_line(csv) -> None:  # type: ignore[no-untyped-def]
+def test_non_numeric_value_names_the_column_and_the_row(csv) -> None:  # type: ignore[no-untyped-def]
     path = csv("area,numerator,denominator\nA,1,10\nB,two,10")
     error = fails("proportion", path)
-    assert "'numerator'" in error.message and "line 3" in error.message and "'two'" in error.message
+    assert "'numerator'" in error.message and "row 3" in error.message and "'two'" in error.message
 
 
 def test_value_error_from_the_statistics_becomes_invalid_input(csv) -> None:  # type: ignore[no-untyped-def]
@@ -402,3 +420,261 @@ def test_warnings_go_to_stderr_without_stopping(csv) -> None:  # type: ignore[no
     out = pl.read_csv(io.StringIO(result.stdout))
     assert out.filter(pl.col("area") == "a")["sii"][0] is not None
     assert out.filter(pl.col("area") == "b")["sii"][0] is None
+
+
+# --- one row-numbering convention, and the input traps --------------------------------------------------
+
+
+def test_every_message_numbers_rows_as_a_spreadsheet(csv) -> None:  # type: ignore[no-untyped-def]
+    # The same physical row (the second data row: spreadsheet row 3) whoever finds the problem.
+    header = "area,numerator,denominator\nA,1,10\n"
+    assert "row 3" in fails("proportion", csv(header + "B,two,10")).message  # found by the CLI
+    negative = fails("proportion", csv(header + "B,-2,10"))  # found by the statistics (0-based row 1)
+    assert "negative values in row 3" in negative.message
+    assert negative.hint and "header is row 1" in negative.hint
+    assert "row 3" in fails("rate", csv(header + "B,2,inf")).message  # infinite
+    result = run("proportion", csv(header + "B,NA,10"))  # missing: a warning
+    assert result.exit_code == 0 and "row 3" in result.stderr
+    spc = fails("spc", csv("month,value\n1,5\n2,6\n2,7"), "--period", "month")  # a repeated period
+    assert "repeated in rows 3, 4" in spc.message
+
+
+@pytest.mark.parametrize("missing", ["", "NA", "NaN", "nan"])
+def test_missing_values_give_blanks_with_a_warning_naming_the_rows(csv, missing: str) -> None:  # type: ignore[no-untyped-def]
+    path = csv(f"area,numerator,denominator\nA,3,10\nB,{missing},10\nC,4,{missing}")
+    result = run("proportion", path)
+    assert result.exit_code == 0, result.output
+    assert "column 'numerator' has no value" in result.stderr and "row 3;" in result.stderr
+    assert "column 'denominator' has no value" in result.stderr and "row 4;" in result.stderr
+    out = pl.read_csv(io.StringIO(result.stdout))
+    assert out["value"].to_list() == [pytest.approx(0.3), None, None]
+
+
+def test_an_infinite_denominator_is_refused_not_a_rate_of_zero(csv) -> None:  # type: ignore[no-untyped-def]
+    path = csv("area,deaths,pop\nA,4,2000\nB,12,inf\nC,3,-inf")
+    error = fails("rate", path, "--x", "deaths", "--n", "pop")
+    assert "column 'pop' holds an infinite value in rows 3, 4" in error.message
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("proportion", ["--multiplier", "-100"]),
+        ("rate", ["--multiplier", "0"]),
+        ("funnel", ["--multiplier", "-1"]),
+        ("gap", ["--category", "area", "--subject", "A", "--rest", "--multiplier", "-100"]),
+    ],
+)
+def test_a_multiplier_of_zero_or_below_is_refused(csv, command: str, options: list[str]) -> None:  # type: ignore[no-untyped-def]
+    path = csv("area,numerator,denominator\nA,30,120\nB,10,40")
+    error = fails(command, path, *options)
+    assert "--multiplier" in error.message and "greater than 0" in error.message
+    assert error.hint and "lower limit above the upper" in error.hint
+
+
+def test_the_sii_multiplier_may_be_negative_to_reverse_it(csv) -> None:  # type: ignore[no-untyped-def]
+    rows = [(q, 1000, 50 + 20 * (q - 0.5) / 5, 0.5) for q in range(1, 6)]
+    path = csv("quantile,population,value,se\n" + "\n".join(",".join(map(str, r)) for r in rows))
+    got = ok("sii", path, "--value", "value", "--se", "se", "--multiplier", -1, "--repetitions", 1000, "--seed", 1)
+    assert got["sii"][0] == pytest.approx(-20.0)
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "options", "column"),
+    [
+        ("proportion", "area,numerator,denominator,value\nA,3,10,old", [], "value"),
+        ("proportion", "area,value,denominator\nA,3,10", ["--x", "value"], "value"),
+        ("rate", "area,numerator,denominator,method\nA,3,10,survey", [], "method"),
+        ("funnel", "area,numerator,denominator,significance\nA,3,10,x\nB,5,10,y", [], "significance"),
+        ("quantile", "area,value,quantile\nA,3,1\nB,5,2", [], "quantile"),
+    ],
+)
+def test_an_input_column_named_like_a_result_is_never_overwritten(  # type: ignore[no-untyped-def]
+    csv, command: str, text: str, options: list[str], column: str
+) -> None:
+    error = fails(command, csv(text), *options)
+    assert f"column named '{column}'" in error.message and "overwritten" in error.message
+    assert error.hint and "Rename" in error.hint
+
+
+def test_no_false_alarm_when_the_input_column_is_consumed(csv) -> None:  # type: ignore[no-untyped-def]
+    # mean's --value defaults to a column called 'value': one row per group, nothing overwritten.
+    out = ok("mean", csv("g,value\na,1\na,3\nb,5\nb,7"), "-g", "g")
+    assert out["value"].to_list() == [2.0, 6.0]
+    # The limits table is a new table: an input column 'population' is no clash.
+    table = ok("funnel", csv("area,numerator,denominator,population\nA,90,100,1\nB,500,1000,2"), "--limits")
+    assert table.columns[0] == "population" and table.height == 100
+
+
+def test_column_names_in_values_are_the_inputs_own(csv) -> None:  # type: ignore[no-untyped-def]
+    path = csv("region,score\n" + "\n".join(f"r{i % 2},{i}" for i in range(10)))
+    out = ok("quantile", path, "--value", "score", "-g", "region", "--nquantiles", 5)
+    assert set(out["groupvars"]) == {"region"}
+
+
+def test_statistics_messages_name_the_inputs_own_columns(csv) -> None:  # type: ignore[no-untyped-def]
+    error = fails("rate", csv("area,deaths,pop\nA,-1,10"), "--x", "deaths", "--n", "pop")
+    assert "column 'deaths'" in error.message and "__" not in error.message
+
+
+# --- count, life expectancy, compare, targets ------------------------------------------------------------
+
+
+def test_count_with_byars_forced_as_the_reference(csv) -> None:  # type: ignore[no-untyped-def]
+    path = csv("area,count\nA,1\nB,65")
+    forced = ok("count", path, "-c", 99.8, "--method", "byars")
+    one = forced.row(0, named=True)
+    assert one["lowercl"] is None and one["uppercl"] == pytest.approx(9.362180217908362, rel=1e-12)
+    assert forced["lowercl"][1] == pytest.approx(42.8802614714802, rel=1e-12)  # testdata_B_W row 4
+    auto = ok("count", path, "-c", 99.8)
+    assert auto["method"].to_list() == ["Exact", "Byars"]
+    assert auto["lowercl"][0] == pytest.approx(sps.chi2.ppf(0.001, 2) / 2, rel=1e-12)
+    assert ok("count", path, "--method", "exact")["method"].to_list() == ["Exact", "Exact"]
+    assert "--method" in fails("count", path, "--method", "wilson").message
+
+
+def test_life_expectancy_against_the_reference(shared_data: Path, tmp_path: Path) -> None:
+    source = shared_data / "phe-reference" / "derived" / "life_expectancy_reference.csv"
+    if not source.exists():
+        pytest.skip(f"{source} is absent")
+    reference = pl.read_csv(source).filter(pl.col("case") == "df1_default_95")
+    clashing = tmp_path / "with_answers.csv"
+    reference.write_csv(clashing)
+    assert (
+        "columns named 'pops_used', 'dths_used', 'value', 'lowercl', 'uppercl'"
+        in fails("life-expectancy", clashing).message
+    )
+    path = tmp_path / "le.csv"
+    reference.select("startage", "pops", "deaths").write_csv(path)
+    out = ok("life-expectancy", path, "--le-age", 0, "--le-age", 65)
+    expected = reference.filter(pl.col("startage").is_in([0, 65]))
+    assert out["value"].round(4).to_list() == expected["value"].round(4).to_list()
+    assert out["lowercl"].to_list() == pytest.approx(expected["lowercl"].to_list(), abs=1.01e-4)
+    assert out["statistic"].to_list() == ["life expectancy at age 0", "life expectancy at age 65"]
+    assert ok("life-expectancy", path, "--le-age", "all").height == 20
+
+
+def test_compare_with_a_benchmark_number_or_column(csv) -> None:  # type: ignore[no-untyped-def]
+    rows = "area,value,lower95_0cl,upper95_0cl,lower99_8cl,upper99_8cl,england\n"
+    rows += "Thanet,0.45,0.3561,0.5476,0.3,0.6,0.55\nDover,0.80,0.7112,0.8666,0.65,0.9,0.55\n"
+    rows += "Swale,0.58,0.4821,0.6720,0.43,0.72,0.60"
+    path = csv(rows)
+    out = ok("compare", path, "--benchmark", 0.55, "--polarity", "high is good")
+    assert out["comparison_95_0"].to_list() == ["worse", "better", "similar"]
+    assert out["comparison_99_8"].to_list() == ["similar", "better", "similar"]
+    by_column = ok("compare", path, "--benchmark", "england")
+    assert by_column["comparison_95_0"].to_list() == ["lower", "higher", "similar"]
+    explicit = ok("compare", path, "--benchmark", 0.55, "--lower", "lower95_0cl", "--upper", "upper95_0cl")
+    assert explicit["comparison"].to_list() == ["lower", "higher", "similar"]
+    assert "neither a number nor a column" in fails("compare", path, "--benchmark", "wales").message
+
+
+def test_level_target_status_with_an_interval(csv) -> None:  # type: ignore[no-untyped-def]
+    # The first PSA target: children in care from 1,553 (2000) to 1,200 by 2004, low is good.
+    text = (
+        "period,value,lower,upper\n2001,1440,1400,1480\n2002,1420,1390,1450\n2002,1400,1360,1440\n2004,1163,1100,1200"
+    )
+    out = ok(
+        "target", csv(text), "--baseline-value", 1553, "--baseline-period", 2000, "--target-value", 1200,
+        "--target-period", 2004, "--lower", "lower", "--upper", "upper",
+    )  # fmt: skip
+    assert out["trajectory"].to_list() == pytest.approx([1553 - 353 / 4, 1553 - 353 / 2, 1553 - 353 / 2, 1200])
+    assert out["status"].to_list() == ["on track", "off track", "at risk", "achieved"]
+
+
+def test_gap_target_and_reward(csv) -> None:  # type: ignore[no-untyped-def]
+    text = "year,gap,lower,upper\n1,-9.0,-10,-8\n2,-9.5,-11,-8\n4,-6.5,-8,-5"
+    out = ok(
+        "gap-target", csv(text), "--period", "year", "--baseline-gap", -10, "--baseline-period", 0,
+        "--target-period", 4, "--reduction", "40%", "--lower", "lower", "--upper", "upper",
+    )  # fmt: skip
+    assert out["gap_closed_share"].to_list() == pytest.approx([0.1, 0.05, 0.35])
+    assert out["status"].to_list() == ["on track", "at risk", "not achieved"]
+    reward = ok("reward", csv("target,achieved,share\nA,1,1\nB,1,1\nC,0.5,1\nD,0,1"), "--total", 21_600_000)
+    assert reward["reward_earned"].to_list() == pytest.approx([5_400_000, 5_400_000, 2_700_000, 0])
+    assert reward["reward_share_earned"][0] == pytest.approx(0.625)
+
+
+# --- SPC ------------------------------------------------------------------------------------------------
+
+
+def _spc_csv(csv, values: list[float], extra: str = "") -> Path:  # type: ignore[no-untyped-def]
+    months = [f"{2023 + (m + 3) // 12}-{(m + 3) % 12 + 1:02}" for m in range(len(values))]
+    return csv("month,seen" + extra + "\n" + "\n".join(f"{m},{v}" for m, v in zip(months, values, strict=True)))
+
+
+def test_spc_flags_a_shift_from_its_seventh_point(csv) -> None:  # type: ignore[no-untyped-def]
+    path = _spc_csv(csv, [11.0, 9.0] * 6 + [11.5] * 8)
+    result = run("spc", path, "--value", "seen", "--period", "month", "--baseline", 12, "--polarity", "high is good")
+    assert result.exit_code == 0, result.output
+    out = pl.read_csv(io.StringIO(result.stdout))
+    assert out["centre"][0] == pytest.approx(10.0) and out["upper_limit"][0] == pytest.approx(10 + 2.66 * 2)
+    assert out["rule_run"].to_list() == [None] * 18 + ["high", "high"]
+    assert out["variation"][-1] == "special cause improving high"
+    assert "special cause improving high at 2024-11" in result.stderr  # the summary on stderr
+
+
+def test_spc_rebase_summary_file_and_target_column(csv, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    values = [11.0, 9.0] * 6 + [21.0, 19.0] * 6
+    months = [f"{2023 + (m + 3) // 12}-{(m + 3) % 12 + 1:02}" for m in range(24)]
+    lines = [f"a,{m},{v},30" for m, v in zip(months, values, strict=True)]
+    lines += [f"b,{m},{v},5" for m, v in zip(months, values, strict=True)]
+    path = csv("area,month,seen,goal\n" + "\n".join(lines))
+    summary = tmp_path / "summary.csv"
+    common = ["--value", "seen", "--period", "month", "-g", "area", "--polarity", "high is good"]
+    result = run("spc", path, *common, "--rebase", "2024-04", "--target", "goal", "--summary", summary)
+    assert result.exit_code == 0, result.output
+    table = pl.read_csv(summary).sort("area")
+    assert table["segments"].to_list() == [2, 2] and table["centre"].to_list() == pytest.approx([20.0, 20.0])
+    assert table["assurance"].to_list() == ["consistently failing", "consistently passing"]
+    assert table["variation"].to_list() == ["common cause", "common cause"]
+    plain = pl.read_csv(io.StringIO(run("spc", path, *common).stdout))
+    assert set(plain["spc_segment"]) == {1}  # never rebased on its own
+    window = ok("spc", path, *common, "--baseline-from", "2023-05", "--baseline-to", "2023-10")
+    assert window["spc_baseline"].sum() == 12  # six months in each of two series
+
+
+def test_spc_refuses_bad_periods_and_options(csv) -> None:  # type: ignore[no-untyped-def]
+    path = _spc_csv(csv, [1.0, 2.0, 3.0])
+    assert (
+        "--baseline-from" in fails("spc", path, "--value", "seen", "--period", "month", "--baseline-from", "x").message
+    )
+    numbers = csv("t,y\n1,5\n2,6\n3,7", "numbers.csv")
+    assert (
+        "is not a period like those"
+        in fails("spc", numbers, "--value", "y", "--period", "t", "--rebase", "two").message
+    )
+    assert "polarity" in fails("spc", numbers, "--value", "y", "--period", "t", "--polarity", "sideways").message
+    typo = fails("spc", path, "--value", "seen", "--period", "month", "--rebase", "2023-13")
+    assert "'2023-13' is not a period in column 'month'" in typo.message
+    two_series = csv("area,t,y\na,1,5\na,2,6\nb,1,7\nb,2,8", "two.csv")
+    assert "need --group-by" in fails("spc", two_series, "--value", "y", "--period", "t").message
+    assert (
+        "column named 'centre'"
+        in fails("spc", csv("t,y,centre\n1,5,0\n2,6,0", "centre.csv"), "--value", "y", "--period", "t").message
+    )
+
+
+# --- funnels with overdispersion ---------------------------------------------------------------------------
+
+
+def test_funnel_with_overdispersion_reports_phi(csv) -> None:  # type: ignore[no-untyped-def]
+    x = [982, 1733, 371, 1777, 657, 872, 1680, 882, 969, 150, 1451, 1031, 698, 1521, 717, 887]
+    n = [1630, 2860, 600, 2860, 1070, 1390, 2520, 1350, 1740, 280, 2310, 1710, 1120, 2410, 1050, 1470]
+    path = csv(
+        "ward,numerator,denominator\n" + "\n".join(f"W{i},{a},{b}" for i, (a, b) in enumerate(zip(x, n, strict=True)))
+    )
+    result = run("funnel", path, "--overdispersion", "multiplicative", "--winsorise", 10)
+    assert result.exit_code == 0, result.output
+    out = pl.read_csv(io.StringIO(result.stdout))
+    phi = out["phi"][0]
+    assert f"φ = {phi:.4g}" in result.stderr and "Winsorised at 10%" in result.stderr
+    assert out["z_adjusted"].to_numpy() == pytest.approx(out["z_score"].to_numpy() / math.sqrt(phi), rel=1e-12)
+    plain = ok("funnel", path)
+    flagged = (plain["significance"] != "Not significant").sum()
+    assert flagged > (out["significance"] != "Not significant").sum()
+    table = ok("funnel", path, "--limits", "--overdispersion", "additive", "-c", 90, "-c", 99)
+    assert {"lower_90_0_limit", "upper_99_0_limit"} <= set(table.columns)
+    assert "τ²" in table["method"][0]
+    assert "--overdispersion" in fails("funnel", path, "--overdispersion", "lots").message
+    assert "winsorise" in fails("funnel", path, "--overdispersion", "additive", "--winsorise", 60).message
