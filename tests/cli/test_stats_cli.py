@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import statistics
 from pathlib import Path
 
@@ -678,3 +679,28 @@ def test_funnel_with_overdispersion_reports_phi(csv) -> None:  # type: ignore[no
     assert "τ²" in table["method"][0]
     assert "--overdispersion" in fails("funnel", path, "--overdispersion", "lots").message
     assert "winsorise" in fails("funnel", path, "--overdispersion", "additive", "--winsorise", 60).message
+
+
+# --- the statistics page's command-line examples ----------------------------------------------------------
+
+STATISTICS = Path(__file__).resolve().parents[2] / "docs" / "statistics.md"
+
+
+def test_the_statistics_page_lists_every_command() -> None:
+    text = STATISTICS.read_text(encoding="utf-8")
+    sentence = text.split("`gapwatch stats --help` lists the commands:", 1)[1].split(".", 1)[0]
+    listed = set(re.findall(r"`([a-z-]+)`", sentence))
+    assert listed == set(typer.main.get_command(stats.app).commands)  # type: ignore[attr-defined]
+    assert set(COMMANDS) == listed
+
+
+def test_the_statistics_page_cli_example_is_the_output(csv) -> None:  # type: ignore[no-untyped-def]
+    text = STATISTICS.read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(.*?)```", text, flags=re.S)
+    data = next(b for b in blocks if b.startswith("area,numerator,denominator\n"))
+    shown = next(b for b in blocks if b.startswith("$ gapwatch stats proportion pupils.csv"))
+    command, *expected = shown.strip().splitlines()
+    path = csv(data, "pupils.csv")
+    result = run("proportion", path, *command.split("pupils.csv", 1)[1].split())
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines() == expected
