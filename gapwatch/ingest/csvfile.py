@@ -204,18 +204,27 @@ def _csv_error(source: Path, exc: Exception, file: str) -> InvalidInput:
     if "more fields" in text:
         problems: list[Problem] = []
         reader = csv.reader(_text_lines(source))
-        row = 1
+        row, header = 1, []
+        # No field can be longer than the file (already within its size limit): let the csv module read them.
+        previous = csv.field_size_limit(max(csv.field_size_limit(), source.stat().st_size + 1))
         try:
             header = next(reader, [])
             for row, record in enumerate(reader, start=2):
                 if len(record) > len(header):
                     problems.append(
-                        Problem(f"has {len(record)} fields but the header has {len(header)}", file=file, row=row)
+                        Problem(
+                            f"has {len(record)} fields but the header has {len(header)}",
+                            file=file,
+                            row=row,
+                            field=f"field {len(header) + 1} (no header)",
+                        )
                     )
                     if len(problems) >= _SHOWN:
                         break
-        except csv.Error as bad:  # a field beyond the csv module's own limit, a NUL byte …
+        except csv.Error as bad:  # a NUL byte, a stray quote …
             problems.append(Problem(f"cannot be read as CSV ({bad})", file=file, row=row + 1))
+        finally:
+            csv.field_size_limit(previous)
         return InvalidInput(f"{file}: some rows have more fields than the header", problems=problems)
     quotes = sum(block.count(b'"') for block in _blocks(source))
     if quotes % 2:

@@ -128,7 +128,7 @@ def test_the_five_inputs_that_crashed(fresh: Engine, shared_data: Path, tmp_path
     path = tmp_path / "ragged.csv"
     path.write_bytes(corruptions.to_csv(ragged))
     err = _refused(fresh, path)
-    assert any(p.row == 6 for p in getattr(err, "problems", []))
+    assert [(p.row, p.field) for p in getattr(err, "problems", [])] == [(6, "field 27 (no header)")]
     # 2. No value column in a file read with a mapping whose measure names it (a polars SchemaError once).
     path = tmp_path / "no-value.csv"
     path.write_bytes(
