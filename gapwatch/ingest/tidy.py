@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 import yaml
@@ -119,13 +119,27 @@ class TableMapping(Model):
     sheet: str | None = None
 
 
+#: A mapping file is a page of text: anything larger is not one.
+MAPPING_MAX_BYTES = 1024 * 1024
+
+
+class _NoAliases(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few lines of them can expand to billions of nodes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("a mapping file may not use YAML aliases (*name)")
+        return super().compose_node(parent, index)
+
+
 def load_mapping(path: Path) -> TableMapping:
-    """Read a mapping file (YAML or JSON), reporting every problem with its place."""
+    """Read a mapping file (YAML or JSON, at most 1 MB, no YAML aliases), reporting every problem with its place."""
     try:
-        data = (
-            yaml.safe_load(path.read_text(encoding="utf-8")) if path.suffix != ".json" else json.loads(path.read_text())
-        )
-    except (OSError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        if path.stat().st_size > MAPPING_MAX_BYTES:
+            raise InvalidInput(f"{path.name}: a mapping file is at most 1 MB; this is not one")
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_NoAliases) if path.suffix != ".json" else json.loads(text)
+    except (OSError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(f"{path.name}: cannot read the mapping file ({exc})") from exc
     try:
         return TableMapping.model_validate(data or {})

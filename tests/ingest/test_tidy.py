@@ -51,6 +51,25 @@ def test_mapping_file_errors_are_located(tmp_path: Path) -> None:
     assert err.value.problems[0].field == "where"
 
 
+def test_hostile_mapping_files_are_refused(tmp_path: Path) -> None:
+    laughs = tmp_path / "laughs.yaml"
+    laughs.write_text(
+        "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9))
+        + "columns: {x: indicator}\n"
+    )
+    with pytest.raises(InvalidInput, match="laughs.yaml: cannot read the mapping file .*aliases"):
+        load_mapping(laughs)
+    big = tmp_path / "big.yaml"
+    big.write_text("columns:\n" + "".join(f"  c{i}: indicator\n" for i in range(80_000)))
+    with pytest.raises(InvalidInput, match="big.yaml: a mapping file is at most 1 MB"):
+        load_mapping(big)
+    recursive = tmp_path / "deep.json"
+    recursive.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InvalidInput, match="deep.json: cannot read the mapping file"):
+        load_mapping(recursive)
+
+
 def test_real_wide_dfe_file_becomes_one_row_per_measure(shared_data: Path) -> None:
     mapping = TableMapping.model_validate(
         {
