@@ -209,31 +209,32 @@ def _segments(period: str, keys: list[str], rebase: Sequence[Any] | None, rebase
     if rebase:
         count = pl.sum_horizontal([(pl.col(period) >= b).cast(pl.Int32) for b in rebase])
     if rebase_col is not None:
-        marks = pl.col(rebase_col).cast(pl.Boolean).fill_null(False).cast(pl.Int32).cum_sum()
+        marks = _break_text(rebase_col).is_in(_TRUE).fill_null(False).cast(pl.Int32).cum_sum()
         count = count + (marks.over(keys) if keys else marks)
     dense = count.rank("dense")
     return (dense.over(keys) if keys else dense).cast(pl.Int32)
 
 
+_TRUE = ("true", "1", "1.0", "yes")
+_FALSE = ("false", "0", "0.0", "no", "")
+
+
+def _break_text(rebase_col: str) -> pl.Expr:
+    return pl.col(rebase_col).cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
 def _check_rebase_col(data: pl.DataFrame, rebase_col: str | None) -> None:
+    """Break points are marked true/false, 1/0 or yes/no (blank counts as no break)."""
     if rebase_col is None:
         return
-    dtype = data.schema[rebase_col]
-    if dtype == pl.Boolean or dtype == pl.Null:
-        return
-    bad = data.select(
-        pl.col(rebase_col).is_not_null()
-        & ~pl.col(rebase_col).cast(pl.String).str.to_lowercase().is_in(["0", "1", "true", "false"])
-    ).to_series()
+    bad = data.select(pl.col(rebase_col).is_not_null() & ~_break_text(rebase_col).is_in([*_TRUE, *_FALSE])).to_series()
     if bad.any():
-        raise ValueError(f"column '{rebase_col}': break points must be true/false or 1/0 (rows {offending_rows(bad)})")
+        raise ValueError(
+            f"column '{rebase_col}': break points must be true/false, 1/0 or yes/no (rows {offending_rows(bad)})"
+        )
 
 
 # --- the chart --------------------------------------------------------------------------------------
-
-
-def _over(expr: pl.Expr, keys: list[str]) -> pl.Expr:
-    return expr.over(keys) if keys else expr
 
 
 def _method(screen: bool, run_length: int, trend_length: int) -> str:

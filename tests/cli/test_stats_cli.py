@@ -704,3 +704,10 @@ def test_the_statistics_page_cli_example_is_the_output(csv) -> None:  # type: ig
     result = run("proportion", path, *command.split("pupils.csv", 1)[1].split())
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines() == expected
+
+
+def test_spc_rebase_column_from_a_spreadsheet(csv) -> None:  # type: ignore[no-untyped-def]
+    rows = [f"{t},{v},{'TRUE' if t == 12 else 'FALSE'}" for t, v in enumerate([11.0, 9.0] * 6 + [21.0, 19.0] * 6)]
+    out = ok("spc", csv("t,y,new\n" + "\n".join(rows)), "--value", "y", "--period", "t", "--rebase-column", "new")
+    assert out["spc_segment"].to_list() == [1] * 12 + [2] * 12
+    assert out["centre"].to_list() == pytest.approx([10.0] * 12 + [20.0] * 12)

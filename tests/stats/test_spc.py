@@ -330,3 +330,11 @@ def test_turning_a_series_upside_down_swaps_high_and_low(values: list[int]) -> N
     swap = {"high": "low", "low": "high", None: None}
     for rule in (*RULES, "special_cause"):
         assert flipped[rule].to_list() == [swap[v] for v in base[rule].to_list()], rule
+
+
+@pytest.mark.parametrize("marks", [["no", "no", "yes", "no"], ["FALSE", "FALSE", "TRUE", ""], [0, 0, 1, 0]])
+def test_break_points_as_spreadsheets_write_them(marks: list[object]) -> None:
+    frame = pl.DataFrame({"t": [1, 2, 3, 4], "y": [1.0, 2.0, 10.0, 11.0], "new": marks})
+    assert xmr_chart(frame, "y", "t", rebase_col="new")["spc_segment"].to_list() == [1, 1, 2, 2]
+    with pytest.raises(ValueError, match=r"column 'new': break points must be true/false, 1/0 or yes/no \(rows 1\)"):
+        xmr_chart(frame.with_columns(pl.Series("new", ["no", "maybe", "yes", "no"])), "y", "t", rebase_col="new")
