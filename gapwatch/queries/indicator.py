@@ -48,6 +48,7 @@ def indicator_show(
         else None,
         "level_targets": plain(page.level_targets),
         "gap_targets": [plain(dataclasses.replace(t, series=None)) for t in page.gap_targets],
+        "spc": plain(page.spc),
         "illustrative": page.illustrative,
         "notes": list(page.notes),
     }

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from gapwatch.analysis.frame import finite as _f
 from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result, until
+from gapwatch.analysis.spc import SpcResult, spc_result
 from gapwatch.analysis.targets import LevelTargetView, level_targets
 from gapwatch.analysis.verdicts import TrendResult
-from gapwatch.domain.indicators import Indicator, Polarity
+from gapwatch.domain.indicators import Frequency, Indicator, Polarity
 from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
@@ -106,6 +107,7 @@ class IndicatorPage:
     sii: list[GapSeries]
     table: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    spc: SpcResult | None = None
 
     @property
     def illustrative(self) -> bool:
@@ -213,6 +215,17 @@ def _groups(
     return values, latest, series, siis
 
 
+#: Operational measures reported often enough for an SPC chart (NHS "Making Data Count"); annual measures get
+#: the Fingertips-style recent trend instead.
+SPC_FREQUENCIES = frozenset({Frequency.MONTHLY, Frequency.QUARTERLY, Frequency.TERMLY})
+
+
+def _spc(ind: Indicator, series: list[SeriesPoint]) -> SpcResult | None:
+    if ind.frequency not in SPC_FREQUENCIES:
+        return None
+    return spc_result([p for p in series if p.value is not None], ind)
+
+
 def _table(plan: Plan, df: pl.DataFrame) -> list[dict[str, Any]]:
     categories = {(ct.id, c.id): c.name for ct in plan.framework.groups for c in ct.categories}
     types = {ct.id: ct.name for ct in plan.framework.groups}
@@ -300,6 +313,7 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff
         sii=siis,
         table=_table(plan, df),
         notes=notes,
+        spc=_spc(ind, series),
     )
 
 
