@@ -1,27 +1,44 @@
-"""Small-number suppression for published tables: primary and secondary (complementary) suppression.
+"""Small-number protection for published tables: the two disciplines of the GSS guidance.
 
-Publishing "3 looked-after children in ward X" can identify them. Counts from 1 to ``threshold - 1`` are
-withheld (primary suppression; 0 is shown, as most UK statistical publications do), and because a
-withheld cell can be worked out by subtracting the other parts from a published total, more cells are
-withheld until no table has exactly one unknown cell (secondary suppression). A row can belong to several
-tables at once — a district's row for one pupil group sits both in "groups within the district" and in
-"districts within the group" — and the rule is applied to all of them until nothing changes. Rates,
-percentages and confidence limits derived from a withheld count are withheld with it.
+Publishing "3 children killed or seriously injured in Thanet" can identify them. The Government Statistical
+Service's disclosure-control guidance (GSS, *Statistical disclosure control for tables produced from
+administrative data sources*, 2014, and the Analysis Function's 2021 guidance) and NHS England practice offer
+two disciplines, both here:
 
-Method: the standard cell-suppression practice of UK official statistics (ONS, DfE and NHS England
-disclosure-control guidance: threshold rule plus complementary suppression of the next smallest cell).
+* **Threshold plus secondary suppression** (:func:`protect`, :func:`suppress`). A count from 1 to
+  ``threshold - 1`` is withheld (primary suppression; 0 is shown, as most UK publications do). Because a
+  withheld cell can be worked out from published totals — districts add up to their county, groups to their
+  whole population, single years to a pooled period, a revised table to the one published before — more cells
+  are withheld (secondary, or consequential, suppression) until no withheld small count can be recovered:
+
+  - no additivity relation is left with exactly one withheld cell (the classic "lonely cell" rule);
+  - and, because a reader can combine every relation at once and knows that counts are never negative, the
+    pattern is audited by linear programming (:mod:`gapwatch.stats._audit`, after Fischetti and
+    Salazar-González 1999 and Hundepool et al. 2012, §5.3): for each withheld small count the largest value
+    consistent with everything published must reach the threshold, so nobody can prove the cell is small.
+    Where it does not, a complement is withheld in one of the cell's relations — a part before a total, a
+    cell large enough to cover the shortfall before a smaller one — and the audit runs again.
+
+* **Rounding** (:func:`round_to_base`): every count and denominator is rounded to the nearest 5 and counts
+  from 1 to 7 are withheld (NHS England's and NHS Digital's rule for hospital statistics); no secondary
+  suppression is needed, because each published figure is uncertain by up to 2 either way.
+
+A relation is ``sum(coef x cell) = constant`` over one *family* of numbers (counts, denominators); a cell
+may sit in many relations at once. The protected quantities are *forms* over the families — the count, the
+denominator, and for a proportion the complement (denominator minus count, since "97% of 100" gives away the
+3 who did not). All are vectorised over cells, relations and tables; the only loop is the audit's rounds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import sparse
-from scipy.sparse import csgraph
 
+from gapwatch.stats import _audit
 from gapwatch.stats._validate import (
     FrameT,
     as_float_array,
@@ -32,15 +49,210 @@ from gapwatch.stats._validate import (
     restore,
 )
 
-__all__ = ["MISSING", "PRIMARY", "SECONDARY", "TableSpec", "suppress", "table_specs"]
+__all__ = [
+    "FORCED",
+    "MISSING",
+    "PRIMARY",
+    "SECONDARY",
+    "LinearRelations",
+    "Protection",
+    "TableSpec",
+    "protect",
+    "round_to_base",
+    "suppress",
+    "table_specs",
+]
 
 PRIMARY = "primary"
 SECONDARY = "secondary"
 MISSING = "missing"
+#: withheld because the caller said so (e.g. withheld in an earlier publication, so it stays withheld)
+FORCED = "forced"
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: (key columns, total-flag column): the rows sharing the keys form one table whose non-total rows sum
 #: to its total row (the row where the flag is true).
 TableSpec = tuple[list[str], str]
+
+
+@dataclass(frozen=True)
+class LinearRelations:
+    """Additivity relations as sparse triplets: relation ``r`` says sum(coef x value[cell, family]) is fixed.
+
+    A total of parts is ``-1`` on the total and ``+1`` on each part. Relation ids need not be contiguous.
+    """
+
+    relation: IntArray
+    cell: IntArray
+    family: IntArray
+    coef: FloatArray
+
+    @classmethod
+    def empty(cls) -> LinearRelations:
+        """No relations."""
+        zero = np.zeros(0, dtype=np.int64)
+        return cls(zero, zero, zero, np.zeros(0))
+
+    @classmethod
+    def of(
+        cls, relation: npt.ArrayLike, cell: npt.ArrayLike, family: npt.ArrayLike, coef: npt.ArrayLike
+    ) -> LinearRelations:
+        """Relations from array-likes (checked to be of equal length)."""
+        r, c, f = (np.asarray(a, dtype=np.int64).ravel() for a in (relation, cell, family))
+        k = np.asarray(coef, dtype=np.float64).ravel()
+        if not r.size == c.size == f.size == k.size:
+            raise ValueError("relations: relation, cell, family and coef must have the same length")
+        return cls(r, c, f, k)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The outcome of :func:`protect`: which cells to withhold and why.
+
+    ``reason`` is "primary", "secondary", "missing", "forced" or ``None`` per cell. ``unprotected`` marks
+    withheld small counts that no further suppression could protect (their relations have no publishable
+    cell left — typically because an earlier publication already gave their neighbours away).
+    """
+
+    suppressed: BoolArray
+    reason: npt.NDArray[np.object_]
+    unprotected: BoolArray
+    rounds: int
+
+
+def _as_bool(value: npt.ArrayLike | None, n: int) -> BoolArray:
+    if value is None:
+        return np.zeros(n, dtype=np.bool_)
+    out = np.asarray(value, dtype=np.bool_).ravel()
+    if out.size != n:
+        raise ValueError(f"expected {n} flags, got {out.size}")
+    return out
+
+
+def _form_values(values: FloatArray, defined: BoolArray, forms: FloatArray) -> FloatArray:
+    """Each form's value per cell (NaN where a family it uses is undefined or unknown)."""
+    n, n_forms = values.shape[0], forms.shape[0]
+    out = np.zeros((n, n_forms))
+    for k in range(n_forms):  # forms and families are a handful: the arithmetic is over whole columns
+        for f in np.flatnonzero(forms[k]):
+            out[:, k] += forms[k, f] * np.where(defined[:, f], values[:, f], np.nan)
+    return out
+
+
+def protect(
+    values: npt.ArrayLike,
+    relations: LinearRelations,
+    *,
+    threshold: npt.ArrayLike | int = 5,
+    forms: npt.ArrayLike | None = None,
+    applies: npt.ArrayLike | None = None,
+    defined: npt.ArrayLike | None = None,
+    latent: npt.ArrayLike | None = None,
+    known: npt.ArrayLike | None = None,
+    forced: npt.ArrayLike | None = None,
+    suppress_zero: bool = False,
+    max_rounds: int = 200,
+) -> Protection:
+    """Threshold plus secondary suppression over arbitrary additivity relations, audited by linear programming.
+
+    ``values``: (cells, families) — e.g. column 0 counts, column 1 denominators; NaN where unknown.
+    ``relations``: the tables a reader can difference (see :class:`LinearRelations`).
+    ``threshold``: one number, or one per cell (indicators differ); a form from 1 to threshold - 1 is small.
+    ``forms``: (forms, families) weights of the protected quantities (default: each family on its own);
+    ``applies``: (cells, forms) where each form is meaningful (default: wherever its families are defined).
+    ``defined``: (cells, families), default all; an undefined family (a count indicator's denominator) is
+    left out of the relations. ``latent``: cells nobody publishes (a year that only appears inside a
+    pooled period, a row published without its count): unknowns in the audit, never chosen, never reported
+    as withheld. ``known``: cells the reader already has (published before): constants, never chosen as
+    complements. ``forced``: cells to withhold whatever they hold (withheld before, so withheld again).
+
+    A non-latent cell whose count (family 0) is unknown (NaN) is withheld ("missing"); unknown values in
+    other families are unknowns of the audit. A relation with an undefined member is left out. Every form
+    is taken as non-negative. Returns a :class:`Protection`. GSS (2014) threshold rule and consequential
+    suppression; audit after Fischetti and Salazar-González (1999); Hundepool et al. (2012), §5.3.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    n, n_fam = v.shape
+    w = np.eye(n_fam) if forms is None else np.atleast_2d(np.asarray(forms, dtype=np.float64))
+    if w.shape[1] != n_fam:
+        raise ValueError(f"forms: expected {n_fam} family weights per form, got {w.shape[1]}")
+    dfn = np.ones((n, n_fam), dtype=np.bool_) if defined is None else np.asarray(defined, dtype=np.bool_)
+    if dfn.shape != (n, n_fam):
+        raise ValueError(f"defined: expected shape {(n, n_fam)}, got {dfn.shape}")
+    uses = w != 0
+    families_ok = np.all(dfn[:, None, :] | ~uses[None, :, :], axis=2)
+    app = families_ok if applies is None else np.asarray(applies, dtype=np.bool_) & families_ok
+    thr = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (n,)).copy()
+    if n and thr.min() < 1:
+        raise ValueError(f"threshold: must be at least 1, got {thr.min():g}")
+    lat, kno, frc = _as_bool(latent, n), _as_bool(known, n), _as_bool(forced, n)
+    rel = relations
+    if rel.cell.size and (rel.cell.min() < 0 or rel.cell.max() >= n or rel.family.max() >= n_fam):
+        raise ValueError("relations: a cell or family index is out of range")
+
+    if rel.cell.size:  # a relation with an undefined member cannot hold: leave it out whole
+        broken = np.unique(rel.relation[~dfn[rel.cell, rel.family]])
+        if broken.size:
+            keep = ~np.isin(rel.relation, broken)
+            rel = LinearRelations(rel.relation[keep], rel.cell[keep], rel.family[keep], rel.coef[keep])
+    q = _form_values(v, dfn, w)
+    with np.errstate(invalid="ignore"):
+        low = (q >= 0) if suppress_zero else (q > 0)
+        small = app & ~np.isnan(q) & low & (q < thr[:, None])
+    missing = ~lat & (dfn[:, 0] & np.isnan(v[:, 0])) if n_fam else np.zeros(n, dtype=np.bool_)
+    primary = np.any(small, axis=1) & ~lat & ~missing
+    suppressed = (primary | missing | frc) & ~lat
+    size = np.where(np.isnan(v[:, 0]), np.inf, v[:, 0]) if n else np.zeros(0)
+    members = _members(rel, v)
+    unprotected = np.zeros(n, dtype=np.bool_)
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):  # noqa: B007 - the count is reported
+        suppressed = _close_lonely(members, suppressed, lat, kno, size, max_rounds)
+        variable = (suppressed & ~kno) | lat
+        t_cell, t_form = np.nonzero(small & (variable & ~lat)[:, None])
+        if t_cell.size == 0:
+            break
+        problem = _audit.build_problem(v, dfn, variable, rel.relation, rel.cell, rel.family, rel.coef, w, app)
+        blk = _audit.blocks(problem)
+        best = _audit.maxima(problem, blk, t_cell.astype(np.int64), w[t_form], thr[t_cell])
+        bad = _audit.exposed(best, thr[t_cell])
+        if not bad.any():
+            break
+        deficit = thr[t_cell[bad]] - best[bad]
+        added = _complements_for(members, problem, blk, t_cell[bad], deficit, suppressed, lat, kno, size)
+        if not added.any():
+            unprotected[t_cell[bad]] = True
+            break
+        suppressed = suppressed | added
+    else:  # pragma: no cover - each round withholds more cells, so rounds are bounded by the cells
+        raise ValueError("suppress: secondary suppression did not settle; check the relations")
+    reason = np.full(n, None, dtype=object)
+    reason[suppressed] = SECONDARY
+    reason[frc & suppressed] = FORCED
+    reason[primary] = PRIMARY
+    reason[missing] = MISSING
+    return Protection(suppressed=suppressed, reason=reason, unprotected=unprotected, rounds=rounds)
+
+
+def round_to_base(values: npt.ArrayLike, base: int = 5, withhold_up_to: int = 7) -> tuple[FloatArray, BoolArray]:
+    """Counts rounded to the nearest ``base`` (halves up), and which are withheld (1 to ``withhold_up_to``).
+
+    NHS England / NHS Digital's rule for published activity counts (HES: "rounded to the nearest 5, with
+    1-7 suppressed"); GSS (2014) on rounding as a disclosure-control method. Zero stays 0; NaN stays NaN.
+    Returns (rounded values, withheld mask).
+    """
+    if base < 1:
+        raise ValueError(f"base: must be at least 1, got {base}")
+    x = np.asarray(values, dtype=np.float64)
+    rounded = np.floor(x / base + 0.5) * base
+    with np.errstate(invalid="ignore"):
+        withheld = (x > 0) & (x <= withhold_up_to)
+    return np.where(withheld, np.nan, rounded), np.asarray(withheld, dtype=np.bool_)
 
 
 def table_specs(
@@ -68,30 +280,22 @@ def suppress(
     derived_cols: Sequence[str] | str = (),
     threshold: int = 5,
     suppress_zero: bool = False,
-    max_rounds: int = 1000,
+    max_rounds: int = 200,
 ) -> FrameT:
-    """Withhold small counts and every cell that would let them be recovered from a published total.
+    """Withhold small counts, and every cell that would let them be recovered from the published totals.
 
-    Why: partnership reports publish counts by district and by vulnerable group; a count of 1-4 must not
-    be shown, nor be computable by subtraction from the totals that are shown.
-
-    * Primary: a row is withheld when any ``count_cols`` value is in 1..``threshold``-1 (0 too with
-      ``suppress_zero``). A row with a missing count is treated as withheld ("missing").
-    * Tables: for each (keys, flag) pair from ``table_keys``/``total_flag`` (see :func:`table_specs`),
-      rows sharing the keys form a table whose parts (flag false) sum to its total (flag true). A table
-      with a total row and exactly one withheld cell (part or total) would give that cell away.
-    * Secondary: in each such table one more cell is withheld — the smallest non-zero part by the first
-      count column, else a zero part, else the total — and the check is repeated over every table
-      dimension until stable (every round is vectorised over all tables).
-    * Audit: "no table with one unknown" does not stop an analyst who combines several tables (a
-      withheld cell linking two otherwise separate blocks of withheld cells can be solved for). The
-      tables' equations are therefore solved exactly over the withheld cells (singular value
-      decomposition of each connected block, batched by size): a small count that is still determined
-      gets another cell withheld in one of its tables, and the two steps repeat until none is.
+    The frame form of :func:`protect` for tables that are rows of a frame. For each (keys, flag) pair from
+    ``table_keys``/``total_flag`` (see :func:`table_specs`) the rows sharing the keys form a table whose
+    parts (flag false) add up to its total (flag true); a row may belong to one table per dimension. A row
+    is withheld when any ``count_cols`` value is from 1 to ``threshold - 1`` (0 too with ``suppress_zero``;
+    each count column is protected on its own), or when a count is missing ("missing"). Secondary cells
+    follow :func:`protect`: no table keeps exactly one withheld cell, and no withheld small count can be
+    proved small by any combination of the tables (linear-programming audit).
 
     Returns the input with the ``count_cols`` and ``derived_cols`` of withheld rows set to null, plus
     ``suppressed`` (bool) and ``suppression_reason`` ("primary", "secondary", "missing" or null).
-    Raises ``ValueError`` if a table has more than one total row.
+    Raises ``ValueError`` if a table has more than one total row. GSS (2014) threshold rule with
+    consequential suppression.
     """
     counts = [count_cols] if isinstance(count_cols, str) else list(count_cols)
     derived = [derived_cols] if isinstance(derived_cols, str) else list(derived_cols)
@@ -105,39 +309,18 @@ def suppress(
     require_columns(df, *counts, *derived)
     data = collect(df)
     check_numeric(data, *counts)
-
-    values = np.column_stack([as_float_array(data, c) for c in counts]) if data.height else np.zeros((0, 1))
-    missing = np.asarray(np.isnan(values).any(axis=1), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        small = (values >= 0) & (values < threshold) if suppress_zero else (values > 0) & (values < threshold)
-    primary = np.asarray(small.any(axis=1), dtype=bool) & ~missing
-    suppressed = primary | missing
-    size = values[:, 0] if data.height else np.zeros(0)
-
-    tables = [_table_frame(data, keys, flag, size) for keys, flag in specs]
-    suppressed = _close_lonely_cells(tables, suppressed, max_rounds)
-    for _round in range(max_rounds):
-        exposed = _determined(tables, suppressed)
-        if not (exposed & primary).any():
-            break
-        added = _protect(tables, suppressed, exposed & primary)
-        if not added.any():
-            added = _protect(tables, suppressed, exposed)
-        if not added.any():  # pragma: no cover - every table of an exposed cell is already withheld
-            raise ValueError("suppress: could not protect every small count; check the table definitions")
-        suppressed = _close_lonely_cells(tables, np.logical_or(suppressed, added), max_rounds)
-    else:  # pragma: no cover - each round withholds more cells, so rounds are bounded by the row count
-        raise ValueError("suppress: secondary suppression did not settle; check the table definitions")
-    secondary = suppressed & ~primary & ~missing
-
-    reason = np.full(data.height, None, dtype=object)
-    reason[secondary] = SECONDARY
-    reason[primary] = PRIMARY
+    values = np.column_stack([as_float_array(data, c) for c in counts]) if data.height else np.zeros((0, len(counts)))
+    relations = _table_relations(data, specs, len(counts))
+    missing = np.isnan(values).any(axis=1)
+    done = protect(
+        values, relations, threshold=threshold, forced=missing, suppress_zero=suppress_zero, max_rounds=max_rounds
+    )
+    reason = done.reason.copy()
     reason[missing] = MISSING
-    mask = pl.Series("_mask", suppressed)
+    mask = pl.Series("_mask", done.suppressed)
     nulled = [pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in counts + derived]
     out = data.with_columns(nulled).with_columns(
-        pl.Series("suppressed", suppressed, dtype=pl.Boolean),
+        pl.Series("suppressed", done.suppressed, dtype=pl.Boolean),
         pl.Series("suppression_reason", reason.tolist(), dtype=pl.String),
     )
     return restore(out, df)
@@ -146,166 +329,155 @@ def suppress(
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _table_frame(data: pl.DataFrame, keys: list[str], flag: str, size: npt.NDArray[np.float64]) -> pl.DataFrame:
-    """Row id, table id, total flag and size of every row that belongs to a table with a total row."""
-    frame = data.select(*keys, pl.col(flag).cast(pl.Boolean).fill_null(False).alias("_total")).with_columns(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid"),
-        pl.Series("_size", size, dtype=pl.Float64),
+def _table_relations(data: pl.DataFrame, specs: list[TableSpec], n_families: int) -> LinearRelations:
+    """One relation per (table with a total row and at least one part, family): parts - total = 0."""
+    pieces = []
+    offset = 0
+    for keys, flag in specs:
+        frame = data.select(*keys, pl.col(flag).cast(pl.Boolean).fill_null(False).alias("_total")).with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid")
+        )
+        ids = frame.select(keys).unique(maintain_order=True).with_row_index("_tid")
+        frame = frame.join(ids, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        stats = frame.group_by("_tid").agg(pl.col("_total").sum().alias("_totals"), pl.len().alias("_cells"))
+        many = stats.filter(pl.col("_totals") > 1)
+        if many.height:
+            bad = frame.join(many.select("_tid"), on="_tid", how="semi").filter(pl.col("_total"))
+            mask = np.zeros(data.height, dtype=bool)
+            mask[bad.get_column("_rid").to_numpy()] = True
+            raise ValueError(f"column '{flag}': a table has more than one total row (rows {offending_rows(mask)})")
+        usable = stats.filter((pl.col("_totals") == 1) & (pl.col("_cells") >= 2)).select("_tid")
+        frame = frame.join(usable, on="_tid", how="semi")
+        tid = frame.get_column("_tid").to_numpy().astype(np.int64)
+        rid = frame.get_column("_rid").to_numpy().astype(np.int64)
+        coef = np.where(frame.get_column("_total").to_numpy(), -1.0, 1.0)
+        n_tables = int(tid.max()) + 1 if tid.size else 0
+        for f in range(n_families):
+            pieces.append((offset + tid * n_families + f, rid, np.full(rid.size, f, dtype=np.int64), coef))
+        offset += n_tables * n_families
+    if not pieces:
+        return LinearRelations.empty()
+    return LinearRelations.of(*(np.concatenate([p[i] for p in pieces]) for i in range(4)))
+
+
+def _members(rel: LinearRelations, values: FloatArray) -> pl.DataFrame:
+    """(relation, cell, whether its value is unknown to everyone, total flag) of every relation member."""
+    return pl.DataFrame(
+        {
+            "_rel": rel.relation,
+            "_cell": rel.cell,
+            "_nan": np.isnan(values[rel.cell, rel.family]) if rel.cell.size else np.zeros(0, dtype=np.bool_),
+            "_total": rel.coef < 0,
+        },
+        schema={"_rel": pl.Int64, "_cell": pl.Int64, "_nan": pl.Boolean, "_total": pl.Boolean},
     )
-    ids = frame.select(keys).unique(maintain_order=True).with_row_index("_tid")
-    frame = frame.join(ids, on=keys, how="left", nulls_equal=True, maintain_order="left").select(
-        "_rid", "_tid", "_total", "_size"
-    )
-    stats = frame.group_by("_tid").agg(pl.col("_total").sum().alias("_totals"), pl.len().alias("_cells"))
-    many = stats.filter(pl.col("_totals") > 1)
-    if many.height:
-        bad = frame.join(many.select("_tid"), on="_tid", how="semi").filter(pl.col("_total"))
-        mask = np.zeros(data.height, dtype=bool)
-        mask[bad.get_column("_rid").to_numpy()] = True
-        raise ValueError(f"column '{flag}': a table has more than one total row (rows {offending_rows(mask)})")
-    usable = stats.filter((pl.col("_totals") == 1) & (pl.col("_cells") >= 2)).select("_tid")
-    return frame.join(usable, on="_tid", how="semi")
 
 
-def _complements(table: pl.DataFrame, suppressed: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
-    """Row ids to withhold so that no table is left with exactly one withheld cell."""
-    if table.height == 0:
-        return np.zeros(0, dtype=np.int64)
-    frame = table.with_columns(pl.Series("_supp", suppressed[table.get_column("_rid").to_numpy()]))
-    lonely = frame.group_by("_tid").agg(pl.col("_supp").sum().alias("_n")).filter(pl.col("_n") == 1)
-    if lonely.height == 0:
-        return np.zeros(0, dtype=np.int64)
-    candidates = frame.join(lonely.select("_tid"), on="_tid", how="semi").filter(~pl.col("_supp"))
-    picks = (
-        candidates.sort(["_tid", "_total", pl.col("_size") == 0, "_size", "_rid"], nulls_last=True)
-        .group_by("_tid", maintain_order=True)
-        .agg(pl.col("_rid").first())
-    )
-    return picks.get_column("_rid").to_numpy().astype(np.int64)
+def _choosable(suppressed: BoolArray, latent: BoolArray, known: BoolArray) -> BoolArray:
+    return ~suppressed & ~latent & ~known
 
 
-def _close_lonely_cells(
-    tables: list[pl.DataFrame], suppressed: npt.NDArray[np.bool_], max_rounds: int
-) -> npt.NDArray[np.bool_]:
-    """Withhold complements until no table with a total has exactly one withheld cell."""
+def _close_lonely(
+    members: pl.DataFrame,
+    suppressed: BoolArray,
+    latent: BoolArray,
+    known: BoolArray,
+    size: FloatArray,
+    max_rounds: int,
+) -> BoolArray:
+    """Withhold complements until no relation has exactly one unknown member that is a withheld cell."""
     suppressed = suppressed.copy()
+    if members.height == 0:
+        return suppressed
+    cells = members.get_column("_cell").to_numpy()
     for _round in range(max_rounds):
-        added = np.zeros(suppressed.size, dtype=bool)
-        for table in tables:
-            added[_complements(table, suppressed | added)] = True
+        unknown = (suppressed & ~known) | latent
+        frame = members.with_columns(
+            (pl.Series("_unknown", unknown[cells]) | pl.col("_nan")).alias("_unknown"),
+            pl.Series("_withheld", (suppressed & ~known)[cells]),
+            pl.Series("_free", _choosable(suppressed, latent, known)[cells]),
+            pl.Series("_size", size[cells]),
+        )
+        lonely = (
+            frame.group_by("_rel")
+            .agg(pl.col("_unknown").sum().alias("_n"), pl.col("_withheld").sum().alias("_w"))
+            .filter((pl.col("_n") == 1) & (pl.col("_w") == 1))
+        )
+        if lonely.height == 0:
+            return suppressed
+        picks = (
+            frame.join(lonely.select("_rel"), on="_rel", how="semi")
+            .filter(pl.col("_free"))
+            .sort(["_rel", "_total", pl.col("_size") == 0, "_size", "_cell"])
+            .group_by("_rel", maintain_order=True)
+            .agg(pl.col("_cell").first())
+        )
+        added = np.zeros(suppressed.size, dtype=np.bool_)
+        added[picks.get_column("_cell").to_numpy()] = True
         added &= ~suppressed
         if not added.any():
             return suppressed
         suppressed |= added
-    raise ValueError("suppress: secondary suppression did not settle; check the table definitions")
+    raise ValueError("suppress: secondary suppression did not settle; check the relations")
 
 
-def _equations(
-    tables: list[pl.DataFrame], suppressed: npt.NDArray[np.bool_]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Sparse (equation, unknown, coefficient) triplets of "parts - total = 0" over withheld cells."""
-    unknown = np.flatnonzero(suppressed)
-    column = np.full(suppressed.size, -1, dtype=np.int64)
-    column[unknown] = np.arange(unknown.size)
-    eq_parts, col_parts, val_parts = [], [], []
-    offset = 0
-    for table in tables:
-        if table.height == 0:
-            continue
-        rid = table.get_column("_rid").to_numpy().astype(np.int64)
-        tid = table.get_column("_tid").to_numpy().astype(np.int64)
-        total = table.get_column("_total").to_numpy()
-        keep = suppressed[rid]
-        eq_parts.append(tid[keep] + offset)
-        col_parts.append(column[rid[keep]])
-        val_parts.append(np.where(total[keep], -1.0, 1.0))
-        offset += int(tid.max()) + 1
-    if not eq_parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), unknown
-    return np.concatenate(eq_parts), np.concatenate(col_parts), np.concatenate(val_parts), unknown
+def _complements_for(
+    members: pl.DataFrame,
+    problem: _audit.Problem,
+    blk: IntArray,
+    cells: IntArray,
+    deficit: FloatArray,
+    suppressed: BoolArray,
+    latent: BoolArray,
+    known: BoolArray,
+    size: FloatArray,
+) -> BoolArray:
+    """One more withheld cell for each exposed small count, from its own relations (else its block's).
 
-
-def _local_index(labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Position of each item among the items with the same label (0, 1, 2, ... per label)."""
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    starts = np.searchsorted(sorted_labels, sorted_labels, side="left")
-    local = np.empty(labels.size, dtype=np.int64)
-    local[order] = np.arange(labels.size) - starts
-    return local
-
-
-def _determined(tables: list[pl.DataFrame], suppressed: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Withheld cells whose value the published cells and the tables' equations pin down exactly.
-
-    A withheld cell j is determined when the unit vector e_j lies in the row space of the equations
-    restricted to the withheld cells, i.e. when the projection onto that row space keeps all of e_j.
-    Each connected block of equations and cells is solved on its own; blocks are padded to a common
-    size class and decomposed together (NumPy's stacked SVD).
+    A part before a total; a cell at least as large as the shortfall before a smaller one; then the
+    smallest such cell, so as little as possible is lost.
     """
-    result = np.zeros(suppressed.size, dtype=bool)
-    eq, col, val, unknown = _equations(tables, suppressed)
-    if unknown.size == 0 or eq.size == 0:
-        return result
-    eq_ids, eq = np.unique(eq, return_inverse=True)
-    n_eq, n_unk = eq_ids.size, unknown.size
-    graph = sparse.coo_matrix((np.ones(eq.size), (eq, n_eq + col)), shape=(n_eq + n_unk, n_eq + n_unk))
-    _count, labels = csgraph.connected_components(graph, directed=False)
-    eq_block, unk_block = labels[:n_eq], labels[n_eq:]
-    eq_local, unk_local = _local_index(eq_block), _local_index(unk_block)
-    eq_sizes = np.bincount(eq_block, minlength=_count)
-    unk_sizes = np.bincount(unk_block, minlength=_count)
-    size_class = np.maximum(_next_power_of_two(eq_sizes), 1) * 4096 + _next_power_of_two(unk_sizes)
-    entry_block = eq_block[eq]
-    for cls in np.unique(size_class[eq_sizes > 0]):
-        blocks = np.flatnonzero((size_class == cls) & (eq_sizes > 0))
-        position = np.full(_count, -1, dtype=np.int64)
-        position[blocks] = np.arange(blocks.size)
-        rows_max, cols_max = int(cls // 4096), int(cls % 4096)
-        matrix = np.zeros((blocks.size, rows_max, cols_max))
-        here = position[entry_block] >= 0
-        matrix[position[entry_block[here]], eq_local[eq[here]], unk_local[col[here]]] = val[here]
-        _u, sing, vh = np.linalg.svd(matrix, full_matrices=False)
-        tol = sing.max(axis=1, keepdims=True) * max(rows_max, cols_max) * np.finfo(np.float64).eps
-        kept = (sing > np.maximum(tol, 1e-12))[:, :, None]
-        projection = np.sum(np.where(kept, vh * vh, 0.0), axis=1)
-        cells = np.flatnonzero(position[unk_block] >= 0)
-        pinned = projection[position[unk_block[cells]], unk_local[cells]] > 1.0 - 1e-8
-        result[unknown[cells[pinned]]] = True
-    return result
-
-
-def _next_power_of_two(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    out = np.ones_like(values)
-    positive = values > 1
-    out[positive] = 2 ** np.ceil(np.log2(values[positive])).astype(np.int64)
-    return out
-
-
-def _protect(
-    tables: list[pl.DataFrame], suppressed: npt.NDArray[np.bool_], exposed: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.bool_]:
-    """Withhold one more cell in one table of each exposed cell (first table dimension that has one)."""
-    added = np.zeros(suppressed.size, dtype=bool)
-    waiting = exposed.copy()
-    for table in tables:
-        if not waiting.any() or table.height == 0:
-            continue
-        frame = table.with_columns(
-            pl.Series("_supp", suppressed[table.get_column("_rid").to_numpy()]),
-            pl.Series("_wait", waiting[table.get_column("_rid").to_numpy()]),
+    n = suppressed.size
+    added = np.zeros(n, dtype=np.bool_)
+    if members.height == 0:
+        return added
+    exposed = pl.DataFrame({"_for": cells, "_need": deficit}, schema={"_for": pl.Int64, "_need": pl.Float64})
+    exposed = exposed.group_by("_for").agg(pl.col("_need").max())
+    # The block of every variable cell, to look further afield when a cell's own relations are exhausted.
+    cell_block = pl.DataFrame(
+        {"_cell": problem.var_cell, "_block": blk}, schema={"_cell": pl.Int64, "_block": pl.Int64}
+    ).unique("_cell")
+    own = members.join(exposed, left_on="_cell", right_on="_for", how="inner").select(
+        "_rel", pl.col("_cell").alias("_for"), "_need", pl.lit(0).alias("_tier")
+    )
+    near = (
+        exposed.join(cell_block.rename({"_cell": "_for"}), on="_for")
+        .join(cell_block, on="_block")
+        .join(members.select("_rel", "_cell"), on="_cell")
+        .select("_rel", "_for", "_need", pl.lit(1).alias("_tier"))
+    )
+    reach = pl.concat([own, near], how="vertical").unique(["_rel", "_for"], keep="first")
+    cand_cells = members.get_column("_cell").to_numpy()
+    candidates = members.with_columns(
+        pl.Series("_free", _choosable(suppressed, latent, known)[cand_cells]),
+        pl.Series("_size", size[cand_cells]),
+    ).filter(pl.col("_free"))
+    picks = (
+        reach.join(candidates, on="_rel")
+        .filter(pl.col("_cell") != pl.col("_for"))
+        .sort(
+            [
+                "_for",
+                "_tier",
+                "_total",
+                pl.col("_size") < pl.col("_need"),
+                pl.col("_size") == 0,
+                "_size",
+                "_cell",
+            ]
         )
-        hit = frame.filter(pl.col("_wait")).select("_tid").unique()
-        candidates = frame.join(hit, on="_tid", how="semi").filter(~pl.col("_supp"))
-        if candidates.height == 0:
-            continue
-        picks = (
-            candidates.sort(["_tid", "_total", pl.col("_size") == 0, "_size", "_rid"], nulls_last=True)
-            .group_by("_tid", maintain_order=True)
-            .agg(pl.col("_rid").first())
-        )
-        added[picks.get_column("_rid").to_numpy()] = True
-        served = frame.join(picks.select("_tid"), on="_tid", how="semi").filter(pl.col("_wait"))
-        waiting[served.get_column("_rid").to_numpy()] = False
+        .group_by("_for", maintain_order=True)
+        .agg(pl.col("_cell").first())
+    )
+    added[picks.get_column("_cell").to_numpy()] = True
     return added & ~suppressed

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gapwatch.stats.suppression import suppress, table_specs
+from gapwatch.stats.suppression import LinearRelations, protect, round_to_base, suppress, table_specs
 
 Spec = tuple[list[str], str]
 
@@ -257,3 +257,128 @@ def test_random_district_by_group_tables_are_safe(cells: list[list[int]]) -> Non
     _assert_safe(df, out, GRID_SPECS)
     published = out.filter(~pl.col("suppressed"))
     assert ((published["x"] == 0) | (published["x"] >= 5)).all()
+
+
+# --- protect: relations beyond one table, the linear-programming audit, the rounding discipline ---------
+
+
+def _relations(*tables: tuple[list[int], int]) -> LinearRelations:
+    """One relation per (parts, total) over family 0."""
+    rel, cell, coef = [], [], []
+    for r, (parts, total) in enumerate(tables):
+        for c in [*parts, total]:
+            rel.append(r)
+            cell.append(c)
+            coef.append(-1.0 if c == total else 1.0)
+    return LinearRelations.of(rel, cell, [0] * len(rel), coef)
+
+
+def _max_of(values: list[float], withheld: list[bool], tables: list[tuple[list[int], int]], cell: int) -> float:
+    """The largest value of ``cell`` a reader can reach (an independent check with scipy)."""
+    from scipy.optimize import linprog
+
+    unknown = [i for i, w in enumerate(withheld) if w]
+    col = {c: k for k, c in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    for parts, total in tables:
+        row = [0.0] * len(unknown)
+        rhs = 0.0
+        for c in [*parts, total]:
+            sign = -1.0 if c == total else 1.0
+            if c in col:
+                row[col[c]] += sign
+            else:
+                rhs -= sign * values[c]
+        if any(row):
+            a_eq.append(row)
+            b_eq.append(rhs)
+    objective = [0.0] * len(unknown)
+    objective[col[cell]] = -1.0
+    res = linprog(objective, A_eq=a_eq or None, b_eq=b_eq or None, bounds=(0, None), method="highs")
+    return float("inf") if res.status == 3 else -float(res.fun)
+
+
+def test_two_small_cells_that_prove_each_other_small_get_a_third() -> None:
+    # 1 + 2 + 50 = 53: withholding 1 and 2 alone leaves each at most 3, so 50 goes too.
+    values = [1.0, 2.0, 50.0, 53.0]
+    done = protect(np.array(values), _relations(([0, 1, 2], 3)))
+    assert done.reason.tolist() == ["primary", "primary", "secondary", None]
+    assert _max_of(values, done.suppressed.tolist(), [([0, 1, 2], 3)], 0) >= 5
+
+
+def test_a_pooled_period_is_a_total_of_its_years() -> None:
+    # 2010, 2011, 2012, 2010-12: 20 + 25 + 3 = 48.
+    done = protect(np.array([20.0, 25.0, 3.0, 48.0]), _relations(([0, 1, 2], 3)))
+    assert done.suppressed.tolist() == [True, False, True, False]
+
+
+def test_latent_years_link_two_rolling_periods() -> None:
+    # 2008 = 20 published, 2009 and 2010 never published, 2011 = 3; 2008-10 = 60 and 2009-11 = 43.
+    values = np.array([20.0, np.nan, np.nan, 3.0, 60.0, 43.0])
+    tables = [([0, 1, 2], 4), ([1, 2, 3], 5)]
+    done = protect(values, _relations(*tables), latent=[False, True, True, False, False, False])
+    assert done.reason.tolist()[3] == "primary" and done.suppressed[[0, 4, 5]].any()
+    assert not done.suppressed[[1, 2]].any()  # latent cells are never reported as withheld
+    withheld = (done.suppressed | np.array([False, True, True, False, False, False])).tolist()
+    assert _max_of([20, 0, 0, 3, 60, 43], withheld, tables, 3) >= 5
+
+
+def test_a_proportions_small_complement_is_protected_with_the_denominators() -> None:
+    # FSM 37 of 40 (3 did not), non-FSM 500 of 960, all 537 of 1000: counts and denominators both add up.
+    values = np.array([[37.0, 40.0], [500.0, 960.0], [537.0, 1000.0]])
+    rel = LinearRelations.of([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 1], [1, 1, -1, 1, 1, -1])
+    done = protect(values, rel, forms=[[1, 0], [0, 1], [-1, 1]])
+    assert done.reason.tolist() == ["primary", "secondary", None]
+
+
+def test_known_cells_are_never_complements_and_forced_cells_stay_withheld() -> None:
+    values = np.array([2.0, 30.0, 40.0, 72.0])
+    tables = _relations(([0, 1, 2], 3))
+    done = protect(values, tables, known=[False, True, False, False])
+    assert done.reason.tolist() == ["primary", None, "secondary", None]  # 30 was published before: 40 goes
+    forced = protect(values, tables, forced=[False, False, False, True])
+    assert forced.reason.tolist() == ["primary", None, None, "forced"]  # the withheld total protects it
+    # With every neighbour already public, nothing can protect it: said so, not hidden.
+    stuck = protect(values, tables, known=[False, True, True, True])
+    assert stuck.suppressed[0] and stuck.unprotected.tolist() == [True, False, False, False]
+
+
+def test_thresholds_differ_by_cell_and_bad_input_is_refused() -> None:
+    done = protect(np.array([6.0, 30.0, 36.0]), _relations(([0, 1], 2)), threshold=[10, 5, 5])
+    assert done.reason.tolist() == ["primary", "secondary", None]
+    with pytest.raises(ValueError, match="threshold"):
+        protect(np.array([1.0]), LinearRelations.empty(), threshold=0)
+    with pytest.raises(ValueError, match="out of range"):
+        protect(np.array([1.0]), LinearRelations.of([0], [3], [0], [1.0]))
+    with pytest.raises(ValueError, match="same length"):
+        LinearRelations.of([0, 0], [0], [0], [1.0])
+
+
+def test_rounding_to_five_withholds_one_to_seven() -> None:
+    rounded, withheld = round_to_base([0, 1, 7, 8, 12, 13, 52.5, np.nan], base=5, withhold_up_to=7)
+    assert withheld.tolist() == [False, True, True, False, False, False, False, False]
+    assert [None if np.isnan(v) else v for v in rounded.tolist()] == [0, None, None, 10, 10, 15, 55, None]
+    with pytest.raises(ValueError, match="base"):
+        round_to_base([1], base=0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(cell_values, min_size=3, max_size=3), min_size=2, max_size=4))
+def test_random_years_and_pooled_periods_never_prove_a_small_count_small(years: list[list[int]]) -> None:
+    """Districts x (three years + their pooled period) + the county: no small count can be proved small."""
+    n_d = len(years)
+    values: list[float] = []
+    index: dict[tuple[int, int], int] = {}
+    grid = [[*y, sum(y)] for y in years]
+    grid.append([sum(g[j] for g in grid) for j in range(4)])
+    for d, row in enumerate(grid):
+        for p, x in enumerate(row):
+            index[(d, p)] = len(values)
+            values.append(float(x))
+    tables = [([index[(d, p)] for p in range(3)], index[(d, 3)]) for d in range(n_d + 1)]
+    tables += [([index[(d, p)] for d in range(n_d)], index[(n_d, p)]) for p in range(4)]
+    done = protect(np.array(values), _relations(*tables))
+    for i, x in enumerate(values):
+        if 1 <= x <= 4:
+            assert done.suppressed[i]
+            assert _max_of(values, done.suppressed.tolist(), tables, i) >= 5, (i, x)
