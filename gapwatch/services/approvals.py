@@ -4,7 +4,9 @@ Performance officers write commentary per indicator, outcome, KPQ or whole repor
 it is approved or rejected there and frozen with the reports when the cycle closes. A board's chair — or
 someone the chair delegated to — then approves (or rejects) the frozen report; only an approved report
 can be published (:mod:`gapwatch.services.publishing`), and the approval names the SHA-256 of the version
-it approved.
+it approved. Once the report is published its approval is frozen: nobody — chair or delegate — can turn it
+into a rejection afterwards, since the public already has the report. Taking a publication down is its own
+decision, :func:`withdraw_publication`, made by a performance officer with a reason that /public shows.
 
 Each function takes who acts (``by``: a signed-in user, or a name standing for an operator at the command
 line), checks it against :mod:`gapwatch.domain.access` and writes its audit entry in the same transaction.
@@ -12,9 +14,11 @@ line), checks it against :mod:`gapwatch.domain.access` and writes its audit entr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -23,14 +27,32 @@ from gapwatch.services.cycles import cycle_row, find_board
 from gapwatch.services.report_data import ApprovalInfo
 from gapwatch.store.accounts import get_user
 from gapwatch.store.audit import record_audit
-from gapwatch.store.cycles import ApprovalDelegateRow, CommentaryRow, CycleRow, ReportApprovalRow, SnapshotRow
+from gapwatch.store.cycles import (
+    ApprovalDelegateRow,
+    CommentaryRow,
+    CycleRow,
+    PublicationRow,
+    ReportApprovalRow,
+    SnapshotRow,
+)
 from gapwatch.store.engine import session_scope
 
-__all__ = ["COMMENTARY_KINDS", "add_commentary", "approve_report", "decide_commentary", "delegate_approval"]
+__all__ = [
+    "COMMENTARY_KINDS",
+    "MAX_WITHDRAWAL_REASON",
+    "Withdrawal",
+    "add_commentary",
+    "approve_report",
+    "decide_commentary",
+    "delegate_approval",
+    "withdraw_publication",
+]
 
 COMMENTARY_KINDS: tuple[str, ...] = ("indicator", "outcome", "kpq", "report")
 _COMMENTARY_STATUSES = ("draft", "approved", "rejected")
 _MAX_COMMENTARY = 5000
+#: Longest reason for a withdrawal that /public shows.
+MAX_WITHDRAWAL_REASON = 2000
 
 
 def _now() -> datetime:
@@ -184,6 +206,13 @@ def approve_report(
                 ReportApprovalRow.cycle_pk == row.pk, ReportApprovalRow.board_id == found.id
             )
         )
+        published = _publication_row(session, row, found.id)
+        if published is not None:
+            raise Conflict(
+                f"The {found.name} report for {row.name} was published on {published.published_at:%Y-%m-%d}: "
+                "its approval is frozen and cannot be changed",
+                hint="A performance officer can withdraw the publication (`gapwatch withdraw`), with a reason.",
+            )
         status = "approved" if approve else "rejected"
         if existing is None:
             existing = ReportApprovalRow(
@@ -205,6 +234,71 @@ def approve_report(
             session, who, f"report.{'approve' if approve else 'reject'}", _report(row, found.id), None, decision
         )
         return ApprovalInfo(status=status, approved_by=username, approved_at=existing.decided_at, note=note)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A publication taken down from /public: which report, when, by whom (username and role), and why."""
+
+    cycle: str
+    board: str
+    board_name: str
+    withdrawn_at: datetime
+    withdrawn_by: str
+    withdrawn_role: str
+    reason: str
+
+
+def withdraw_publication(engine: Engine, cycle: str | None, board: str, reason: str, *, by: Actor | str) -> Withdrawal:
+    """Take a published report off /public, with a reason the public site shows beside the date.
+
+    ``by`` needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA` (as publishing does). The publication's
+    record stays — the report, its open data and its disclosure-control pattern remain on file, so what was
+    once public is still known when the next report is published — and /public says it was withdrawn, when,
+    by whom (by role: officers' names stay inside) and why. Audited as ``report.withdraw`` in the same
+    transaction. Refused (:class:`Conflict`) when already withdrawn; :class:`NotFound` when never published.
+    """
+    who = as_actor(by)
+    ensure_may(who, Permission.MANAGE_DATA, doing="withdraw a publication")
+    text = reason.strip()
+    if not text:
+        raise InvalidInput(
+            "Give the reason for the withdrawal", problems=[Problem("the reason is empty", field="reason")]
+        )
+    if len(text) > MAX_WITHDRAWAL_REASON:
+        raise InvalidInput(
+            "The reason is too long",
+            problems=[Problem(f"the reason is longer than {MAX_WITHDRAWAL_REASON} characters", field="reason")],
+        )
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row = cycle_row(session, plan, cycle)
+        found = find_board(plan, board)
+        pub = _publication_row(session, row, found.id)
+        if pub is None:
+            raise NotFound(f"The {found.name} report for {row.name} has not been published")
+        if pub.withdrawn_at is not None:
+            raise Conflict(
+                f"The {found.name} report for {row.name} was already withdrawn on {pub.withdrawn_at:%Y-%m-%d}"
+            )
+        pub.withdrawn_at, pub.withdrawn_by, pub.withdrawn_role = _now(), who.username, str(who.role)
+        pub.withdrawal_reason = text
+        session.flush()
+        record_audit(
+            session,
+            who,
+            "report.withdraw",
+            _report(row, found.id),
+            {"published_at": pub.published_at.isoformat(), "published_by": pub.published_by},
+            {"withdrawn_at": pub.withdrawn_at.isoformat(), "reason": text},
+        )
+        return Withdrawal(row.name, found.id, found.name, pub.withdrawn_at, who.username, str(who.role), text)
+
+
+def _publication_row(session: Session, cycle: CycleRow, board_id: str) -> PublicationRow | None:
+    return session.scalar(
+        select(PublicationRow).where(PublicationRow.cycle_pk == cycle.pk, PublicationRow.board_id == board_id)
+    )
 
 
 def _report(cycle: CycleRow, board_id: str) -> str:

@@ -1,23 +1,33 @@
 """Publication: an approved, frozen board report on /public with its open data, small numbers protected.
 
 Only a report its board's chair (or a delegate) approved can be published, and only the frozen version
-that was approved (the approval records the snapshot's SHA-256). Before anything leaves the building every
-number passes disclosure control (:func:`gapwatch.stats.suppression.suppress`):
+that was approved (the approval records the snapshot's SHA-256); once published, the approval is frozen
+(:mod:`gapwatch.services.approvals`), and taking the report down is its own audited decision
+(:func:`gapwatch.services.approvals.withdraw_publication`) that /public reports with its date and reason.
 
-* **primary suppression** — a cell whose count is 1 to threshold-1 (default 1-4; per indicator through
-  ``suppression_threshold``, else ``settings.suppression_threshold``) is withheld; so is a proportion whose
-  complement (denominator minus count) is that small, or whose denominator is, since "97% of 100" gives
-  away the 3 who did not. Counts missing but derivable (value x denominator) are derived first.
-* **secondary suppression** — every additive table is protected: districts within their county, and
-  each breakdown (FSM / non-FSM, SEN, deprivation deciles …) within its area's whole-population total, so a
-  withheld cell can never be recovered by subtraction; the pattern is computed over every board's report
-  in the cycle at once, so two publications of the same cycle cannot be combined to undo it.
-* **derived values** — rates, percentages and confidence limits of a withheld cell are withheld with it,
-  and so are gaps, SIIs, target outturns and chart points computed from a withheld cell; finding details
-  (free text with numbers) are left out of the public version; only approved commentary is published.
+Before anything leaves the building every figure passes disclosure control
+(:func:`gapwatch.analysis.disclosure.disclosure_pattern`), decided over everything a reader could put side by
+side: every board's report of the cycle at once, and every earlier publication (a cell published before is
+known to the reader; a cell withheld before stays withheld). Per indicator, one of the GSS guidance's two
+disciplines:
 
-The suppressed report is stored with the publication, so /public shows exactly what was published, and
-the open data (CSV and JSON) are generated from it.
+* **threshold** (default) — a count from 1 to threshold - 1 (default 1-4; per indicator through
+  ``suppression_threshold``, else ``settings.suppression_threshold``) is withheld, whatever column it sits
+  in: a count indicator's value (NI 48), a proportion's or rate's numerator (worked out from value x
+  denominator when need be), a small denominator, a proportion's small complement. Secondary suppression
+  then protects every additive relation a reader can difference — districts within their county, groupings
+  such as "rest of Kent", each breakdown within its whole population, single periods within pooled or
+  rolling ones — and a linear-programming audit checks that no withheld small count can be proved small by
+  any combination of them;
+* **rounding** — counts and denominators to the nearest 5, counts of 1 to 7 withheld, values and intervals
+  worked out again from the rounded figures.
+
+Derived figures follow their cells: intervals, gaps, gap-closing and level targets (latest and baseline, for
+any area) are withheld wherever a cell they come from is; free text with numbers is left out; only approved
+commentary is published. Blanks carry the GSS symbols ``[c]``, ``[x]``, ``[z]`` and ``[low]``, explained in
+the notes. The public report is stored with the publication, so /public shows exactly what was published,
+and the open data (CSV, JSON and the notes) are generated from it through the one formula-safe writer
+(:mod:`gapwatch.services.csv_safe`).
 """
 
 from __future__ import annotations
@@ -33,26 +43,44 @@ import polars as pl
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.disclosure import ROUNDING_BASE, ROUNDING_WITHHELD_UP_TO, disclosure_pattern
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
+from gapwatch.domain.indicators import DisclosureControl
 from gapwatch.errors import Conflict, NotFound
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services._public_report import (
+    CONFIDENTIAL,
+    SYMBOLS,
+    Key,
+    PublicReport,
+    cell_id,
+    decisions_of,
+    gap_id,
+    public_version,
+)
+from gapwatch.services.csv_safe import csv_text, defuse_all
 from gapwatch.services.cycles import cycle_row, find_board
-from gapwatch.services.report_data import GapVerdict, ReportData, SeriesPoint
+from gapwatch.services.report_data import ReportData, SeriesPoint
 from gapwatch.settings import Settings
-from gapwatch.stats.suppression import suppress
 from gapwatch.store.audit import record_audit
 from gapwatch.store.cycles import CycleRow, PublicationRow, ReportApprovalRow, SnapshotRow
 from gapwatch.store.engine import session_scope
 
 __all__ = [
     "CSV_COLUMNS",
+    "SYMBOLS",
+    "PublicView",
     "PublicationInfo",
+    "Withdrawn",
+    "cell_id",
     "disclosure_control",
+    "gap_id",
     "list_publications",
+    "list_withdrawals",
     "open_data",
     "public_report",
+    "public_view",
     "publish",
-    "suppress_report",
 ]
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -73,16 +101,25 @@ CSV_COLUMNS: tuple[str, ...] = (
     "denominator",
     "unit",
     "suppressed",
+    "disclosure_control",
     "illustrative",
     "batch",
 )
 _KEY = ("indicator", "period", "area", "category_type", "category")
-Key = tuple[str, str, str, str, str]
+_ROLE_NAMES = {"admin": "an administrator", "performance_officer": "a performance officer"}
+
+
+class Withdrawn(NotFound):
+    """The publication was withdrawn: it is no longer on /public (HTTP 410 Gone)."""
+
+    code = "withdrawn"
+    status_code = 410
 
 
 @dataclass(frozen=True)
 class PublicationInfo:
-    """A publication: which report, when, by whom, and how many cells disclosure control withheld."""
+    """A publication: which report, when, by whom, how many cells disclosure control withheld, and —
+    once withdrawn — when, by whom (a role, for the public) and why."""
 
     cycle: str
     board: str
@@ -91,176 +128,96 @@ class PublicationInfo:
     published_by: str
     cells: int
     suppressed: int
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = None
+    withdrawn_by_role: str | None = None
+    withdrawal_reason: str | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether the publication has been withdrawn from /public."""
+        return self.withdrawn_at is not None
+
+
+@dataclass(frozen=True)
+class PublicView:
+    """What /public shows of a publication: the report as published with its symbols, or its withdrawal."""
+
+    info: PublicationInfo
+    published: PublicReport | None
+
+
+# --- disclosure control over the cycle ------------------------------------------------------------------
 
 
 def _rows_of(report: ReportData) -> list[dict[str, Any]]:
-    out = []
-    for page in report.indicators:
-        for p in page.headline + page.breakdowns:
-            out.append(
-                {
-                    "indicator": page.id,
-                    "period": p.period,
-                    "area": p.area,
-                    "category_type": p.category_type,
-                    "category": p.category,
-                    "count": p.count,
-                    "denominator": p.denominator,
-                    "value": p.value,
-                    "measure": page.measure,
-                    "threshold": page.suppression_threshold,
-                }
-            )
-    return out
+    return [
+        {
+            "indicator": page.id,
+            "period": p.period,
+            "area": p.area,
+            "category_type": p.category_type,
+            "category": p.category,
+            "count": p.count,
+            "denominator": p.denominator,
+            "value": p.value,
+        }
+        for page in report.indicators
+        for p in page.headline + page.breakdowns
+    ]
 
 
-def _derive_counts(df: pl.DataFrame, multipliers: dict[str, float]) -> pl.DataFrame:
-    mult = pl.col("indicator").replace_strict(multipliers, default=None, return_dtype=pl.Float64)
-    derivable = pl.col("count").is_null() & pl.col("value").is_not_null() & pl.col("denominator").is_not_null()
-    derived = (pl.col("value") / mult * pl.col("denominator")).round(0)
-    return df.with_columns(
-        pl.when(derivable & pl.col("measure").is_in(["proportion", "rate"]))
-        .then(derived)
-        .otherwise(pl.col("count"))
-        .alias("count")
-    )
+_FRAME_SCHEMA = {
+    "indicator": pl.String,
+    "period": pl.String,
+    "area": pl.String,
+    "category_type": pl.String,
+    "category": pl.String,
+    "count": pl.Float64,
+    "denominator": pl.Float64,
+    "value": pl.Float64,
+}
 
 
-def _small(value: pl.Expr, threshold: int) -> pl.Expr:
-    return (value >= 1) & (value < threshold)
+def disclosure_control(
+    plan: Plan, rows: pl.DataFrame, default_threshold: int, earlier: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The disclosure-control decision for observation rows (the union of a cycle's reports).
 
-
-def disclosure_control(plan: Plan, rows: pl.DataFrame, default_threshold: int) -> pl.DataFrame:
-    """Primary and secondary suppression of observation rows (the union of a cycle's reports).
-
-    ``rows`` has ``indicator, period, area, category_type, category, count, denominator, value, measure,
-    threshold`` ('' for the whole population). Tables: each area's children within it (one table family
-    per parent level) for every breakdown, and each category type within its area's whole-population row.
-    Returns one row per key with ``suppressed`` and ``suppression_reason``. Rows without any count (a
-    published percentage with no numerator or denominator) reveal no count and pass through unsuppressed.
+    ``rows`` has ``indicator, period, area, category_type, category, count, denominator, value`` ('' for the
+    whole population; other columns are ignored). ``earlier``: cells of earlier publications (the same keys
+    plus ``withheld``). Returns :func:`gapwatch.analysis.disclosure.disclosure_pattern`'s frame with
+    ``suppressed`` (withheld) and ``suppression_reason`` besides.
     """
-    if rows.height == 0:
-        return rows.with_columns(pl.lit(False).alias("suppressed"), pl.lit(None, pl.String).alias("suppression_reason"))
-    rows = rows.unique(list(_KEY), keep="first", maintain_order=True)
-    rows = _derive_counts(rows, {i.id: i.multiplier for i in plan.framework.indicators})
-    parents = {a.id: a.parent for a in plan.framework.areas}
-    levels = {a.id: a.level.value for a in plan.framework.areas}
-    rows = rows.with_columns(
-        pl.col("area").replace_strict(parents, default=None, return_dtype=pl.String).alias("_parent"),
-        pl.col("area").replace_strict(levels, default="other", return_dtype=pl.String).alias("_level"),
-        pl.col("threshold").fill_null(default_threshold).cast(pl.Int64).alias("_threshold"),
+    frame = rows.select([pl.col(c).cast(t) for c, t in _FRAME_SCHEMA.items() if c in rows.columns])
+    for c, t in _FRAME_SCHEMA.items():
+        if c not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, t).alias(c))
+    pattern = disclosure_pattern(plan.framework, frame, default_threshold=default_threshold, earlier=earlier)
+    return pattern.with_columns(pl.col("withheld").alias("suppressed"), pl.col("reason").alias("suppression_reason"))
+
+
+def _earlier(session: Session, plan: Plan) -> pl.DataFrame:
+    """Every cell of every earlier publication of this framework (withdrawn ones too: they were public)."""
+    texts = session.scalars(
+        select(PublicationRow.csv)
+        .join(CycleRow, CycleRow.pk == PublicationRow.cycle_pk)
+        .where(CycleRow.framework_pk == plan.pk)
+    ).all()
+    rows = [
+        (r["indicator"], r["period"], r["area_code"], r["breakdown_id"], r["category_id"], r["suppressed"] == "yes")
+        for text in texts
+        for r in csv.DictReader(io.StringIO(text))
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={**{k: pl.String for k in _KEY}, "withheld": pl.Boolean},
+        orient="row",
     )
-    parent_levels = sorted({levels.get(p or "", "other") for p in parents.values() if p})
-    specs: list[tuple[list[str], str]] = []
-    extra: list[pl.Expr] = []
-    for lv in parent_levels:
-        is_total = pl.col("_level") == lv
-        is_part = pl.col("_parent").replace_strict(levels, default="other", return_dtype=pl.String) == lv
-        extra += [
-            pl.when(is_total).then(pl.col("area")).when(is_part).then(pl.col("_parent")).alias(f"_t_{lv}"),
-            is_total.alias(f"_f_{lv}"),
-        ]
-        specs.append((["indicator", "period", "category_type", "category", f"_t_{lv}"], f"_f_{lv}"))
-    types = sorted(t for t in rows.get_column("category_type").unique().to_list() if t)
-    for i, ct in enumerate(types):
-        member = (pl.col("category_type") == ct) | (pl.col("category_type") == "")
-        extra += [
-            pl.when(member).then(pl.col("area")).alias(f"_g_{i}"),
-            (pl.col("category_type") == "").alias(f"_h_{i}"),
-        ]
-        specs.append((["indicator", "period", f"_g_{i}"], f"_h_{i}"))
-    rows = rows.with_columns(extra)
-    has_count = pl.col("count").is_not_null() | (
-        pl.col("denominator").is_not_null() & pl.col("measure").is_in(["proportion", "rate", "count"])
-    )
-    counted, passed = rows.filter(has_count), rows.filter(~has_count)
-    results = []
-    for threshold in sorted(set(counted.get_column("_threshold").to_list())):
-        part = counted.filter(pl.col("_threshold") == threshold)
-        part = part.with_columns(
-            pl.when(
-                _small(pl.col("denominator"), threshold)
-                | ((pl.col("measure") == "proportion") & _small(pl.col("denominator") - pl.col("count"), threshold))
-            )
-            .then(pl.lit(1.0))
-            .otherwise(pl.col("count"))
-            .alias("_probe")
-        )
-        done = suppress(
-            part,
-            count_cols=["count", "_probe"],
-            table_keys=[k for k, _ in specs],
-            total_flag=[f for _, f in specs],
-            threshold=threshold,
-        )
-        results.append(done.select(*_KEY, "suppressed", "suppression_reason"))
-    results.append(
-        passed.select(*_KEY).with_columns(
-            pl.lit(False).alias("suppressed"), pl.lit(None, pl.String).alias("suppression_reason")
-        )
-    )
-    return pl.concat(results, how="vertical")
-
-
-def _withheld(frame: pl.DataFrame) -> set[Key]:
-    hits = frame.filter(pl.col("suppressed"))
-    return {(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in hits.select(*_KEY).iter_rows()}
-
-
-def _blank(p: SeriesPoint) -> SeriesPoint:
-    return p.model_copy(update={"value": None, "lower": None, "upper": None, "count": None, "denominator": None})
-
-
-def _gap_withheld(g: GapVerdict, period: str, withheld: set[Key], county: str | None) -> bool:
-    ind, area = g.indicator, next((p.area for p in g.points if p.area), "")
-    if g.measure == "group_gap":
-        types = {k[3] for k in withheld if k[0] == ind}
-        return any((ind, period, area, t, c) in withheld for t in types for c in (g.subject, g.comparator))
-    if g.measure == "area_gap":
-        return any((ind, period, a, "", "") in withheld for a in (g.subject, county) if a)
-    return any(k[0] == ind and k[1] == period and k[2] == area and k[3] for k in withheld)
-
-
-def suppress_report(report: ReportData, withheld: set[Key], county: str | None) -> ReportData:
-    """The public version of a report: withheld cells and everything derived from them blanked."""
-    data = report.model_copy(deep=True)
-    for page in data.indicators:
-        page.headline = [
-            _blank(p) if (page.id, p.period, p.area, p.category_type, p.category) in withheld else p
-            for p in page.headline
-        ]
-        page.breakdowns = [
-            _blank(p) if (page.id, p.period, p.area, p.category_type, p.category) in withheld else p
-            for p in page.breakdowns
-        ]
-        page.trend_detail = None
-        for g in page.gaps:
-            g.points = [_blank(p) if _gap_withheld(g, p.period, withheld, county) else p for p in g.points]
-            last = next((p for p in reversed(g.points) if p.value is not None), None)
-            if g.latest_period and _gap_withheld(g, g.latest_period, withheld, county):
-                g.latest_gap, g.lower, g.upper = None, None, None
-                g.latest_period = last.period if last else None
-                if last is not None:
-                    g.latest_gap, g.lower, g.upper = last.value, last.lower, last.upper
-        for t in page.targets:
-            area = county or ""
-            if t.latest_period and (page.id, t.latest_period, area, "", "") in withheld:
-                t.latest, t.detail = None, "latest value withheld to protect small numbers"
-    data.targets = [t for p in data.indicators for t in p.targets]
-    data.gaps = [g for p in data.indicators for g in p.gaps]
-    for k in data.kpqs:
-        for f in k.answer.reasons:
-            f.detail = None
-    data.commentary = [c for c in data.commentary if c.status == "approved"]
-    return data
 
 
 def _snapshots(session: Session, cycle: CycleRow) -> list[SnapshotRow]:
     return list(session.scalars(select(SnapshotRow).where(SnapshotRow.cycle_pk == cycle.pk)))
-
-
-def _county(plan: Plan) -> str | None:
-    return next((a.id for a in plan.framework.areas if a.level.value == "county"), None)
 
 
 def publish(
@@ -270,8 +227,8 @@ def publish(
 
     ``by`` (a name stands for an operator) needs :attr:`~gapwatch.domain.access.Permission.MANAGE_DATA`; the
     publication is audited in its own transaction. Refused with :class:`Conflict` when the cycle is still
-    open, the report is not approved (or the approval was of another version), or it is already published;
-    nothing is written then.
+    open, the report is not approved (or the approval was of another version), or it is already published
+    (or was, and was withdrawn); nothing is written then.
     """
     who = as_actor(by)
     ensure_may(who, Permission.MANAGE_DATA, doing="publish a report")
@@ -303,34 +260,23 @@ def publish(
             select(PublicationRow).where(PublicationRow.cycle_pk == row.pk, PublicationRow.board_id == found.id)
         )
         if existing is not None:
+            withdrawn = f", withdrawn on {existing.withdrawn_at:%Y-%m-%d}" if existing.withdrawn_at is not None else ""
             raise Conflict(
                 f"The {found.name} report for {row.name} is already published "
-                f"({existing.published_at:%Y-%m-%d} by {existing.published_by})"
+                f"({existing.published_at:%Y-%m-%d} by {existing.published_by}{withdrawn})"
             )
         reports = {b: ReportData.model_validate_json(s.data) for b, s in snaps.items()}
-        union = [r for rep in reports.values() for r in _rows_of(rep)]
-        frame = pl.DataFrame(
-            union,
-            schema={
-                "indicator": pl.String,
-                "period": pl.String,
-                "area": pl.String,
-                "category_type": pl.String,
-                "category": pl.String,
-                "count": pl.Float64,
-                "denominator": pl.Float64,
-                "value": pl.Float64,
-                "measure": pl.String,
-                "threshold": pl.Int64,
-            },
-        )
-        pattern = disclosure_control(plan, frame, threshold)
-        withheld = _withheld(pattern)
-        public = suppress_report(reports[found.id], withheld, _county(plan))
-        own = _rows_of(public)
-        blanked = sum(1 for r in own if r["value"] is None and r["count"] is None and r["denominator"] is None)
+        original: dict[Key, SeriesPoint] = {}
+        for rep in reports.values():
+            for page in rep.indicators:
+                for p in page.headline + page.breakdowns:
+                    original.setdefault((page.id, p.period, p.area, p.category_type, p.category), p)
+        union = pl.DataFrame([r for rep in reports.values() for r in _rows_of(rep)], schema=_FRAME_SCHEMA)
+        pattern = disclosure_control(plan, union, threshold, _earlier(session, plan))
+        public = public_version(reports[found.id], decisions_of(pattern), plan, original, threshold)
+        own = sum(len(p.headline) + len(p.breakdowns) for p in public.report.indicators)
+        withheld = len(public.withheld)
         at = datetime.now(UTC)
-        text = public.model_dump_json()
         session.add(
             PublicationRow(
                 cycle_pk=row.pk,
@@ -338,27 +284,45 @@ def publish(
                 published_at=at,
                 published_by=who.username,
                 snapshot_sha256=snap.sha256,
-                data=text,
+                data=public.model_dump_json(),
                 csv=_csv(plan, public),
-                cells=len(own),
-                suppressed=blanked,
+                cells=own,
+                suppressed=withheld,
             )
         )
-        published = {"snapshot_sha256": snap.sha256, "cells": len(own), "suppressed": blanked}
+        reasons: dict[str, int] = {}
+        for why in public.withheld.values():
+            reasons[why] = reasons.get(why, 0) + 1
+        published = {"snapshot_sha256": snap.sha256, "cells": own, "suppressed": withheld, "reasons": reasons}
         record_audit(session, who, "report.publish", f"report:{row.name}/{found.id}", None, published)
-        return PublicationInfo(row.name, found.id, found.name, at, who.username, len(own), blanked)
+        return PublicationInfo(row.name, found.id, found.name, at, who.username, own, withheld)
 
 
-def _csv(plan: Plan, report: ReportData) -> str:
+# --- the open data --------------------------------------------------------------------------------------
+
+
+def _number(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+
+
+def _method_text(method: str, threshold: int) -> str:
+    if method == DisclosureControl.ROUNDING.value:
+        return f"rounded to the nearest {ROUNDING_BASE}, 1 to {ROUNDING_WITHHELD_UP_TO} withheld"
+    return f"counts of 1 to {threshold - 1} withheld, with the figures they could be worked out from"
+
+
+def _observations(plan: Plan, public: PublicReport) -> list[dict[str, object]]:
     types = {ct.id: ct.name for ct in plan.framework.groups}
     cats = {(ct.id, c.id): c.name for ct in plan.framework.groups for c in ct.categories}
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for page in report.indicators:
+    rows: list[dict[str, object]] = []
+    for page in public.report.indicators:
+        method = public.methods.get(page.id, DisclosureControl.THRESHOLD.value)
         for p in page.headline + page.breakdowns:
-            withheld = p.value is None and p.count is None and p.denominator is None
-            writer.writerow(
+            cid = cell_id(page.id, p.period, p.area, p.category_type, p.category)
+            marks = public.cells.get(cid, {})
+            rows.append(
                 {
                     "indicator": page.id,
                     "indicator_code": page.code,
@@ -370,27 +334,82 @@ def _csv(plan: Plan, report: ReportData) -> str:
                     "breakdown": types.get(p.category_type, p.category_type),
                     "category_id": p.category,
                     "category": cats.get((p.category_type, p.category), p.category),
-                    "value": _cell(p.value),
-                    "lower_95": _cell(p.lower),
-                    "upper_95": _cell(p.upper),
-                    "count": _cell(p.count),
-                    "denominator": _cell(p.denominator),
+                    "value": marks.get("value") or _number(p.value),
+                    "lower_95": marks.get("lower") or _number(p.lower),
+                    "upper_95": marks.get("upper") or _number(p.upper),
+                    "count": marks.get("count") or _number(p.count),
+                    "denominator": marks.get("denominator") or _number(p.denominator),
                     "unit": page.unit,
-                    "suppressed": "yes" if withheld else "no",
+                    "suppressed": "yes" if cid in public.withheld else "no",
+                    "disclosure_control": method,
                     "illustrative": "yes" if p.illustrative else "no",
                     "batch": "" if p.batch is None else p.batch,
                 }
             )
-    return buffer.getvalue()
+    return rows
 
 
-def _cell(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+def _csv(plan: Plan, public: PublicReport) -> str:
+    """The open data CSV: one row per published figure, blanks marked with their GSS symbol."""
+    return csv_text(CSV_COLUMNS, _observations(plan, public))
 
 
-def _publication(session: Session, plan: Plan, cycle: str | None, board: str) -> tuple[CycleRow, PublicationRow]:
+def _rule(public: PublicReport, indicator: str) -> dict[str, object]:
+    """How an indicator's small numbers were protected, for the JSON open data."""
+    method = public.methods.get(indicator, DisclosureControl.THRESHOLD.value)
+    threshold = public.thresholds.get(indicator, 5)
+    rule: dict[str, object] = {"method": method, "rule": _method_text(method, threshold)}
+    if method == DisclosureControl.ROUNDING.value:
+        rule.update(base=ROUNDING_BASE, withheld_up_to=ROUNDING_WITHHELD_UP_TO)
+    else:
+        rule.update(threshold=threshold)
+    return rule
+
+
+def _notes(public: PublicReport, plan: Plan) -> list[dict[str, str]]:
+    """The notes sheet: what each symbol means, and how each indicator's small numbers were protected."""
+    notes = [{"note": symbol, "text": meaning} for symbol, meaning in SYMBOLS.items()]
+    for page in public.report.indicators:
+        method = public.methods.get(page.id, DisclosureControl.THRESHOLD.value)
+        threshold = public.thresholds.get(page.id, 5)
+        notes.append({"note": f"{page.code}", "text": f"{page.title}: {_method_text(method, threshold)}"})
+    return notes
+
+
+def _load(pub: PublicationRow) -> PublicReport:
+    """The stored public report (publications made before symbols were stored are read as they were)."""
+    doc = json.loads(pub.data)
+    if "report" in doc:
+        return PublicReport.model_validate(doc)
+    report = ReportData.model_validate(doc)
+    public = PublicReport(report=report)
+    for r in csv.DictReader(io.StringIO(pub.csv)):
+        if r.get("suppressed") == "yes":
+            cid = cell_id(r["indicator"], r["period"], r["area_code"], r["breakdown_id"], r["category_id"])
+            public.cells[cid] = {c: CONFIDENTIAL for c in ("value", "lower", "upper", "count", "denominator")}
+            public.withheld[cid] = "withheld"
+    return public
+
+
+def _info(pub: PublicationRow, cycle: str, plan: Plan) -> PublicationInfo:
+    return PublicationInfo(
+        cycle,
+        pub.board_id,
+        plan.boards[pub.board_id].name if pub.board_id in plan.boards else pub.board_id,
+        pub.published_at,
+        pub.published_by,
+        pub.cells,
+        pub.suppressed,
+        pub.withdrawn_at,
+        pub.withdrawn_by,
+        _ROLE_NAMES.get(pub.withdrawn_role or "", "the partnership") if pub.withdrawn_at else None,
+        pub.withdrawal_reason,
+    )
+
+
+def _publication(
+    session: Session, plan: Plan, cycle: str | None, board: str, *, withdrawn_too: bool = False
+) -> tuple[CycleRow, PublicationRow]:
     row = cycle_row(session, plan, cycle)
     found = find_board(plan, board)
     pub = session.scalar(
@@ -398,28 +417,48 @@ def _publication(session: Session, plan: Plan, cycle: str | None, board: str) ->
     )
     if pub is None:
         raise NotFound(f"The {found.name} report for {row.name} has not been published")
+    if pub.withdrawn_at is not None and not withdrawn_too:
+        raise Withdrawn(
+            f"The {found.name} report for {row.name} was withdrawn on {pub.withdrawn_at:%d %B %Y}: "
+            f"{pub.withdrawal_reason}"
+        )
     return row, pub
 
 
 def public_report(engine: Engine, cycle: str | None, board: str) -> ReportData:
-    """The report as published (suppressed), for /public."""
+    """The report as published (suppressed), for /public; :class:`Withdrawn` once withdrawn."""
     with session_scope(engine) as session:
         plan = current_plan(session)
         _, pub = _publication(session, plan, cycle, board)
-        return ReportData.model_validate_json(pub.data)
+        return _load(pub).report
+
+
+def public_view(engine: Engine, cycle: str | None, board: str) -> PublicView:
+    """What /public shows: the published report with its symbols, or — once withdrawn — only the withdrawal."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row, pub = _publication(session, plan, cycle, board, withdrawn_too=True)
+        info = _info(pub, row.name, plan)
+        return PublicView(info=info, published=None if info.withdrawn else _load(pub))
 
 
 def open_data(engine: Engine, cycle: str | None, board: str, fmt: str = "csv") -> str:
-    """The open data behind a published report: CSV of every (suppressed) value, or JSON with the KPQs too."""
+    """The open data behind a published report: ``csv`` of every figure (symbols for blanks), ``json`` with
+    the KPQ answers, targets and gaps too, or ``notes`` (CSV: what the symbols mean, how each indicator's
+    small numbers were protected). Every cell and string goes through the formula-safe writer."""
+    if fmt not in ("csv", "json", "notes"):
+        raise NotFound(f"Open data come as csv, json or notes, not '{fmt}'")
     with session_scope(engine) as session:
         plan = current_plan(session)
         row, pub = _publication(session, plan, cycle, board)
-        if fmt == "csv":
-            return pub.csv
-        if fmt != "json":
-            raise NotFound(f"Open data come as csv or json, not '{fmt}'")
-        report = ReportData.model_validate_json(pub.data)
+        public = _load(pub)
+        if fmt == "notes":
+            return csv_text(("note", "text"), _notes(public, plan))
+        # Read back through the writer: publications stored before it was shared are made safe on the way out.
         rows = list(csv.DictReader(io.StringIO(pub.csv)))
+        if fmt == "csv":
+            return csv_text(list(rows[0]) if rows else CSV_COLUMNS, rows)
+        report = public.report
         doc = {
             "partnership": report.partnership,
             "framework": report.framework_id,
@@ -427,8 +466,8 @@ def open_data(engine: Engine, cycle: str | None, board: str, fmt: str = "csv") -
             "board": report.board.name,
             "published_at": pub.published_at.isoformat(),
             "illustrative": report.illustrative,
-            "disclosure_control": "counts of 1 to threshold-1 withheld (primary) and complementary cells withheld "
-            "(secondary); values derived from withheld counts withheld too",
+            "symbols": SYMBOLS,
+            "disclosure_control": {page.id: _rule(public, page.id) for page in report.indicators},
             "kpqs": [
                 {
                     "kpq": k.answer.kpq,
@@ -442,32 +481,49 @@ def open_data(engine: Engine, cycle: str | None, board: str, fmt: str = "csv") -
                 }
                 for k in report.kpqs
             ],
-            "targets": [t.model_dump(mode="json", exclude={"batches"}) for t in report.targets],
-            "gaps": [g.model_dump(mode="json", exclude={"batches"}) for g in report.gaps],
+            "targets": [
+                {**t.model_dump(mode="json", exclude={"batches"}), "symbols": public.targets.get(t.target, {})}
+                for t in report.targets
+            ],
+            "gaps": [
+                {
+                    **g.model_dump(mode="json", exclude={"batches"}),
+                    "symbols": {
+                        **({"latest_gap": public.gap_latest[gap_id(g)]} if gap_id(g) in public.gap_latest else {}),
+                        **{
+                            p.period: public.gap_points[f"{gap_id(g)}|{p.period}"]
+                            for p in g.points
+                            if f"{gap_id(g)}|{p.period}" in public.gap_points
+                        },
+                    },
+                }
+                for g in report.gaps
+            ],
             "observations": rows,
         }
-        return json.dumps(doc, indent=1, ensure_ascii=False)
+        return json.dumps(defuse_all(doc), indent=1, ensure_ascii=False)
 
 
-def list_publications(engine: Engine) -> list[PublicationInfo]:
-    """Every publication of the current framework, newest first."""
+def _listed(engine: Engine, withdrawn: bool) -> list[PublicationInfo]:
     with session_scope(engine) as session:
         plan = current_plan(session)
-        rows = session.execute(
+        query = (
             select(PublicationRow, CycleRow.name)
             .join(CycleRow, CycleRow.pk == PublicationRow.cycle_pk)
             .where(CycleRow.framework_pk == plan.pk)
-            .order_by(PublicationRow.published_at.desc())
-        ).all()
-        return [
-            PublicationInfo(
-                name,
-                p.board_id,
-                plan.boards[p.board_id].name if p.board_id in plan.boards else p.board_id,
-                p.published_at,
-                p.published_by,
-                p.cells,
-                p.suppressed,
-            )
-            for p, name in rows
-        ]
+        )
+        if withdrawn:
+            query = query.where(PublicationRow.withdrawn_at.is_not(None)).order_by(PublicationRow.withdrawn_at.desc())
+        else:
+            query = query.where(PublicationRow.withdrawn_at.is_(None)).order_by(PublicationRow.published_at.desc())
+        return [_info(p, name, plan) for p, name in session.execute(query).all()]
+
+
+def list_publications(engine: Engine) -> list[PublicationInfo]:
+    """Every publication of the current framework that is on /public, newest first (withdrawn ones are not)."""
+    return _listed(engine, withdrawn=False)
+
+
+def list_withdrawals(engine: Engine) -> list[PublicationInfo]:
+    """Every withdrawn publication of the current framework, most recently withdrawn first."""
+    return _listed(engine, withdrawn=True)

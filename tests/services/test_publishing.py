@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from gapwatch.domain.framework import Framework
-from gapwatch.errors import Conflict, NotFound
+from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services import approvals, cycles, publishing
 from gapwatch.services._plan import Plan
 from gapwatch.services.accounts import create_user
+from gapwatch.store.audit import query_audit
 from gapwatch.store.engine import session_scope
 from tests.services import cycle_data
 
@@ -56,7 +57,7 @@ def _reveals(rows: list[dict[str, str]]) -> list[str]:
     found = []
 
     def num(v: str) -> float | None:
-        return float(v) if v not in ("", None) else None
+        return float(v) if v not in ("", None) and not v.startswith("[") else None
 
     cells: dict[tuple[str, str, str, str], tuple[float | None, float | None]] = {}
     for r in rows:
@@ -143,7 +144,7 @@ def test_adversarial_tables_reveal_no_small_count(closed: Engine) -> None:
     assert "yes" in {sm[("C0", "non-fsm")]["suppressed"], sm[("C0", "")]["suppressed"]}
     for r in rows:
         if r["suppressed"] == "yes":
-            assert r["value"] == r["count"] == r["denominator"] == r["lower_95"] == r["upper_95"] == ""
+            assert r["value"] == r["count"] == r["denominator"] == r["lower_95"] == r["upper_95"] == "[c]"
     assert _reveals(rows) == []
     # Values big enough to publish still are.
     assert sm[("D2", "")]["value"] or sm[("D3", "")]["value"]
@@ -177,13 +178,92 @@ def test_a_locality_publication_protects_its_small_headline(closed: Engine) -> N
     publishing.publish(closed, None, "d1-board", by="po")
     rows = _published_rows(closed, "d1-board")
     d1 = next(r for r in rows if r["indicator"] == "SM" and r["area_code"] == "D1")
-    assert d1["suppressed"] == "yes" and d1["count"] == ""
+    assert d1["suppressed"] == "yes" and d1["count"] == "[c]"
     area_gap = next(
         g
         for g in publishing.public_report(closed, None, "d1-board").gaps
         if g.indicator == "SM" and g.measure == "area_gap"
     )
     assert all(p.value is None for p in area_gap.points)
+
+
+def test_open_data_mark_every_blank_with_its_gss_symbol(closed: Engine) -> None:
+    approvals.approve_report(closed, None, "forum", by="chris")
+    publishing.publish(closed, None, "forum", by="po")
+    rows = _published_rows(closed, "forum")
+    symbols = {v for r in rows for v in (r["value"], r["count"], r["denominator"], r["lower_95"]) if v.startswith("[")}
+    assert symbols <= {"[c]", "[x]", "[z]", "[low]"} and "[c]" in symbols
+    assert {r["disclosure_control"] for r in rows} == {"threshold"}
+    doc = json.loads(publishing.open_data(closed, None, "forum", "json"))
+    assert set(doc["symbols"]) == {"[c]", "[x]", "[z]", "[low]"}
+    assert doc["disclosure_control"]["SM"]["threshold"] == 5
+    sm_gap = next(g for g in doc["gaps"] if g["indicator"] == "SM" and g["measure"] == "group_gap")
+    assert sm_gap["symbols"] == {"latest_gap": "[c]", "2010/11": "[c]"}
+    notes = list(csv.DictReader(io.StringIO(publishing.open_data(closed, None, "forum", "notes"))))
+    assert [n["note"] for n in notes[:4]] == ["[c]", "[x]", "[z]", "[low]"]
+    assert any(n["note"] == "T SM" and "1 to 4 withheld" in n["text"] for n in notes)
+
+
+def test_a_published_reports_approval_is_frozen(closed: Engine) -> None:
+    """The attack: the delegate flips the approval to "rejected" after publication. Refused, and audited once."""
+    with session_scope(closed) as session:
+        create_user(
+            session, username="pat", display_name="Pat Deputy", role="board_member", password="a long passphrase 2"
+        )
+    approvals.delegate_approval(closed, "forum", "pat", by="admin")
+    approvals.approve_report(closed, None, "forum", by="pat")
+    publishing.publish(closed, None, "forum", by="po")
+    for who in ("pat", "chris"):
+        with pytest.raises(Conflict, match="its approval is frozen"):
+            approvals.approve_report(closed, None, "forum", by=who, approve=False, note="changed my mind")
+        with pytest.raises(Conflict, match="its approval is frozen"):
+            approvals.approve_report(closed, None, "forum", by=who)
+    assert cycles.snapshot(closed, None, "forum").approval.status == "approved"
+    assert [p.board for p in publishing.list_publications(closed)] == ["forum"]
+    with session_scope(closed) as session:
+        decisions = [r.action for r in query_audit(session) if r.entity == "report:2011 H2/forum"]
+    assert "report.reject" not in decisions and decisions.count("report.approve") == 1
+
+
+def test_withdrawal_is_its_own_audited_decision(closed: Engine) -> None:
+    approvals.approve_report(closed, None, "forum", by="chris")
+    publishing.publish(closed, None, "forum", by="po")
+    with pytest.raises(InvalidInput, match="Give the reason"):
+        approvals.withdraw_publication(closed, None, "forum", "  ", by="po")
+    with pytest.raises(NotFound, match="has not been published"):
+        approvals.withdraw_publication(closed, None, "d1-board", "wrong figures", by="po")
+    done = approvals.withdraw_publication(closed, None, "forum", "The D2 figures were revised", by="po")
+    assert done.reason == "The D2 figures were revised" and done.withdrawn_by == "po"
+    assert publishing.list_publications(closed) == []
+    (gone,) = publishing.list_withdrawals(closed)
+    assert gone.board == "forum" and gone.withdrawal_reason == "The D2 figures were revised"
+    with pytest.raises(publishing.Withdrawn, match="withdrawn on") as caught:
+        publishing.public_report(closed, None, "forum")
+    assert caught.value.status_code == 410
+    with pytest.raises(publishing.Withdrawn):
+        publishing.open_data(closed, None, "forum", "csv")
+    view = publishing.public_view(closed, None, "forum")
+    assert view.published is None and view.info.withdrawn and view.info.withdrawn_by_role == "an administrator"
+    with pytest.raises(Conflict, match="already withdrawn"):
+        approvals.withdraw_publication(closed, None, "forum", "again", by="po")
+    with pytest.raises(Conflict, match="withdrawn on"):
+        publishing.publish(closed, None, "forum", by="po")
+    with pytest.raises(Conflict, match="its approval is frozen"):
+        approvals.approve_report(closed, None, "forum", by="chris", approve=False)
+    with session_scope(closed) as session:
+        (entry,) = [r for r in query_audit(session) if r.action == "report.withdraw"]
+    assert entry.username == "po" and entry.entity == "report:2011 H2/forum"
+    assert entry.after is not None and entry.after["reason"] == "The D2 figures were revised"
+
+
+def test_only_data_managers_withdraw(closed: Engine) -> None:
+    from gapwatch.domain.access import Operator, Role
+
+    approvals.approve_report(closed, None, "forum", by="chris")
+    publishing.publish(closed, None, "forum", by="po")
+    with pytest.raises(Forbidden):
+        approvals.withdraw_publication(closed, None, "forum", "I dislike it", by=Operator("bo", role=Role.BOARD_MEMBER))
+    assert [p.board for p in publishing.list_publications(closed)] == ["forum"]
 
 
 # --- property: random tables --------------------------------------------------------------------------
