@@ -19,7 +19,7 @@ from gapwatch.settings import Settings
 from gapwatch.store.engine import session_scope
 from gapwatch.web import create_app
 from tests.services import cycle_data
-from tests.web.conftest import make_client
+from tests.web.conftest import csrf_of, make_client
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
@@ -79,9 +79,71 @@ def test_published_report_is_as_published(published: tuple[Engine, TestClient]) 
     assert data.status_code == 200 and data.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(data.text)))
     d1 = [r for r in rows if r["indicator"] == "SM" and r["area_code"] == "D1"]
-    assert d1 and all(r["value"] == "" and r["count"] == "" for r in d1)  # 2 of 50: withheld
+    assert d1 and all(r["value"] == "[c]" and r["count"] == "[c]" for r in d1)  # 2 of 50: withheld
     assert client.get(f"{REPORT}/data.json").headers["content-type"] == "application/json"
     assert client.get(f"{REPORT}/data.xml").status_code == 404
+    notes = client.get(f"{REPORT}/notes.csv")
+    assert notes.status_code == 200 and "[c]" in notes.text and "[z]" in notes.text and "[low]" in notes.text
+    assert 'id="notes"' in text and "[c]" in text and "Withdraw this publication" not in text
+
+
+def _sign_in(client: TestClient, username: str, password: str) -> None:
+    token = csrf_of(client, "/sign-in")
+    response = client.post(
+        "/sign-in", data={"username": username, "password": password, "next": "/", "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_a_delegate_cannot_flip_the_approval_of_a_published_report(published: tuple[Engine, TestClient]) -> None:
+    engine, client = published
+    with session_scope(engine) as session:
+        create_user(session, username="del", display_name="Del", role="board_member", password="a long passphrase 3")
+    approvals.delegate_approval(engine, "forum", "del", by="admin")
+    approvals.approve_report(engine, None, "forum", by="del")
+    publishing.publish(engine, None, "forum", by="po-user")
+    _sign_in(client, "del", "a long passphrase 3")
+    flip = client.post(
+        "/reports/2011%20H2/forum/approval", data={"decision": "rejected", "csrf_token": csrf_of(client, "/public")}
+    )
+    assert flip.status_code == 409 and "frozen" in flip.text
+    assert cycles.snapshot(engine, None, "forum").approval.status == "approved"
+    assert client.get(REPORT).status_code == 200
+
+
+def test_withdrawal_takes_the_report_off_public_and_says_why(published: tuple[Engine, TestClient]) -> None:
+    engine, client = published
+    approvals.approve_report(engine, None, "forum", by="chris")
+    publishing.publish(engine, None, "forum", by="po-user")
+    with session_scope(engine) as session:
+        create_user(
+            session,
+            username="perf",
+            display_name="Pat Perf",
+            role="performance_officer",
+            password="a long passphrase 4",
+        )
+    anonymous = client.get(f"{REPORT}/withdraw")
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/sign-in")
+    _sign_in(client, "perf", "a long passphrase 4")
+    assert "Withdraw this publication" in client.get(REPORT).text
+    form = client.get(f"{REPORT}/withdraw")
+    assert form.status_code == 200 and 'name="reason"' in form.text
+    token = csrf_of(client, f"{REPORT}/withdraw")
+    empty = client.post(f"{REPORT}/withdraw", data={"reason": " ", "csrf_token": token})
+    assert empty.status_code == 422 and "the reason is empty" in empty.text
+    done = client.post(f"{REPORT}/withdraw", data={"reason": "A district's figures were wrong", "csrf_token": token})
+    assert done.status_code == 303 and done.headers["location"] == REPORT
+    client.post("/sign-out", data={"csrf_token": csrf_of(client, "/public")})
+    home = client.get("/public").text
+    assert "Withdrawn reports" in home and "A district&#39;s figures were wrong" in home
+    assert "Nothing has been published yet" in home  # no longer among the published reports
+    gone = client.get(REPORT)
+    assert gone.status_code == 410
+    assert "withdrawn" in gone.text and "by a performance officer" in gone.text and "Pat Perf" not in gone.text
+    assert "figures were wrong" in gone.text and "Is the clear gap narrowing?" not in gone.text
+    assert client.get(f"{REPORT}/data.csv").status_code == 410
+    assert client.get(f"{REPORT}/data.json").status_code == 410
 
 
 def test_public_pages_need_no_sign_in_and_private_pages_do(published: tuple[Engine, TestClient]) -> None:

@@ -2,21 +2,35 @@
 
 Only published reports appear here (approved by the board's chair, frozen at the cycle's close, with small
 numbers withheld by disclosure control before publication); nothing is computed from live data. Officers
-appear only by their organisation: names, usernames and who-updated-what stay inside.
+appear only by their organisation: names, usernames and who-updated-what stay inside. A withdrawn report
+leaves the list; its address says when it was withdrawn, by whom (a role) and why, with HTTP 410 Gone.
+
+Withdrawing is the one thing done here that needs signing in: a performance officer (data management)
+withdraws a publication with a reason, audited by :func:`gapwatch.services.approvals.withdraw_publication`.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from gapwatch.errors import NotFound
+from gapwatch.errors import InvalidInput, NotFound
+from gapwatch.services.approvals import MAX_WITHDRAWAL_REASON, withdraw_publication
 from gapwatch.services.plans import current_plan
-from gapwatch.services.publishing import list_publications, open_data, public_report
+from gapwatch.services.publishing import (
+    SYMBOLS,
+    gap_id,
+    list_publications,
+    list_withdrawals,
+    open_data,
+    public_view,
+)
 from gapwatch.web.deps import CurrentUser
-from gapwatch.web.routes._pages import DB, ENGINE, PUBLIC
+from gapwatch.web.routes._pages import DB, ENGINE, MANAGE, PUBLIC, errors_of, form_value
 from gapwatch.web.templating import render
 
 __all__ = ["router"]
@@ -24,17 +38,32 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
+def _url(cycle: str, board: str, tail: str = "") -> str:
+    return f"/public/{quote(cycle, safe='')}/{quote(board, safe='')}{tail}"
+
+
+def _filename(cycle: str, board: str, suffix: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{cycle}-{board}")
+    return f'attachment; filename="{safe}{suffix}"'
+
+
 @router.get("/public")
 def public_home(
     request: Request, user: CurrentUser | None = PUBLIC, engine: Engine = ENGINE, db: Session = DB
 ) -> Response:
-    """The partnership's ambitions and its published reports."""
+    """The partnership's ambitions, its published reports and any it has withdrawn."""
     try:
         plan = current_plan(db)
     except NotFound:
-        return render(request, "public/index.html", {"framework": None, "publications": []})
+        return render(request, "public/index.html", {"framework": None, "publications": [], "withdrawals": []})
     return render(
-        request, "public/index.html", {"framework": plan.framework, "publications": list_publications(engine)}
+        request,
+        "public/index.html",
+        {
+            "framework": plan.framework,
+            "publications": list_publications(engine),
+            "withdrawals": list_withdrawals(engine),
+        },
     )
 
 
@@ -47,11 +76,24 @@ def public_report_page(
     engine: Engine = ENGINE,
     db: Session = DB,
 ) -> Response:
-    """A published report: KPQ answers, targets, gaps, indicators, actions and risks as published."""
-    report = public_report(engine, cycle, board)
+    """A published report as published (symbols for withheld figures), or the notice of its withdrawal."""
+    view = public_view(engine, cycle, board)
+    if view.published is None:
+        return render(request, "public/withdrawn.html", {"info": view.info}, status_code=410)
     plan = current_plan(db)
     return render(
-        request, "public/report.html", {"report": report, "cycle": cycle, "board": board, "areas": plan.areas}
+        request,
+        "public/report.html",
+        {
+            "report": view.published.report,
+            "published": view.published,
+            "info": view.info,
+            "symbols": SYMBOLS,
+            "gap_id": gap_id,
+            "cycle": cycle,
+            "board": board,
+            "areas": plan.areas,
+        },
     )
 
 
@@ -63,6 +105,56 @@ def public_data(
     if fmt not in ("csv", "json"):
         raise NotFound(f"Open data come as csv or json, not '{fmt}'")
     body = open_data(engine, cycle, board, fmt)
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{cycle}-{board}")
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{safe}.{fmt}"'})
+    return Response(body, media_type=media, headers={"content-disposition": _filename(cycle, board, f".{fmt}")})
+
+
+@router.get("/public/{cycle}/{board}/notes.csv")
+def public_notes(cycle: str, board: str, user: CurrentUser | None = PUBLIC, engine: Engine = ENGINE) -> Response:
+    """The notes sheet of the open data: what [c], [x], [z] and [low] mean, and each indicator's rule."""
+    body = open_data(engine, cycle, board, "notes")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": _filename(cycle, board, "-notes.csv")},
+    )
+
+
+@router.get("/public/{cycle}/{board}/withdraw")
+def withdraw_form(
+    request: Request, cycle: str, board: str, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE
+) -> Response:
+    """The form a performance officer uses to withdraw a publication (signed in, data management)."""
+    view = public_view(engine, cycle, board)
+    return _form(request, view.info, cycle, board, {}, "")
+
+
+def _form(request: Request, info: object, cycle: str, board: str, errors: dict[str, str], reason: str) -> Response:
+    return render(
+        request,
+        "public/withdraw.html",
+        {
+            "info": info,
+            "cycle": cycle,
+            "board": board,
+            "errors": errors,
+            "reason": reason,
+            "limit": MAX_WITHDRAWAL_REASON,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.post("/public/{cycle}/{board}/withdraw")
+async def withdraw(
+    request: Request, cycle: str, board: str, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE
+) -> Response:
+    """Withdraw a publication with a reason; /public then says so in its place."""
+    assert user is not None
+    form = await request.form()
+    reason = form_value(form, "reason")
+    try:
+        withdraw_publication(engine, cycle, board, reason, by=user)
+    except InvalidInput as exc:
+        return _form(request, public_view(engine, cycle, board).info, cycle, board, errors_of(exc.problems), reason)
+    return RedirectResponse(_url(cycle, board), status_code=303)
