@@ -45,6 +45,7 @@ _COMMANDS: list[tuple[str, str]] = [
     ("setup", "demo"),
     ("serve", "serve"),
     ("publish", "publish"),
+    ("publish", "withdraw"),
     ("dashboard", "dashboard"),
 ]
 

@@ -88,7 +88,7 @@ def test_cycle_open_status_close_approve_publish(db: Engine, tmp_path: Path) -> 
     assert "withheld to protect small numbers" in " ".join(published.stdout.split())
     rows = list(csv.DictReader(out_csv.read_text().splitlines()))
     d1 = next(r for r in rows if r["indicator"] == "SM" and r["area_code"] == "D1")
-    assert d1["suppressed"] == "yes" and d1["count"] == ""
+    assert d1["suppressed"] == "yes" and d1["count"] == "[c]"
     assert json.loads((tmp_path / "open.json").read_text())["board"] == "Testshire Forum"
     assert "forum: approved" in " ".join(run_cli("cycle", "status").stdout.split())
     with session_scope(db) as session:  # each step audited by the service, under the CLI's actor
@@ -100,6 +100,38 @@ def test_cycle_open_status_close_approve_publish(db: Engine, tmp_path: Path) -> 
         ("chris", "report.approve", "report:2011 H2/forum"),
         ("po", "report.publish", "report:2011 H2/forum"),
     ]
+
+
+def test_a_published_approval_is_frozen_and_withdrawal_is_its_own_command(db: Engine, tmp_path: Path) -> None:
+    with session_scope(db) as session:
+        create_user(
+            session,
+            username="chris",
+            display_name="Chris Chair",
+            role="board_member",
+            person_id="chair",
+            password="a long passphrase 1",
+        )
+    assert (
+        run_cli("cycle", "open", "2011 H2", "--cutoff", "2011-12-31", "--action-deadline", "2012-01-31").exit_code == 0
+    )
+    assert run_cli("cycle", "close", "--by", "po").exit_code == 0
+    assert run_cli("cycle", "approve", "--board", "forum", "--user", "chris").exit_code == 0
+    notes = tmp_path / "notes.csv"
+    assert run_cli("publish", "--board", "forum", "--by", "po", "--notes", str(notes)).exit_code == 0
+    assert notes.read_text().startswith("note,text\n[c],")
+    flipped = run_cli("cycle", "approve", "--board", "forum", "--user", "chris", "--reject")
+    assert flipped.exit_code == 1 and "its approval is frozen" in " ".join(flipped.stderr.split())
+    assert run_cli("withdraw", "--board", "forum", "--reason", " ").exit_code == 1
+    withdrawn = run_cli("withdraw", "--board", "forum", "--reason", "Figures [c] were wrong", "--by", "po")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "Withdrew the Testshire Forum report for 2011 H2" in " ".join(withdrawn.stdout.split())
+    assert "Figures [c] were wrong" in withdrawn.stdout
+    again = run_cli("withdraw", "--board", "forum", "--reason", "again")
+    assert again.exit_code == 1 and "already withdrawn" in again.stderr
+    with session_scope(db) as session:
+        entries = [(r.username, r.action) for r in query_audit(session) if r.entity == "report:2011 H2/forum"]
+    assert ("po", "report.withdraw") in entries and all(a != "report.reject" for _u, a in entries)
 
 
 def test_cycle_open_refuses_a_bad_date(db: Engine) -> None:
