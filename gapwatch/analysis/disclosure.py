@@ -212,11 +212,27 @@ def _suppressed(framework: Framework, frame: pl.DataFrame, earlier: pl.DataFrame
     rel_ids = members.get_column("rel").to_numpy().astype(np.int64)
     cell_ids = members.get_column("_id").to_numpy().astype(np.int64)
     coef = members.get_column("coef").to_numpy().astype(np.float64)
+    # A value published without its count or denominator still ties them: count = value / multiplier x
+    # denominator, so a denominator worked out from the other areas would give the count.
+    ratio = cells.filter(
+        pl.col("n").is_null() & pl.col("d").is_null() & pl.col("value").is_not_null() & ~pl.col("_latent")
+    ).filter(pl.col("_measure").is_in([m.value for m in _DERIVABLE]))
+    ratio_cells = ratio.get_column("_id").to_numpy().astype(np.int64)
+    ratio_coef = -(ratio.get_column("value") / ratio.get_column("_mult")).to_numpy().astype(np.float64)
+    first = 2 * (int(rel_ids.max()) + 1 if rel_ids.size else 0)
+    ratio_ids = first + np.arange(ratio_cells.size, dtype=np.int64)
     relations = LinearRelations.of(
-        np.concatenate([2 * rel_ids, 2 * rel_ids + 1]),
-        np.concatenate([cell_ids, cell_ids]),
-        np.concatenate([np.zeros(rel_ids.size, dtype=np.int64), np.ones(rel_ids.size, dtype=np.int64)]),
-        np.concatenate([coef, coef]),
+        np.concatenate([2 * rel_ids, 2 * rel_ids + 1, ratio_ids, ratio_ids]),
+        np.concatenate([cell_ids, cell_ids, ratio_cells, ratio_cells]),
+        np.concatenate(
+            [
+                np.zeros(rel_ids.size, dtype=np.int64),
+                np.ones(rel_ids.size, dtype=np.int64),
+                np.zeros(ratio_cells.size, dtype=np.int64),
+                np.ones(ratio_cells.size, dtype=np.int64),
+            ]
+        ),
+        np.concatenate([coef, coef, np.ones(ratio_cells.size), ratio_coef]),
     )
     before = _earlier_flags(cells, earlier)
     values = np.column_stack(

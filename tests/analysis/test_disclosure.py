@@ -111,6 +111,13 @@ def test_a_proportions_count_is_worked_out_from_its_value_and_denominator() -> N
     )
     out = disclosure_pattern(_framework(), cells)
     assert ("2012", "T", "") in _withheld(out) and len(_withheld(out)) == 2
+    # A county percentage published without its count or denominator ties them (count = 10% of the
+    # denominator): an unknown to the audit, never withheld or chosen itself.
+    value_only = cells.with_columns(
+        pl.when(pl.col("area") == "K").then(None).otherwise(pl.col("denominator")).alias("denominator")
+    )
+    out = disclosure_pattern(_framework(), value_only)
+    assert ("2012", "T", "") in _withheld(out) and ("2012", "K", "") not in _withheld(out)
 
 
 def test_rest_of_kent_and_pooled_years_are_relations() -> None:
