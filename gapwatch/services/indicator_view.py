@@ -275,7 +275,9 @@ def indicator_page(
 def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff: date | None) -> IndicatorPage:
     df = until(with_intervals(observation_frame(session, plan, [ind.id]), ind), cutoff)
     present = df.get_column("area").unique().to_list()
-    areas = sorted(((a, plan.areas.get(a, a)) for a in present), key=lambda x: x[1])
+    # The area chooser offers the plan's own areas (country, region, county, districts, groupings): small areas
+    # such as LSOAs are thousands and are read through the data table and the CSV, not a drop-down.
+    areas = sorted(((a, plan.areas[a]) for a in present if a in plan.areas or a == area), key=lambda x: x[1])
     if area is not None and area not in present and area not in plan.areas:
         raise NotFound(f"There is no area '{area}'")
     chosen = area or headline_area(plan, df)

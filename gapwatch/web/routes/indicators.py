@@ -92,7 +92,30 @@ def indicator_detail(
     """One indicator's page; ``area`` reads it for another area (default: the partnership's own)."""
     context = _page_context(db, indicator_id, blank_to_none(area), user)
     context["saved"] = request.query_params.get("saved")
+    context["rows"] = _rows_page(context["page"], request.query_params.get("rows"))  # type: ignore[arg-type]
     return render(request, "indicators/detail.html", context)
+
+
+#: Values per page of an indicator's data table: an LSOA-level indicator has tens of thousands.
+ROWS_PER_PAGE = 100
+
+
+def _rows_page(page: IndicatorPage, wanted: str | None) -> dict[str, Any]:
+    """One page of the data table (1-based, clamped), with the numbers the pager needs."""
+    total = len(page.table)
+    pages = max(1, -(-total // ROWS_PER_PAGE))
+    number = int(wanted) if wanted and wanted.isdigit() else 1
+    number = min(max(number, 1), pages)
+    start = (number - 1) * ROWS_PER_PAGE
+    return {
+        "items": page.table[start : start + ROWS_PER_PAGE],
+        "number": number,
+        "pages": pages,
+        "first": start + 1 if total else 0,
+        "last": min(start + ROWS_PER_PAGE, total),
+        "total": total,
+        "open": wanted is not None,
+    }
 
 
 @router.get("/indicators/{indicator_id}/data.csv")
