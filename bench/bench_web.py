@@ -3,6 +3,7 @@
     python bench/bench_web.py                         # 50 users, 60 s, ~1 s think time between pages
     python bench/bench_web.py --think 0               # no think time: every user fires back to back
     python bench/bench_web.py --users 5 --seconds 5   # a smoke run
+    python bench/bench_web.py --public-data ../shared/data   # the real-data demo (LSOA-level indicators)
 
 Builds the Kent demo (`build_demo`) in a fresh SQLite file with one board-member account per simulated user,
 starts `gapwatch serve` on 127.0.0.1 in its own process (as `make run` does), signs every user in through
@@ -91,13 +92,14 @@ def _busiest_indicator(settings: Settings) -> str:
         engine.dispose()
 
 
-def prepare(folder: Path, users: int) -> tuple[Path, list[tuple[str, str]], str]:
-    """The demo database with ``users`` board members; returns (db, [(username, password)], indicator id)."""
+def prepare(folder: Path, users: int, public_data: Path | None = None) -> tuple[Path, list[tuple[str, str]], str]:
+    """The demo database (with the real public files of ``public_data`` when given) and ``users`` board
+    members; returns (db, [(username, password)], indicator id)."""
     db = folder / "bench-web.db"
     settings = Settings(database_url=f"sqlite:///{db}")
     engine = open_database(settings)
     try:
-        for line in build_demo(engine):
+        for line in build_demo(engine, public_data=public_data):
             print(f"  {line}")
         accounts = [(f"bench{i:03d}", secrets.token_urlsafe(12)) for i in range(users)]
         with session_scope(engine) as session:
@@ -223,12 +225,21 @@ def report(results: Results, pages: list[str], users: int, think: float, workers
     return passed
 
 
-def run(users: int, seconds: float, think: float, seed: int, indicator: str | None, workers: int = 1) -> bool:
+def run(
+    users: int,
+    seconds: float,
+    think: float,
+    seed: int,
+    indicator: str | None,
+    workers: int = 1,
+    public_data: Path | None = None,
+) -> bool:
     """Prepare, serve, load, report. Returns whether the target is met."""
     with tempfile.TemporaryDirectory(prefix="gapwatch-bench-web-") as tmp:
-        print("Building the Kent demo …")
-        db, accounts, busiest = prepare(Path(tmp), users)
-        pages = ["/dashboard", f"/indicators/{indicator or busiest}"]
+        print("Building the Kent demo" + (f" with the real public data of {public_data}" if public_data else "") + " …")
+        db, accounts, busiest = prepare(Path(tmp), users, public_data)
+        chosen = indicator or busiest
+        pages = ["/dashboard", f"/indicators/{chosen}", f"/gaps?indicator={chosen}"]
         port = _free_port()
         server = start_server(db, port, workers)
         try:
@@ -319,9 +330,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6, help="seed of the think times")
     parser.add_argument("--indicator", help="indicator id for the indicator page (default: most observations)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (gapwatch serve --workers)")
+    parser.add_argument("--public-data", type=Path, help="build the demo with the real files of this folder")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is not met")
     args = parser.parse_args(argv)
-    passed = run(args.users, args.seconds, args.think, args.seed, args.indicator, args.workers)
+    passed = run(args.users, args.seconds, args.think, args.seed, args.indicator, args.workers, args.public_data)
     return 1 if args.strict and not passed else 0
 
 
