@@ -21,7 +21,8 @@ For every withheld figure it solves two linear programmes (scipy's HiGHS) per pr
 count, the denominator, and a proportion's complement — and reports the feasible interval. A figure is
 *recovered* when that interval is narrower than the protection needed: it proves a small count (1 to
 threshold - 1) is small (its maximum stays below the threshold) — pinning it is the extreme case — or,
-under rounding, pins a withheld count to one value. Nothing here imports gapwatch's publishing, analysis
+under rounding, pins a withheld count to one value. :meth:`Attack.pinned` lists every withheld count pinned
+to one value, small or not. Nothing here imports gapwatch's publishing, analysis
 or statistics code; the framework is read as the public document it is.
 """
 
@@ -132,6 +133,14 @@ class Attack:
             if f.cell == cell and f.quantity == quantity:
                 return f.low, f.high
         raise KeyError(cell)
+
+    def pinned(self) -> list[str]:
+        """Every withheld count the published figures pin to one value, whatever its size."""
+        return [
+            f"{f.cell} pinned to [{f.low:g}, {f.high:g}]"
+            for f in self.intervals
+            if f.quantity == "count" and f.high - f.low < 0.5
+        ]
 
     def recovered(
         self,

@@ -15,9 +15,10 @@ two disciplines, both here:
   - and, because a reader can combine every relation at once and knows that counts are never negative, the
     pattern is audited by linear programming (:mod:`gapwatch.stats._audit`, after Fischetti and
     Salazar-González 1999 and Hundepool et al. 2012, §5.3): for each withheld small count the largest value
-    consistent with everything published must reach the threshold, so nobody can prove the cell is small.
-    Where it does not, a complement is withheld in one of the cell's relations — a part before a total, a
-    cell large enough to cover the shortfall before a smaller one — and the audit runs again.
+    consistent with everything published must reach the threshold, so nobody can prove the cell is small,
+    and no withheld count may be pinned to a single value by any combination of the relations. Where either
+    fails, a complement is withheld in one of the cell's relations — a part before a total, a cell large
+    enough to cover the shortfall before a smaller one — and the audit runs again.
 
 * **Rounding** (:func:`round_to_base`): every count and denominator is rounded to the nearest 5 and counts
   from 1 to 7 are withheld (NHS England's and NHS Digital's rule for hospital statistics); no secondary
@@ -215,16 +216,19 @@ def protect(
         suppressed = _close_lonely(members, suppressed, lat, kno, size, max_rounds)
         variable = (suppressed & ~kno) | lat
         t_cell, t_form = np.nonzero(small & (variable & ~lat)[:, None])
-        if t_cell.size == 0:
+        p_cell = np.flatnonzero(suppressed & ~kno & ~lat & dfn[:, 0] & ~np.isnan(v[:, 0])).astype(np.int64)
+        if t_cell.size == 0 and p_cell.size == 0:
             break
         problem = _audit.build_problem(v, dfn, variable, rel.relation, rel.cell, rel.family, rel.coef, w, app)
         blk = _audit.blocks(problem)
         best = _audit.maxima(problem, blk, t_cell.astype(np.int64), w[t_form], thr[t_cell])
         bad = _audit.exposed(best, thr[t_cell])
-        if not bad.any():
+        pinned = _pinned(problem, blk, p_cell, v[p_cell, 0], n_fam)
+        if not bad.any() and not pinned.any():
             break
-        deficit = thr[t_cell[bad]] - best[bad]
-        added = _complements_for(members, problem, blk, t_cell[bad], deficit, suppressed, lat, kno, size)
+        need = np.concatenate([t_cell[bad].astype(np.int64), p_cell[pinned]])
+        deficit = np.concatenate([thr[t_cell[bad]] - best[bad], np.ones(int(pinned.sum()))])
+        added = _complements_for(members, problem, blk, need, deficit, suppressed, lat, kno, size)
         if not added.any():
             unprotected[t_cell[bad]] = True
             break
@@ -237,6 +241,21 @@ def protect(
     reason[primary] = PRIMARY
     reason[missing] = MISSING
     return Protection(suppressed=suppressed, reason=reason, unprotected=unprotected, rounds=rounds)
+
+
+def _pinned(problem: _audit.Problem, blk: IntArray, cells: IntArray, values: FloatArray, n_families: int) -> BoolArray:
+    """Withheld cells whose count the relations pin to one value (it can move by less than 1 either way)."""
+    if cells.size == 0:
+        return np.zeros(0, dtype=np.bool_)
+    count = np.zeros((cells.size, n_families))
+    count[:, 0] = 1.0
+    up = _audit.maxima(problem, blk, cells, count, values + 1.0)
+    stuck = _audit.exposed(up, values + 1.0)
+    pinned = np.zeros(cells.size, dtype=np.bool_)
+    if stuck.any():
+        down = _audit.maxima(problem, blk, cells[stuck], -count[stuck], 1.0 - values[stuck])
+        pinned[stuck] = _audit.exposed(down, 1.0 - values[stuck])
+    return pinned
 
 
 def round_to_base(values: npt.ArrayLike, base: int = 5, withhold_up_to: int = 7) -> tuple[FloatArray, BoolArray]:

@@ -243,6 +243,7 @@ def test_ni48_small_count_in_the_value_column_is_withheld_and_unrecoverable(mini
     assert target["latest"] != 3
     found = attack(_structure(minikent), rows, gaps=gaps, targets=targets, rounding=["RD"])
     assert found.recovered(_truth(minikent, boards), {"NI48": 5, "RL": 5, "RD": 5}, rounding=["RD"]) == []
+    assert found.pinned() == []
     low, high = found.interval(("NI48", "2012", THANET, "", ""))
     assert low == 0 and high >= 5
 
@@ -264,7 +265,8 @@ def test_differencing_across_pooled_periods_needs_more_than_the_small_cell(minik
     # As published, Thanet's other years or the pooled period are withheld too, and nothing is pinned.
     thanet = {r["period"]: r["suppressed"] for r in rows if (r["indicator"], r["area_code"]) == ("NI48", THANET)}
     assert thanet["2012"] == "yes" and "yes" in {thanet["2010"], thanet["2011"], thanet["2010-2012"]}
-    assert attack(structure, rows).recovered(truth, {"NI48": 5, "RL": 5}) == []
+    found = attack(structure, rows, rounding=["RD"])
+    assert found.recovered(truth, {"NI48": 5, "RL": 5}, rounding=["RD"]) == [] and found.pinned() == []
 
 
 def test_two_overlapping_rolling_periods_are_differenced_through_unpublished_years(minikent: Engine) -> None:
@@ -286,7 +288,8 @@ def test_two_overlapping_rolling_periods_are_differenced_through_unpublished_yea
     ]
     assert attack(structure, naive).interval(("RL", "2011", DOVER, "", "")) == (2, 2)
     assert _row(rows, "RL", "2011", DOVER)["suppressed"] == "yes"
-    assert attack(structure, rows).recovered(truth, {"RL": 5, "NI48": 5}) == []
+    found = attack(structure, rows, rounding=["RD"])
+    assert found.recovered(truth, {"RL": 5, "NI48": 5}, rounding=["RD"]) == [] and found.pinned() == []
 
 
 def test_a_county_with_one_small_district_and_a_group_with_its_total(closed_testshire: Engine) -> None:
@@ -298,7 +301,7 @@ def test_a_county_with_one_small_district_and_a_group_with_its_total(closed_test
     truth = _truth(closed_testshire, ["forum"])
     found = attack(structure, rows, gaps=doc["gaps"], targets=doc["targets"])
     assert {f.cell for f in found.intervals} >= {("SM", "2010/11", "D1", "", ""), ("SM", "2010/11", "C0", "fsm", "fsm")}
-    assert found.recovered(truth, {}) == []
+    assert found.recovered(truth, {}) == [] and found.pinned() == []
     # The naive pattern (the two small cells alone) is broken by the same attacker.
     naive = [
         dict(
@@ -333,7 +336,7 @@ def test_revisions_keep_what_was_withheld_withheld(minikent: Engine, tmp_path: P
             assert r["suppressed"] == "yes" and r["value"] == "[c]", r
     truth = _truth(minikent, ["forum", "thanet-board"])
     found = attack(_structure(minikent), first + second, gaps=doc["gaps"], targets=doc["targets"], rounding=["RD"])
-    assert found.recovered(truth, {"NI48": 5, "RL": 5}, rounding=["RD"]) == []
+    assert found.recovered(truth, {"NI48": 5, "RL": 5}, rounding=["RD"]) == [] and found.pinned() == []
 
 
 def test_rounding_discipline_rounds_and_withholds_one_to_seven(minikent: Engine) -> None:
@@ -426,6 +429,7 @@ def test_the_kent_demo_publications_give_nothing_away(kent_closed: Path, tmp_pat
         found = attack(_structure(engine), rows, gaps=gaps, targets=targets)
         thresholds = {r["indicator"]: threshold for r in rows}
         assert found.recovered(_truth(engine, boards), thresholds) == []
+        assert found.pinned() == []
         assert len(boards) > 10 and len(rows) > 1000
         withheld = sum(r["suppressed"] == "yes" for r in rows)
         assert (withheld == 0) if threshold == 5 else (withheld > 100 and len(found.intervals) > 100)
