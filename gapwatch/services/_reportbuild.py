@@ -128,9 +128,7 @@ _MEASURE_OF_KIND = {"group": "group_gap", "area": "area_gap", "deprivation": "de
 def _gaps(ctx: EvidenceContext, indicator: Indicator, area: str) -> list[GapVerdict]:
     """The gaps the paper shows: the same series the dashboard and the indicator page show for ``area``."""
     rows = ctx.rows(indicator)
-    return [
-        _verdict(indicator, _MEASURE_OF_KIND[s.kind], s, rows) for s in shown_gaps(ctx.plan, rows, indicator, area)
-    ]
+    return [_verdict(indicator, _MEASURE_OF_KIND[s.kind], s, rows) for s in shown_gaps(ctx.plan, rows, indicator, area)]
 
 
 _OFF = {"off track", "not achieved"}
