@@ -11,8 +11,6 @@ from rich.markup import escape
 from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, write_output
 from gapwatch.cli._disposing import command_engine
 from gapwatch.errors import InvalidInput
-from gapwatch.services import approvals
-from gapwatch.services import publishing as service
 
 __all__ = ["publish_command", "withdraw_command"]
 
@@ -32,6 +30,8 @@ def publish_command(
 
     Each indicator uses its discipline: threshold with secondary suppression, or rounding.
     """
+    from gapwatch.services import publishing as service
+
     outputs = [p for p in (csv_out, json_out, notes_out) if p is not None]
     if len(set(outputs)) != len(outputs):
         raise InvalidInput("--csv, --json and --notes must be different files")
@@ -57,6 +57,8 @@ def withdraw_command(
     db: Path | None = DbOption,
 ) -> None:
     """Withdraw a published report from /public, with a reason the public site shows (audited)."""
+    from gapwatch.services import approvals
+
     with command_engine(db) as engine:
         done = approvals.withdraw_publication(engine, cycle, board, reason, by=cli_actor(by))
         console.print(
