@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
 from gapwatch.errors import InvalidInput
-from gapwatch.services.database import open_database
-from gapwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = [
     "ByOption",
@@ -48,6 +49,9 @@ def cli_actor(by: str | None = None) -> str:
 
 def engine_for(db: Path | None = None) -> Engine:
     """The migrated engine for ``--db`` if given, else for the settings' database URL."""
+    from gapwatch.services.database import open_database
+    from gapwatch.settings import Settings
+
     settings = Settings()
     if db is not None:
         settings = settings.model_copy(update={"database_url": f"sqlite:///{db}"})

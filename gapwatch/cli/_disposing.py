@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from gapwatch.cli._common import engine_for
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["command_engine"]
 

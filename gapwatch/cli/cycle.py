@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -13,8 +14,9 @@ from rich.table import Table
 from gapwatch.cli._common import ByOption, DbOption, cli_actor, console
 from gapwatch.cli._disposing import command_engine
 from gapwatch.errors import InvalidInput, Problem
-from gapwatch.services import approvals
-from gapwatch.services import cycles as service
+
+if TYPE_CHECKING:
+    from gapwatch.services.cycles import CycleStatus
 
 __all__ = ["app"]
 
@@ -34,7 +36,7 @@ def _date(value: str, option: str) -> date:
         ) from None
 
 
-def _show(status: service.CycleStatus, fmt: str) -> None:
+def _show(status: CycleStatus, fmt: str) -> None:
     if fmt == "json":
         typer.echo(json.dumps(asdict(status), default=str, indent=1))
         return
@@ -84,6 +86,8 @@ def open_(
     db: Path | None = DbOption,
 ) -> None:
     """Open a cycle and list missing action updates and stale indicators."""
+    from gapwatch.services import cycles as service
+
     _check_format(fmt)
     with command_engine(db) as engine:
         status = service.open_cycle(
@@ -104,6 +108,8 @@ def status(
     db: Path | None = DbOption,
 ) -> None:
     """Show a cycle: scope, missing updates, stale indicators, approvals, publications."""
+    from gapwatch.services import cycles as service
+
     _check_format(fmt)
     with command_engine(db) as engine:
         _show(service.cycle_status(engine, name), fmt)
@@ -117,6 +123,8 @@ def close(
     db: Path | None = DbOption,
 ) -> None:
     """Close a cycle: compute and freeze every board's report (closing twice is refused)."""
+    from gapwatch.services import cycles as service
+
     _check_format(fmt)
     with command_engine(db) as engine:
         status = service.close_cycle(engine, name, by=cli_actor(by))
@@ -134,6 +142,8 @@ def comment(
     db: Path | None = DbOption,
 ) -> None:
     """Add performance officer commentary to an open cycle (approve it with `cycle commentary-decide`)."""
+    from gapwatch.services import approvals
+
     kind, _, ident = subject.partition(":")
     with command_engine(db) as engine:
         entry = approvals.add_commentary(engine, cycle, kind, ident, text, by=cli_actor(author))
@@ -148,6 +158,8 @@ def commentary_decide(
     db: Path | None = DbOption,
 ) -> None:
     """Approve or reject a piece of commentary while the cycle is open."""
+    from gapwatch.services import approvals
+
     with command_engine(db) as engine:
         approvals.decide_commentary(engine, commentary_id, decision, by=cli_actor(by))
     console.print(f"[green]✓[/] Commentary {commentary_id}: {decision}")
@@ -161,6 +173,8 @@ def delegate(
     db: Path | None = DbOption,
 ) -> None:
     """Let someone approve a board's reports on its chair's behalf."""
+    from gapwatch.services import approvals
+
     with command_engine(db) as engine:
         approvals.delegate_approval(engine, board, user, by=cli_actor(by))
     console.print(f"[green]✓[/] {user} may approve reports of {board}")
@@ -176,6 +190,8 @@ def approve(
     db: Path | None = DbOption,
 ) -> None:
     """Record the chair's (or a delegate's) approval of a board's frozen report."""
+    from gapwatch.services import approvals
+
     with command_engine(db) as engine:
         info = approvals.approve_report(engine, cycle, board, by=user, approve=not reject, note=note)
     console.print(f"[green]✓[/] {board}: {info.status} by {info.approved_by}")

@@ -5,20 +5,17 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for, write_output
 from gapwatch.errors import InvalidInput
-from gapwatch.ingest.fetch import fetch_fingertips, fetch_imd
-from gapwatch.ingest.tidy import TIDY_COLUMNS, TableMapping, load_mapping
-from gapwatch.services import areas as area_service
-from gapwatch.services import imports as service
-from gapwatch.services.observations import observations_frame
-from gapwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from gapwatch.ingest.tidy import TableMapping
 
 __all__ = ["app"]
 
@@ -38,6 +35,8 @@ app.add_typer(fetch_app, name="fetch")
 
 
 def _mapping(mapping_file: Path | None, maps: list[str]) -> TableMapping | None:
+    from gapwatch.ingest.tidy import TableMapping, load_mapping
+
     mapping = load_mapping(mapping_file) if mapping_file else None
     if not maps:
         return mapping
@@ -86,6 +85,9 @@ def import_command(
     Files are read within the GAPWATCH_IMPORT_MAX_* limits, and every value must be plausible
     for its indicator (see docs/importing.md): --allow RULE waives one rule, recorded with the batch.
     """
+    from gapwatch.services import imports as service
+    from gapwatch.settings import Settings
+
     engine = engine_for(db)
     limits = service.read_limits(Settings())
     mapping = _mapping(mapping_file, maps)
@@ -147,6 +149,8 @@ def import_command(
 @app.command("columns")
 def columns_command() -> None:
     """List the columns of gapwatch's tidy data format."""
+    from gapwatch.ingest.tidy import TIDY_COLUMNS
+
     table = Table(title="Tidy data columns (names match ignoring case, spaces and underscores)")
     table.add_column("column")
     table.add_column("meaning")
@@ -158,6 +162,8 @@ def columns_command() -> None:
 @app.command("batches")
 def batches_command(db: Path | None = DbOption) -> None:
     """List every import batch: what, when, who, how many rows, and whether it was rolled back."""
+    from gapwatch.services import imports as service
+
     rows = service.batches(engine_for(db))
     if not rows:
         console.print("No batches yet: import a file with `gapwatch data import FILE`.")
@@ -192,6 +198,8 @@ def rollback_command(
     db: Path | None = DbOption,
 ) -> None:
     """Remove exactly the rows a batch wrote and restore the values it revised (audited with it)."""
+    from gapwatch.services import imports as service
+
     done = service.rollback(engine_for(db), batch, actor=cli_actor(by))
     console.print(
         f"[green]✓[/] Batch {batch} rolled back: {done['removed']:,} value(s) removed, "
@@ -211,6 +219,10 @@ def show_command(
     db: Path | None = DbOption,
 ) -> None:
     """Show stored values with their flags and the batch each came from."""
+    import polars as pl
+
+    from gapwatch.services.observations import observations_frame
+
     frame = observations_frame(
         engine_for(db), indicator_ids=indicator or None, area_ids=area or None, periods=period or None, batch=batch
     )
@@ -246,6 +258,8 @@ def areas_load(
     db: Path | None = DbOption,
 ) -> None:
     """Load areas (LSOA -> ward -> district, district -> county, renames, the LSOA 2001 -> 2011 bridge)."""
+    from gapwatch.services import areas as area_service
+
     report = area_service.load_areas_file(engine_for(db), file, sheet=sheet, loaded_by=cli_actor())
     for warning in report.warnings:
         console.print(f"[yellow]![/] {warning}", markup=True)
@@ -259,6 +273,10 @@ def areas_list(
     db: Path | None = DbOption,
 ) -> None:
     """List known areas with their parents and former names and codes."""
+    import polars as pl
+
+    from gapwatch.services import areas as area_service
+
     engine = engine_for(db)
     with engine.connect() as conn:
         frame = area_service.area_table(conn)
@@ -289,6 +307,8 @@ def imd_load(
     db: Path | None = DbOption,
 ) -> None:
     """Load deprivation (or population denominators) by LSOA, recognising the edition from the columns."""
+    from gapwatch.services import areas as area_service
+
     report = area_service.load_imd_file(engine_for(db), file, edition=edition, sheet=sheet, loaded_by=cli_actor())
     for warning in report.warnings:
         console.print(f"[yellow]![/] {warning}", markup=True)
@@ -302,6 +322,8 @@ def imd_districts(
     db: Path | None = DbOption,
 ) -> None:
     """Summarise deprivation by district: LSOAs in England's most deprived decile and quintile, mean score."""
+    from gapwatch.services import areas as area_service
+
     frame = area_service.district_deprivation(engine_for(db), edition.upper(), county=county)
     table = Table(title=f"{edition.upper()} by district" + (f" in {county}" if county else ""))
     for col in ("district", "name", "LSOAs", "in most deprived 10%", "in most deprived 20%", "mean score"):
@@ -328,6 +350,9 @@ def fetch_fingertips_command(
     db: Path | None = DbOption,
 ) -> None:
     """Download Fingertips data with fingertips-py (and optionally import it)."""
+    from gapwatch.ingest.fetch import fetch_fingertips
+    from gapwatch.services import imports as service
+
     dest = output or Path(tempfile.mkdtemp(prefix="gapwatch-")) / "fingertips.csv"
     fetch_fingertips(indicator, area_type, dest)
     console.print(f"[green]✓[/] Downloaded {dest}")
@@ -353,6 +378,9 @@ def fetch_imd_command(
     db: Path | None = DbOption,
 ) -> None:
     """Download an official English Indices of Deprivation file from GOV.UK (and optionally load it)."""
+    from gapwatch.ingest.fetch import fetch_imd
+    from gapwatch.services import areas as area_service
+
     path = fetch_imd(folder, edition=edition, file=file, url=url)
     console.print(f"[green]✓[/] Downloaded {path}")
     if load:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.tree import Tree
 
 from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for, write_output
-from gapwatch.domain.framework import Framework
-from gapwatch.services import frameworks as service
+
+if TYPE_CHECKING:
+    from gapwatch.domain.framework import Framework
 
 __all__ = ["app", "render_tree"]
 
@@ -21,6 +23,8 @@ PathArg = typer.Argument(..., help="A framework YAML file or a folder of them.")
 @app.command()
 def validate(path: Path = PathArg) -> None:
     """Check a framework file or folder and report every problem with file and line."""
+    from gapwatch.services import frameworks as service
+
     loaded = service.validate_framework(path)
     counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in loaded.framework.count().items() if n)
     console.print(f"[green]✓[/] {path} is a valid framework: {loaded.framework.name} ({counts})")
@@ -29,6 +33,8 @@ def validate(path: Path = PathArg) -> None:
 @app.command()
 def load(path: Path = PathArg, by: str | None = ByOption, db: Path | None = DbOption) -> None:
     """Validate and load a framework into the database (one transaction; records a revision, audited)."""
+    from gapwatch.services import frameworks as service
+
     result = service.load_framework(engine_for(db), path, loaded_by=cli_actor(by))
     if result.revision is None:
         console.print(f"[green]✓[/] {result.framework.name}: already up to date, nothing changed")
@@ -98,6 +104,8 @@ def show(
     db: Path | None = DbOption,
 ) -> None:
     """Print the plan as a tree: ambition → priority → outcome → actions and indicators."""
+    from gapwatch.services import frameworks as service
+
     framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
     console.print(render_tree(framework))
     counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in framework.count().items() if n)
@@ -112,6 +120,8 @@ def export(
     db: Path | None = DbOption,
 ) -> None:
     """Export a framework as YAML (round-trips exactly) or JSON (one list per kind of item)."""
+    from gapwatch.services import frameworks as service
+
     framework = service.validate_framework(path).framework if path else service.stored_framework(engine_for(db))
     write_output(service.export_framework(framework, fmt), output)
 
@@ -121,12 +131,16 @@ def schema(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output."),
 ) -> None:
     """Print the JSON Schema of framework files (generated from the models)."""
+    from gapwatch.services import frameworks as service
+
     write_output(service.framework_schema(), output)
 
 
 @app.command()
 def diff(path: Path = PathArg, db: Path | None = DbOption) -> None:
     """Show what loading a framework file would change in the database."""
+    from gapwatch.services import frameworks as service
+
     result = service.diff_with_database(engine_for(db), path)
     console.print(result.summary())
     for kind, ids in result.added.items():

@@ -10,10 +10,7 @@ import typer
 
 from gapwatch.cli._common import DbOption, console, write_output
 from gapwatch.cli._disposing import command_engine
-from gapwatch.domain.cycle import CycleWindow
 from gapwatch.errors import InvalidInput, Problem
-from gapwatch.services.cycles import current_window
-from gapwatch.services.kpq import answer_kpqs
 
 __all__ = ["app"]
 
@@ -38,6 +35,10 @@ def answer(
     db: Path | None = DbOption,
 ) -> None:
     """Answer each KPQ Yes / Partly / No / Not enough evidence, with the reasons."""
+    from gapwatch.domain.cycle import CycleWindow
+    from gapwatch.services.cycles import current_window
+    from gapwatch.services.kpq import answer_kpqs
+
     if fmt not in ("text", "json"):
         raise InvalidInput("--format must be text or json", problems=[Problem(f"got '{fmt}'", field="--format")])
     when = None

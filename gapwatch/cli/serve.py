@@ -10,7 +10,6 @@ from typing import Any
 import typer
 
 from gapwatch.cli._common import console
-from gapwatch.settings import Settings
 
 __all__ = ["serve_command"]
 
@@ -29,6 +28,7 @@ def serve_command(
     import uvicorn
 
     from gapwatch.services.database import open_database
+    from gapwatch.settings import Settings
     from gapwatch.web import create_app
     from gapwatch.web.security import new_session_secret
 

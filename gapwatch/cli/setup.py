@@ -13,9 +13,6 @@ from rich.table import Table
 
 from gapwatch.cli._common import DbOption, console, engine_for
 from gapwatch.cli._disposing import command_engine
-from gapwatch.services.demo import build_demo
-from gapwatch.services.demo_workflow import seed_demo_workflow
-from gapwatch.settings import Settings
 
 __all__ = ["demo_command", "init_command"]
 
@@ -33,6 +30,10 @@ def demo_command(
     ),
 ) -> None:
     """Build the Kent demo (framework, demo data, accounts, an open cycle) in the database, then exit."""
+    from gapwatch.services.demo import build_demo
+    from gapwatch.services.demo_workflow import seed_demo_workflow
+    from gapwatch.settings import Settings
+
     with command_engine(db) as engine:
         where = engine.url.render_as_string(hide_password=True)
         summary = build_demo(engine, public_data=public_data or Settings().public_data_dir)

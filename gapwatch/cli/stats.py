@@ -17,6 +17,9 @@ shared by every command (stated in ``gapwatch stats --help``):
 * a result column never overwrites an input column of the same name: the command stops and says so. To
   know which columns a function adds without listing them per command, the input columns are renamed out of
   the way (:class:`_Input`) and any result column that would collide with one is refused.
+
+Polars and the statistics are imported inside the functions that use them, so that ``gapwatch --help``
+answers quickly (see ``tests/cli/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ import warnings
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, overload
+from typing import TYPE_CHECKING, Annotated, Any, overload
 
-import polars as pl
 import typer
 
 from gapwatch.cli._common import write_output
 from gapwatch.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["app"]
 
@@ -107,6 +112,8 @@ def _read(path: Path, columns: Sequence[str | None], numeric: Sequence[str | Non
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
+    import polars as pl
+
     if not path.exists():
         raise InvalidInput(f"{path}: file not found", hint="Check the path of the CSV file.")
     if not path.is_file():
@@ -146,6 +153,8 @@ def _numeric(path: Path, df: pl.DataFrame, names: Sequence[str | None]) -> pl.Da
 
 
 def _check_numeric(path: Path, df: pl.DataFrame, name: str) -> None:
+    import polars as pl
+
     dtype = df.schema[name]
     if dtype.is_numeric() or dtype == pl.Null:
         return
@@ -167,6 +176,8 @@ def _check_numeric(path: Path, df: pl.DataFrame, name: str) -> None:
 
 def _check_finite(path: Path, df: pl.DataFrame, name: str) -> None:
     """An infinite count or population would give a rate of 0 with an interval of [0, 0]: refuse it."""
+    import polars as pl
+
     if not df.schema[name].is_float():
         return
     rows = df.select(pl.col(name).is_infinite().fill_null(False)).to_series().arg_true().to_list()
@@ -178,6 +189,8 @@ def _check_finite(path: Path, df: pl.DataFrame, name: str) -> None:
 
 
 def _warn_missing(path: Path, df: pl.DataFrame, name: str) -> None:
+    import polars as pl
+
     rows = df.select(pl.col(name).is_null() | pl.col(name).cast(pl.Float64).is_nan()).to_series().arg_true()
     if rows.len():
         typer.secho(
@@ -190,6 +203,8 @@ def _warn_missing(path: Path, df: pl.DataFrame, name: str) -> None:
 
 def _as_numbers(df: pl.DataFrame, names: Sequence[str | None]) -> pl.DataFrame:
     """Cast checked string columns (numbers with stray spaces) to Float64; NaN becomes missing."""
+    import polars as pl
+
     casts = [
         pl.col(n).cast(pl.String).str.strip_chars().cast(pl.Float64)
         for n in dict.fromkeys(names)
@@ -258,6 +273,8 @@ class _Input:
 
     def result(self, result: pl.DataFrame | pl.LazyFrame, command: str) -> pl.DataFrame:
         """The result with the input's names back; refused when a result column has an input column's name."""
+        import polars as pl
+
         df = result.collect() if isinstance(result, pl.LazyFrame) else result
         clashes = [c for c in df.columns if not c.startswith(_IN) and _IN + c in df.columns]
         if clashes:
@@ -281,6 +298,8 @@ def _call(path: Path, function: Callable[..., Any], *args: Any, **kwargs: Any) -
     line each: the analyst must see them, but they do not stop the output. Row numbers in messages are
     turned into the file's (spreadsheet) row numbers.
     """
+    import polars as pl
+
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -318,6 +337,8 @@ def _one_of(option: str, value: str, allowed: Sequence[str]) -> None:
 
 def _write(result: pl.DataFrame | pl.LazyFrame, output: Path | None) -> None:
     """Write the result as CSV to ``output`` (atomically) or to standard output."""
+    import polars as pl
+
     df = result.collect() if isinstance(result, pl.LazyFrame) else result
     write_output(df.write_csv(), output)
     if output is not None:
@@ -714,6 +735,8 @@ def gap_command(
     (area_vs_rest), or the most deprived --quantile vs the rest (deprived_vs_rest). Gives the difference and
     the ratio.
     """
+    import polars as pl
+
     from gapwatch.stats.gaps import area_vs_rest, deprived_vs_rest, group_gap
 
     if measure not in ("proportion", "rate"):
@@ -860,6 +883,8 @@ def _period_value(data: _Input, column: str, text: str, option: str) -> Any:
     A period the column does not hold is refused: with labels such as 2024-13 a typo would otherwise start
     new limits at whatever period happens to sort after it.
     """
+    import polars as pl
+
     periods = data.frame.get_column(data(column))
     dtype = periods.dtype
     try:

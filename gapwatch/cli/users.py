@@ -14,18 +14,21 @@ from rich.table import Table
 
 from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for
 from gapwatch.errors import InvalidInput, NotFound
-from gapwatch.services.accounts import Role, account, accounts, create_user, generate_password, reset_password
-from gapwatch.services.database import transaction
 
-__all__ = ["app"]
+__all__ = ["ROLES", "app"]
 
 app = typer.Typer(help="Accounts of the web application: add, list, reset passwords.", no_args_is_help=True)
 
-_ROLES = ", ".join(r.value for r in Role)
+#: The roles, as :class:`gapwatch.domain.access.Role` lists them (restated so that `--help` imports no
+#: models; a test keeps the two the same). The service checks the role given.
+ROLES = ("admin", "performance_officer", "lead_officer", "board_member")
+_ROLES = ", ".join(ROLES)
 
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
     """The password to set, and whether it was generated (then it is printed, and must be changed)."""
+    from gapwatch.services.accounts import generate_password
+
     if not from_stdin:
         return generate_password(), True
     line = sys.stdin.readline().rstrip("\r\n")
@@ -48,6 +51,9 @@ def add(
     db: Path | None = DbOption,
 ) -> None:
     """Add an account (audited). A generated password is printed once; the person changes it when signing in."""
+    from gapwatch.services.accounts import create_user
+    from gapwatch.services.database import transaction
+
     password, generated = _password(password_stdin)
     with transaction(engine_for(db)) as session:
         create_user(
@@ -69,6 +75,9 @@ def add(
 @app.command("list")
 def list_command(db: Path | None = DbOption) -> None:
     """List the accounts: username, name, role, linked person, active or not."""
+    from gapwatch.services.accounts import accounts
+    from gapwatch.services.database import transaction
+
     with transaction(engine_for(db)) as session:
         rows = accounts(session)
         table = Table("username", "name", "role", "person", "active", "last sign-in")
@@ -93,6 +102,9 @@ def reset_password_command(
     db: Path | None = DbOption,
 ) -> None:
     """Reset a password (audited; the account's sessions end). A generated one is printed and must be changed."""
+    from gapwatch.services.accounts import account, reset_password
+    from gapwatch.services.database import transaction
+
     password, generated = _password(password_stdin)
     with transaction(engine_for(db)) as session:
         row = account(session, username)
