@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
+import typer.core
 from rich.console import Console
 
 from gapwatch.errors import InvalidInput
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ByOption",
     "DbOption",
+    "QuickHelpGroup",
     "cli_actor",
     "console",
     "engine_for",
@@ -30,6 +32,22 @@ err_console = Console(stderr=True, highlight=False)
 
 DbOption = typer.Option(None, "--db", help="SQLite file to use instead of GAPWATCH_DATABASE_URL (e.g. --db demo.db).")
 ByOption = typer.Option(None, "--by", help="Who does it, as recorded and audited (default: cli:<your login name>).")
+
+
+class QuickHelpGroup(typer.core.TyperGroup):
+    """A command group whose own ``--help`` flag, when not given, is simply off.
+
+    Typer validates every option's value through pydantic, even the ``None`` of a ``--help`` that was not
+    given: without this, `gapwatch stats --help` would import pydantic (about 0.1 s) only to check the
+    root's unused ``--help``. A default of ``False`` is already a bool, which Typer lets through as it is.
+    Nothing else changes: the flag, its help text and what it does are Typer's.
+    """
+
+    def get_help_option(self, ctx: Any) -> typer.core.TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
 
 
 def cli_actor(by: str | None = None) -> str:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gapwatch.cli._common import ByOption, DbOption, cli_actor, console, engine_for, write_output
+from gapwatch.cli._common import ByOption, DbOption, QuickHelpGroup, cli_actor, console, engine_for, write_output
 from gapwatch.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -29,9 +29,9 @@ imd_app = typer.Typer(
 fetch_app = typer.Typer(
     help="Download data from Fingertips or GOV.UK (needs a network connection).", no_args_is_help=True
 )
-app.add_typer(areas_app, name="areas")
-app.add_typer(imd_app, name="imd")
-app.add_typer(fetch_app, name="fetch")
+app.add_typer(areas_app, name="areas", cls=QuickHelpGroup)
+app.add_typer(imd_app, name="imd", cls=QuickHelpGroup)
+app.add_typer(fetch_app, name="fetch", cls=QuickHelpGroup)
 
 
 def _mapping(mapping_file: Path | None, maps: list[str]) -> TableMapping | None:

@@ -13,12 +13,14 @@ import sys
 import typer
 from rich.console import Console
 
+from gapwatch.cli._common import QuickHelpGroup
 from gapwatch.errors import GapwatchError, InvalidInput
 
 __all__ = ["app", "main", "report_error"]
 
 app = typer.Typer(
     name="gapwatch",
+    cls=QuickHelpGroup,
     help="gapwatch: hold a partnership's plan and data, compute honest statistics, answer its Key "
     "Performance Questions, and publish with small numbers protected.",
     no_args_is_help=True,
@@ -53,7 +55,7 @@ _COMMANDS: list[tuple[str, str]] = [
 def _mount() -> None:
     for module_name, name in _GROUPS:
         module = importlib.import_module(f"gapwatch.cli.{module_name}")
-        app.add_typer(module.app, name=name)
+        app.add_typer(module.app, name=name, cls=QuickHelpGroup)
     for module_name, name in _COMMANDS:
         module = importlib.import_module(f"gapwatch.cli.{module_name}")
         app.command(name=name)(getattr(module, name.replace("-", "_") + "_command"))
