@@ -101,11 +101,13 @@ def _verdict(indicator: Indicator, measure: str, series: GapSeries, rows: pl.Dat
         upper=last.upper if last else None,
         verdict=verdict,
         widening=verdict == "widening",
+        # Short enough for a table cell: the test's level, p and periods, and the gap's sign and unit; the
+        # indicator page carries the per-period notes.
         detail="; ".join(
-            [series.verdict_text]
+            ([series.trend.detail] if series.trend and series.trend.detail else [])
             + ([f"gap = {series.direction}, in {series.unit}"] if series.direction else [])
-            + list(series.notes)
-        ),
+        )
+        or None,
         points=[
             SeriesPoint(
                 period=p.period,

@@ -22,7 +22,7 @@ def test_demo_workflow_gives_the_lead_officer_work_and_is_repeatable(engine: Eng
     password = {u: p for u, _, p in users}["lead"]
     window = CycleWindow.ending(DEMO_CYCLE[1], DEMO_CYCLE[0])
     with session_scope(engine) as session:
-        lead = authenticate(session, "lead", password, address="127.0.0.1", attempts_per_minute=5)
+        lead = authenticate(session, "lead", password, address="127.0.0.1")
         assert lead.person_id == DEMO_LEAD_PERSON
         for action_id in DEMO_ACTIONS:
             assert can_edit_action(lead, get_action(session, action_id, window=window))
