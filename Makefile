@@ -44,10 +44,10 @@ run: install demo  ## Build the Kent demo (in GAPWATCH_DATABASE_URL, SQLite by d
 	$(BIN)/gapwatch framework show $(DB_OPTION)
 	@if $(BIN)/gapwatch --help | grep -q ' serve '; then $(BIN)/gapwatch serve $(DB_OPTION) --host $(HOST) --port $(PORT); fi
 
-test: system-deps install  ## Lint, types, then the whole suite: SQLite, PostgreSQL (a throwaway server), browsers
+test: system-deps install  ## Lint, types, then the whole suite (two workers, one per core; slowest tests listed): SQLite, PostgreSQL (a throwaway server), browsers
 	$(BIN)/ruff check gapwatch tests bench scripts
 	$(BIN)/mypy gapwatch/domain gapwatch/stats gapwatch/analysis gapwatch/store gapwatch/services gapwatch/queries
-	bash scripts/with-postgres.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check gapwatch tests bench scripts
