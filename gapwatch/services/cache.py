@@ -79,20 +79,35 @@ def state_key(
 
 _memo: OrderedDict[tuple[object, ...], Any] = OrderedDict()
 _lock = threading.Lock()
+#: One lock per result being computed: when fifty people open the dashboard just after an import, the first
+#: computes and the others wait for its answer instead of computing it fifty times over (and exhausting the
+#: database's connection pool while they do).
+_computing: dict[tuple[object, ...], threading.Lock] = {}
 
 
 def remember(state: StateKey, question: tuple[object, ...], compute: Callable[[], _T]) -> _T:
-    """``compute()``, remembered under (``state``, ``question``). Results are shared: treat them as read-only."""
+    """``compute()``, remembered under (``state``, ``question``) and computed once however many ask at the same
+    time. Results are shared: treat them as read-only."""
     full = (state, *question)
     with _lock:
         if full in _memo:
             _memo.move_to_end(full)
             return _memo[full]  # type: ignore[no-any-return]
-    value = compute()
-    with _lock:
-        _memo[full] = value
-        while len(_memo) > _SIZE:
-            _memo.popitem(last=False)
+        key_lock = _computing.setdefault(full, threading.Lock())
+    with key_lock:
+        with _lock:
+            if full in _memo:  # computed by whoever held the lock before us
+                _memo.move_to_end(full)
+                return _memo[full]  # type: ignore[no-any-return]
+        try:
+            value = compute()
+        finally:
+            with _lock:
+                _computing.pop(full, None)
+        with _lock:
+            _memo[full] = value
+            while len(_memo) > _SIZE:
+                _memo.popitem(last=False)
     return value
 
 
