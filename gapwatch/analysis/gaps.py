@@ -316,6 +316,24 @@ def category_name(plan: Plan, type_id: str, category_id: str) -> str:
     return category_id
 
 
+def _compare(
+    rows: pl.DataFrame, column: str, subject: str, comparator: str, measure: Measure, indicator: Indicator
+) -> pl.DataFrame:
+    """Subject against comparator per period, from the counts of ``rows`` (two groups, or two areas)."""
+    return group_gap(
+        rows,
+        category_col=column,
+        subject=subject,
+        comparator=comparator,
+        x="count",
+        n="denominator",
+        measure=measure,
+        group_by="period",
+        multiplier=indicator.multiplier,
+        confidence=LEVELS[TestKind.GAP],
+    )
+
+
 def _method(out: pl.DataFrame) -> str | None:
     methods = out.get_column("method").drop_nulls().unique().to_list() if "method" in out.columns else []
     return "; ".join(sorted(str(m) for m in methods)) or None
@@ -339,17 +357,8 @@ def group_gap_series(
     points: dict[str, GapPoint] = {}
     method = None
     if measure and with_counts:
-        out = group_gap(
-            rows.filter(pl.col("period").is_in(with_counts)),
-            category_col="category",
-            subject=subject,
-            comparator=comparator,
-            x="count",
-            n="denominator",
-            measure=measure,
-            group_by="period",
-            multiplier=indicator.multiplier,
-            confidence=LEVELS[TestKind.GAP],
+        out = _compare(
+            rows.filter(pl.col("period").is_in(with_counts)), "category", subject, comparator, measure, indicator
         )
         points.update(_stat_points(out, flags))
         method = _method(out)
@@ -431,18 +440,8 @@ def area_gap(df: pl.DataFrame, indicator: Indicator, plan: Plan, subject: str, c
     methods: list[str] = []
     assert measure is not None or not (direct or from_parent or from_members)
     if direct and measure:
-        out = group_gap(
-            base.filter(pl.col("period").is_in(direct) & pl.col("area").is_in([subject, comparator])),
-            category_col="area",
-            subject=subject,
-            comparator=comparator,
-            x="count",
-            n="denominator",
-            measure=measure,
-            group_by="period",
-            multiplier=indicator.multiplier,
-            confidence=LEVELS[TestKind.GAP],
-        )
+        pair = base.filter(pl.col("period").is_in(direct) & pl.col("area").is_in([subject, comparator]))
+        out = _compare(pair, "area", subject, comparator, measure, indicator)
         points.update(_stat_points(out, flags))
         methods.append(_method(out) or "")
 

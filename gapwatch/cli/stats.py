@@ -373,19 +373,7 @@ def proportion_command(
     """Proportions x / n with Wilson score intervals (PHEindicatormethods phe_proportion)."""
     from gapwatch.stats.proportions import proportion
 
-    _positive("--multiplier", multiplier)
-    data = _load(input, [x, n, *(group_by or [])], [x, n])
-    result = _call(
-        input,
-        proportion,
-        data.frame,
-        data(x),
-        data(n),
-        confidence=_confidence(confidence),
-        multiplier=multiplier,
-        group_by=data.many(group_by),
-    )
-    _write(data.result(result, "proportion"), output)
+    _x_over_n(proportion, "proportion", input, x, n, group_by, confidence, multiplier, output)
 
 
 @app.command("rate")
@@ -401,11 +389,26 @@ def rate_command(
     """Crude rates x / n × multiplier with exact (x < 10) or Byar's Poisson intervals (phe_rate)."""
     from gapwatch.stats.rates import rate
 
+    _x_over_n(rate, "rate", input, x, n, group_by, confidence, multiplier, output)
+
+
+def _x_over_n(
+    method: Any,
+    kind: str,
+    input: Path,
+    x: str,
+    n: str,
+    group_by: list[str] | None,
+    confidence: Sequence[float] | None,
+    multiplier: float,
+    output: Path | None,
+) -> None:
+    """The shared body of the x / n commands (proportion, rate): load, compute with intervals, write."""
     _positive("--multiplier", multiplier)
     data = _load(input, [x, n, *(group_by or [])], [x, n])
     result = _call(
         input,
-        rate,
+        method,
         data.frame,
         data(x),
         data(n),
@@ -413,7 +416,7 @@ def rate_command(
         multiplier=multiplier,
         group_by=data.many(group_by),
     )
-    _write(data.result(result, "rate"), output)
+    _write(data.result(result, kind), output)
 
 
 @app.command("count")
