@@ -231,3 +231,44 @@ def test_cli_usage_error_exit_2() -> None:
     result = run_cli("framework", "validate")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+# --- hostile framework files: refused within bounded time and memory, with the file named -------------------
+
+
+def _problems(path: Path) -> str:
+    with pytest.raises(InvalidInput) as info:
+        read_framework(path)
+    return " | ".join(f"{p.file}: {p.message}" for p in info.value.problems)
+
+
+def test_alias_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    """A "billion laughs" file (nine levels of ten aliases: 10^9 values once expanded) is refused while walking."""
+    lines = [
+        "id: bomb",
+        "name: Bomb",
+        "partnership: P",
+        'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ]
+    for n in range(1, 10):
+        refs = ",".join(f"*a{n - 1}" for _ in range(10))
+        lines.append(f"a{n}: &a{n} [{refs}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    message = _problems(bomb)
+    assert "bomb.yaml" in message and "more than 1,000,000 values" in message
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    for depth in (100, 5000):
+        deep = tmp_path / f"deep{depth}.yaml"
+        deep.write_text("id: deep\nx: " + "[" * depth + "]" * depth + "\n")
+        message = _problems(deep)
+        assert f"deep{depth}.yaml" in message and "nested more than 64 deep" in message
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("id: big\nnote: " + "x" * (6 * 1024 * 1024) + "\n")
+    message = _problems(big)
+    assert "big.yaml" in message and "at most 5 MB" in message
