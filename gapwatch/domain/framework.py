@@ -15,6 +15,7 @@ from pydantic import Field
 
 from gapwatch.domain._base import Item, ItemId, Model, Source, Text
 from gapwatch.domain.areas import LEVEL_RANK, Area, AreaGrouping
+from gapwatch.domain.comparators import ComparatorGroup, comparator_group_problems
 from gapwatch.domain.evidence import InformationSource, PlanObservation, Risk, Study
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
@@ -63,6 +64,7 @@ KINDS: tuple[str, ...] = (
     "targets",
     "areas",
     "area_groupings",
+    "comparator_groups",
     "groups",
     "organisations",
     "people",
@@ -98,6 +100,7 @@ class Framework(Model):
     targets: list[Target] = Field(default_factory=list)
     areas: list[Area] = Field(default_factory=list)
     area_groupings: list[AreaGrouping] = Field(default_factory=list)
+    comparator_groups: list[ComparatorGroup] = Field(default_factory=list)
     groups: list[CategoryType] = Field(default_factory=list)
     organisations: list[Organisation] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
@@ -141,6 +144,7 @@ _SINGULAR = {
     "evidence": "study",
     "groups": "category type",
     "area_groupings": "area grouping",
+    "comparator_groups": "comparator group",
     "delivery_plans": "delivery plan",
     "kpqs": "KPQ",
 }
@@ -256,10 +260,15 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
                     f"parent '{parent.id}' ({parent.level.value}) is not above a {ar.level.value}",
                 )
             )
+    for i, pl_ in enumerate(framework.plans):
+        check(("plans", i, "parent"), pl_.parent, "plans")
+        check(("plans", i, "area"), pl_.area, "areas", also=ids["area_groupings"])
+    problems += _plan_nesting_problems(framework)
     for i, ag in enumerate(framework.area_groupings):
         check_all(("area_groupings", i, "members"), ag.members, "areas", also=ids["area_groupings"])
         check(("area_groupings", i, "parent"), ag.parent, "areas")
         check_all(("area_groupings", i, "excluding"), ag.excluding, "areas")
+    problems += comparator_group_problems(framework.comparator_groups, ids["areas"], duplicates=False)
     for i, person in enumerate(framework.people):
         check(("people", i, "organisation"), person.organisation, "organisations")
     for i, bd in enumerate(framework.boards):
@@ -298,6 +307,55 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
                     )
     problems += _kpq_breakdown_problems(framework)
     return problems
+
+
+# --- Local areas and local plans: no group inside itself, no plan inside itself -----------------------------
+
+
+def _cycle_from(start: str, edges: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle reachable from ``start`` (as the path that closes it), or None."""
+    path: list[str] = []
+    on_path: set[str] = set()
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        if node in on_path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        path.append(node)
+        on_path.add(node)
+        for nxt in edges.get(node, []):
+            found = visit(nxt)
+            if found:
+                return found
+        path.pop()
+        on_path.discard(node)
+        done.add(node)
+        return None
+
+    return visit(start)
+
+
+def _plan_nesting_problems(framework: Framework) -> list[tuple[Path, str]]:
+    """A grouping that contains itself (directly or through other groupings) or a plan nested in itself would
+    make membership and board scope endless; each is refused at the first item on the cycle."""
+    out: list[tuple[Path, str]] = []
+    groupings = {g.id for g in framework.area_groupings}
+    members = {g.id: [m for m in g.members if m in groupings] for g in framework.area_groupings}
+    reported: set[str] = set()
+    for i, g in enumerate(framework.area_groupings):
+        cycle = _cycle_from(g.id, members)
+        if cycle and g.id in cycle and not reported & set(cycle):
+            reported |= set(cycle)
+            out.append((("area_groupings", i, "members"), f"grouping '{g.id}' contains itself: {' > '.join(cycle)}"))
+    parents = {p.id: [p.parent] for p in framework.plans if p.parent}
+    for i, p in enumerate(framework.plans):
+        cycle = _cycle_from(p.id, parents)
+        if cycle and p.id in cycle and not reported & set(cycle):
+            reported |= set(cycle)
+            out.append((("plans", i, "parent"), f"plan '{p.id}' is nested in itself: {' > '.join(cycle)}"))
+    return out
 
 
 # --- Initiatives: references and comparison sets -----------------------------------------------------------
