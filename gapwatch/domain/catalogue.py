@@ -104,11 +104,43 @@ class Plan:
             return True
         if self.indicator_ambitions(indicator) & set(board.ambitions):
             return True
-        if self.indicator_plans(indicator) & set(board.plans):
+        if self.indicator_plans(indicator) & self.board_plans(board):
             return True
         return board.area is not None and any(
             t.indicator == indicator.id and t.gap is not None and t.gap.subject == board.area
             for t in self.framework.targets
+        )
+
+    def board_plans(self, board: Board) -> set[str]:
+        """The plans a board oversees, with the county plans its local plans are nested in: a local board
+        monitors "the dis-aggregation of performance indicators identified in the strategic plan and locally
+        agreed performance measures" (Kent CYPP 2008-11, Appendix 4), for its own area."""
+        found = set(board.plans)
+        by_id = {p.id: p for p in self.framework.plans}
+        stack = list(found)
+        while stack:
+            local = by_id.get(stack.pop())
+            parent = local.parent if local is not None else None
+            if parent and parent not in found:
+                found.add(parent)
+                stack.append(parent)
+        return found
+
+    def board_area(self, board: Board) -> str | None:
+        """The area a board's report is about: its own area, else the area of a local plan it oversees."""
+        if board.area is not None:
+            return board.area
+        areas = {p.area for p in self.framework.plans if p.id in board.plans and p.area}
+        return areas.pop() if len(areas) == 1 else None
+
+    def board_scope_note(self, board: Board) -> str | None:
+        """Why a local board's report shows county figures, when it does: its area has not been defined."""
+        if board.kind.value not in ("lcsp", "locality") or self.board_area(board) is not None:
+            return None
+        return (
+            f"{board.name}: no area is defined for this board (its boundaries are not in the framework), so the "
+            "figures below are for the whole county, not the board's own area. Define its local area from wards, "
+            "LSOAs or districts (`gapwatch area load FILE`, see docs/local-areas.md) and set the board's 'area'."
         )
 
     def person_name(self, person_id: str | None) -> str | None:

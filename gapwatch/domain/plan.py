@@ -49,6 +49,10 @@ class Plan(Item):
     end: date | None = None
     description: str | None = None
     reward_total: float | None = Field(default=None, ge=0, description="Reward available, in pounds.")
+    #: A local plan (an LCSP's) nests in the county plan it serves and covers one local area: its board sees
+    #: the county plan's indicators disaggregated to that area, plus its own locally agreed measures.
+    parent: ItemId | None = Field(default=None, description="The county plan a local plan is nested in.")
+    area: ItemId | None = Field(default=None, description="The area (or local area grouping) a local plan covers.")
 
     @model_validator(mode="after")
     def _dates(self) -> Plan:

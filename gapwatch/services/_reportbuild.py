@@ -350,7 +350,8 @@ def build_report(
     at = at or datetime.now(UTC)
     window = CycleWindow.for_cycle(cycle)
     county = next((a.id for a in plan.framework.areas if a.level.value == "county"), None)
-    area = board.area if board.area in plan.areas else county
+    own_area = plan.board_area(board)
+    area = own_area if own_area in plan.areas else county
     ctx = evidence_context(session, plan, window=window, area=area)
     indicators = board_indicators(plan, board)
     ctx.frame = observations_until(
@@ -377,7 +378,8 @@ def build_report(
             batch_ids.update(finding.batches)
     batches = _batches(session, batch_ids)
     stale = stale_indicators(session, plan, cycle.data_cutoff, [board.id])
-    notes = []
+    scope_note = plan.board_scope_note(board)
+    notes = [scope_note] if scope_note else []
     if stale:
         notes.append(
             f"{len(stale)} indicator(s) in scope have no value recent enough for the cut-off "
