@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 from sqlalchemy.orm import Session
 
-from gapwatch.analysis.series import headline_series, until
-from gapwatch.analysis.targets import level_targets
+from gapwatch.analysis.gaps import GapSeries
+from gapwatch.analysis.series import SeriesPoint, headline_series, until
+from gapwatch.analysis.targets import LevelTargetView, level_targets
 from gapwatch.analysis.verdicts import GapVerdict
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.indicators import Indicator
@@ -28,7 +29,15 @@ from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
-from gapwatch.services.actions import ActionFilters, ActionView, list_actions, rag_counts
+from gapwatch.services.actions import (
+    ActionFilters,
+    ActionUpdateView,
+    ActionView,
+    history,
+    list_actions,
+    rag_counts,
+    recent_updates,
+)
 from gapwatch.services.cache import remember, state_key
 from gapwatch.services.gaps_view import (
     GapTargetView,
@@ -41,10 +50,14 @@ __all__ = [
     "STATUS_ORDER",
     "Dashboard",
     "DashboardFilters",
+    "Highlight",
     "IndicatorStatus",
+    "RecentChange",
     "Summary",
     "dashboard",
+    "highlights",
     "indicator_statuses",
+    "recent_changes",
 ]
 
 #: The dashboard's status columns, in order. "achieved"/"not achieved" count as on track / off track.
@@ -100,6 +113,7 @@ class Summary:
     illustrative: bool
     indicator_ids: list[str] = field(default_factory=list)
     area: str | None = None
+    with_data: int = 0  #: indicators with any value up to the cut-off (in ``area`` when set)
 
     @property
     def indicator_total(self) -> int:
@@ -212,6 +226,7 @@ def _summary(
         illustrative=any(s.illustrative for s in statuses),
         indicator_ids=[s.indicator_id for s in statuses],
         area=area,
+        with_data=len(dated),
     )
 
 
@@ -283,3 +298,117 @@ def dashboard(session: Session, filters: DashboardFilters | None = None, *, wind
         window=window,
         notes=notes,
     )
+
+
+# --- what the dashboard draws and lists (the views part) ------------------------------------------------------
+
+#: How the dashboard ranks indicators for its small charts: what needs attention first.
+_ATTENTION = {"off track": 0, "at risk": 1}
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """An indicator the dashboard draws: its status, its headline series and the gap it shows (if any).
+
+    Everything comes from the indicator page's analysis (:func:`~gapwatch.services.indicator_view.indicator_page`)
+    and the dashboard's own status, so the small charts and the counts above them cannot disagree.
+    """
+
+    status: IndicatorStatus
+    series: tuple[SeriesPoint, ...]
+    targets: tuple[LevelTargetView, ...]
+    unit: str
+    trend: str
+    gap: GapSeries | None
+    reason: str  #: why it is on the dashboard ("off track", "gap widening", …)
+
+
+def _rank(s: IndicatorStatus) -> tuple[int, int, int]:
+    widening = any(v == GapVerdict.WIDENING.value for _, v in s.gaps)
+    return (_ATTENTION.get(s.status, 2), 0 if widening else 1, 0 if s.latest_end else 1)
+
+
+def highlights(session: Session, view: Dashboard, *, limit: int = 6) -> list[Highlight]:
+    """The indicators that matter most on ``view``, needing attention first: off track, at risk, then a widening
+    gap, then any with data — each with its series and the gap it shows, judged at the view's data cut-off."""
+    from gapwatch.services.indicator_view import indicator_page  # the page's analysis, cached per data version
+
+    candidates = [s for s in sorted(view.statuses, key=_rank) if s.latest_end is not None][: limit * 2]
+    out = []
+    for s in candidates:
+        page = indicator_page(session, s.indicator_id, area=s.area, cutoff=view.window.cutoff)
+        labels = {label: verdict for label, verdict in s.gaps}
+        gaps = [g for g in page.gap_series if f"{g.subject_name} vs {g.comparator_name}" in labels]
+        gaps.sort(key=lambda g: 0 if g.verdict == GapVerdict.WIDENING.value else 1)
+        widening = any(v == GapVerdict.WIDENING.value for v in labels.values())
+        reason = s.status if s.status in _ATTENTION else ("gap widening" if widening else "latest data")
+        out.append(
+            Highlight(
+                status=s,
+                series=tuple(page.series),
+                targets=tuple(page.level_targets),
+                unit=page.indicator.unit,
+                trend=page.trend_assessment or page.trend,
+                gap=gaps[0] if gaps else None,
+                reason=reason,
+            )
+        )
+    # Within the same urgency, an indicator with a trend to read (two or more values) comes first.
+    out.sort(key=lambda h: (_rank(h.status)[:2], -min(2, sum(p.value is not None for p in h.series))))
+    return out[:limit]
+
+
+@dataclass(frozen=True)
+class RecentChange:
+    """One action update as the dashboard lists it: which action (reference and title) and what changed."""
+
+    action_id: str
+    title: str
+    changes: tuple[str, ...]
+    rag: str | None
+    by: str
+    at: datetime
+
+
+def _changes(new: ActionUpdateView, old: ActionUpdateView | None) -> list[str]:
+    changed = []
+    if new.lead_officer_id and (old is None or old.lead_officer_id != new.lead_officer_id):
+        changed.append(f"lead officer assigned: {new.lead_officer or new.lead_officer_id}")
+    if new.rag != (old.rag if old else None):
+        changed.append(f"RAG {new.rag}" if new.rag else "RAG cleared")
+    if new.percent_complete is not None and new.percent_complete != (old.percent_complete if old else None):
+        changed.append(f"{new.percent_complete}% complete")
+    done = set(new.milestones_done) - set(old.milestones_done if old else ())
+    if done:
+        changed.append(f"{len(done)} milestone{'s' if len(done) > 1 else ''} done")
+    if new.new_deadline and new.new_deadline != (old.new_deadline if old else None):
+        changed.append(f"deadline moved to {new.new_deadline:%-d %B %Y}")
+    note = new.commentary or ""
+    if note and not note.startswith("Lead officer assigned") and note != (old.commentary if old else None):
+        changed.append(f"commentary: “{note[:80]}{'…' if len(note) > 80 else ''}”")
+    return changed or ["no change to RAG, progress or lead"]
+
+
+def recent_changes(session: Session, *, limit: int = 8) -> list[RecentChange]:
+    """The latest action updates, newest first, each saying which action and what changed since its previous
+    update (lead assigned to whom, RAG, % complete, milestones, deadline, commentary)."""
+    plan = current_plan(session)
+    out = []
+    for row in recent_updates(session, limit=limit):
+        updates = history(session, row.action_id)
+        new = next((u for u in updates if u.version == row.version), None)
+        if new is None:
+            continue
+        old = next((u for u in updates if u.version < row.version), None)
+        action = plan.actions.get(row.action_id)
+        out.append(
+            RecentChange(
+                action_id=row.action_id,
+                title=action.text if action else row.action_id,
+                changes=tuple(_changes(new, old)),
+                rag=new.rag,
+                by=new.by,
+                at=new.at,
+            )
+        )
+    return out

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from gapwatch.services.actions import rag_counts, recent_updates
-from gapwatch.services.dashboard import GAP_VERDICTS, STATUS_ORDER, DashboardFilters, dashboard
+from gapwatch.services.actions import rag_counts
+from gapwatch.services.dashboard import (
+    GAP_VERDICTS,
+    STATUS_ORDER,
+    DashboardFilters,
+    Highlight,
+    dashboard,
+    highlights,
+    recent_changes,
+)
 from gapwatch.services.kpq import dashboard_answers
 from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
@@ -18,6 +28,33 @@ from gapwatch.web.window import request_window
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+
+#: Height of the dashboard's small charts (px): four fit on a laptop screen beside their tables.
+_SMALL = 150
+
+
+def _small(spec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A chart spec of :mod:`gapwatch.web.charts` made small for the dashboard (the title is the card's heading)."""
+    if spec is None:
+        return None
+    spec = {k: v for k, v in spec.items() if k != "title"}
+    spec["height"] = _SMALL
+    # Tick labels to the precision they need ("73", "2.5"), not "73.000000" on a one-value axis.
+    spec["config"] = {**spec.get("config", {}), "axisY": {"format": ",.2~f"}, "axisX": {"labelOverlap": True}}
+    return spec
+
+
+def _charts(items: list[Highlight]) -> dict[str, dict[str, Any] | None]:
+    """The trend and gap charts of each highlighted indicator, from the indicator and gap pages' own specs."""
+    from gapwatch.web.charts import gap_chart, trend_chart
+
+    out: dict[str, dict[str, Any] | None] = {}
+    for h in items:
+        key = h.status.indicator_id
+        values = sum(p.value is not None for p in h.series)  # one value is not a trend: the text says so
+        out[f"trend-{key}"] = _small(trend_chart(h.series, h.targets, h.unit, "")) if values > 1 else None
+        out[f"gap-{key}"] = _small(gap_chart(h.gap, "")) if h.gap else None
+    return out
 
 
 @router.get("/dashboard")
@@ -36,7 +73,8 @@ def dashboard_page(
     window = request_window(db)  # the open cycle's, so the dashboard agrees with the cycle's report
     view = dashboard(db, filters, window=window)
     plan = current_plan(db)
-    recent = recent_updates(db, limit=8)
+    recent = recent_changes(db, limit=8)
+    items = highlights(db, view)
     kpqs = dashboard_answers(db, plan, window=window)
     return render(
         request,
@@ -49,5 +87,7 @@ def dashboard_page(
             "plan": plan,
             "rag_counts": rag_counts,
             "kpqs": kpqs,
+            "highlights": items,
+            "charts": _charts(items),
         },
     )
