@@ -31,7 +31,7 @@ class Node:
 
 def _outcome_node(plan: Plan, outcome_id: str) -> Node:
     oc = plan.outcomes[outcome_id]
-    node = Node("outcome", oc.id, f"{oc.code} {oc.title}", f"/plan#{oc.id}", detail=f"{oc.horizon.value} term")
+    node = Node("outcome", oc.id, f"{oc.code} {oc.title}", f"/plan/outcomes/{oc.id}", detail=f"{oc.horizon.value} term")
     for a in plan.framework.actions:
         if a.outcome == oc.id:
             node.children.append(Node("action", a.id, f"{a.number}. {a.text}", f"/actions/{a.id}"))
