@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(
         default=12, ge=1, description="A session ends this many hours after signing in, however active."
     )
+    admin_confirm_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=120,
+        description="An administrator must have entered their password within this many minutes to change "
+        "someone else's account; after that gapwatch asks for it again.",
+    )
     totp_attempts: int = Field(
         default=5,
         ge=1,

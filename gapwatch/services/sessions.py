@@ -38,6 +38,7 @@ __all__ = [
     "end_all_sessions",
     "end_session",
     "live_session",
+    "recently_authenticated",
     "sessions_of",
     "start_session",
 ]
@@ -56,6 +57,7 @@ class _Settings(Protocol):
     totp_lock_minutes: int
     session_idle_minutes: int
     session_lifetime_hours: int
+    admin_confirm_minutes: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class SignInPolicy:
     idle: timedelta = timedelta(minutes=30)
     lifetime: timedelta = timedelta(hours=12)
     code_window: timedelta = timedelta(minutes=5)  # time to enter the code after the password
+    #: how recently an administrator must have entered their password to change someone else's account: a
+    #: session's id is new at every authentication, so its start is the moment the password was last given
+    confirm_window: timedelta = timedelta(minutes=15)
 
     @property
     def attempts_per_hour(self) -> int:
@@ -84,6 +89,7 @@ class SignInPolicy:
             code_lock=timedelta(minutes=settings.totp_lock_minutes),
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_lifetime_hours),
+            confirm_window=timedelta(minutes=settings.admin_confirm_minutes),
         )
 
 
@@ -166,6 +172,17 @@ def live_session(
     if now - last_seen >= _TOUCH_EVERY:
         row.last_seen_at = now
     return row, user
+
+
+def recently_authenticated(row: SessionRow, *, now: datetime, policy: SignInPolicy = DEFAULT_POLICY) -> bool:
+    """Whether the password (and code) were given within ``policy.confirm_window`` in this session.
+
+    Every authentication starts a new session row, so the row's start is when the password was last entered:
+    a sensitive operation (changing someone else's account) asks for it again once that is too long ago, and
+    a session left open or copied cannot be used for it (OWASP ASVS 3.7.1).
+    """
+    created = aware(row.created_at)
+    return created is not None and now - created < policy.confirm_window
 
 
 def end_session(session: Session, session_id: str) -> int | None:

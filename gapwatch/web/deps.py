@@ -22,6 +22,7 @@ choose a new one before anything else, whichever way they came.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,12 +36,14 @@ from sqlalchemy.orm import Session
 
 from gapwatch.errors import Forbidden, GapwatchError
 from gapwatch.services.accounts import SignInPolicy, UserRow, user_for_token
-from gapwatch.services.sessions import ACTIVE, SessionRow, live_session, start_session
+from gapwatch.services.sessions import ACTIVE, SessionRow, live_session, recently_authenticated, start_session
 from gapwatch.settings import Settings
 from gapwatch.web.permissions import ANONYMOUS, OWN_ONLY, ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, role_may
 from gapwatch.web.security import check_csrf, client_address, is_api_path
 
 __all__ = [
+    "ConfirmationRequired",
+    "require_confirmed",
     "AccessRule",
     "CurrentUser",
     "DbSession",
@@ -83,6 +86,17 @@ class PasswordChangeRequired(GapwatchError):
 
     code = "password_change_required"
     status_code = 403
+
+
+class ConfirmationRequired(GapwatchError):
+    """A sensitive change needs the password entered recently: the page asks for it, then returns to ``back``."""
+
+    code = "confirmation_required"
+    status_code = 403
+
+    def __init__(self, message: str, *, back: str) -> None:
+        super().__init__(message, hint="Enter your password again to continue.")
+        self.back = back
 
 
 class TokenNotAccepted(GapwatchError):
@@ -294,6 +308,39 @@ def require_role(*roles: Role | str) -> Callable[..., CurrentUser | None]:
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     return _require_roles(frozenset(str(r) for r in roles))
+
+
+@cache
+def require_confirmed(permission: Permission, back: str) -> Callable[..., CurrentUser | None]:
+    """:func:`require` ``permission``, and a password entered in the last few minutes (the setting
+    ``admin_confirm_minutes``); otherwise the user is asked for it and sent back to the page ``back`` (a path
+    pattern whose ``{name}`` parts are filled from the route's path parameters)."""
+    guard = require(permission)
+
+    def dependency(request: Request, user: Annotated[CurrentUser | None, Depends(guard)]) -> CurrentUser | None:
+        row = current_session(request)
+        if user is not None and (
+            row is None or not recently_authenticated(row, now=now_of(request), policy=policy_of(request))
+        ):
+            raise ConfirmationRequired(
+                "Confirm it is you before changing someone's account",
+                back=back.format(**request.path_params),
+            )
+        return user
+
+    # The annotation names a local (``guard``), which FastAPI cannot resolve from a string: give it the objects.
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter(
+                "user",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=Annotated[CurrentUser | None, Depends(guard)],
+            ),
+        ]
+    )
+    dependency.__name__ = f"confirmed_{permission}"
+    return dependency
 
 
 def access_rule_of(dependant: Any) -> list[AccessRule]:

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from gapwatch.errors import GapwatchError, InvalidInput, Problem
-from gapwatch.web.deps import PasswordChangeRequired, SignInRequired
+from gapwatch.web.deps import ConfirmationRequired, PasswordChangeRequired, SignInRequired
 from gapwatch.web.security import security_headers
 from gapwatch.web.templating import Templating
 
@@ -137,6 +137,8 @@ async def _gapwatch_error(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, PasswordChangeRequired) and not is_api_request(request):
         return RedirectResponse("/account/password", status_code=303)
+    if isinstance(exc, ConfirmationRequired) and not is_api_request(request):
+        return RedirectResponse(f"/admin/confirm?next={quote(exc.back, safe='')}", status_code=303)
     problems = exc.problems if isinstance(exc, InvalidInput) else None
     return _respond(request, exc.status_code, exc.code, exc.message, hint=exc.hint, problems=problems)
 

@@ -474,3 +474,46 @@ def test_users_table_keeps_counts_not_codes(app: FastAPI) -> None:
     with session_scope(app.state.engine) as session:
         user = session.scalars(select(UserRow).where(UserRow.username == "ada")).one()
         assert user.totp_failures == 0 and user.totp_locked_until is None
+
+
+# --- an administrator's session left open: changes to other accounts need the password again -----------------
+
+
+def test_an_admin_session_left_open_cannot_change_accounts_without_the_password(
+    app: FastAPI, clock: Clock, client_as: Callable[[str], Any]
+) -> None:
+    """ASVS 3.7.1: an attacker at an administrator's unlocked screen 20 minutes after sign-in (session still
+    alive: idle 30 minutes) tries every account-changing form; each is sent to "Confirm it is you" and nothing
+    changes. The password given there allows the change, and returns to the account's page."""
+    admin = client_as("admin")
+    clock.advance(minutes=10)
+    assert admin.get("/admin/users").status_code == 200  # reading is fine, and keeps the session alive
+    clock.advance(minutes=10)
+    attempts = [
+        ("/admin/users/new", {"username": "mallory", "display_name": "M", "role": "admin"}, "/admin/users/new"),
+        ("/admin/users/bea", {"display_name": "Bea", "role": "admin", "active": "yes"}, "/admin/users/bea"),
+        ("/admin/users/leo/reset-password", {}, "/admin/users/leo"),
+        ("/admin/users/ada/two-factor/disable", {}, "/admin/users/ada"),
+    ]
+    for path, data, back in attempts:
+        response = admin.post(path, data={**data, "csrf_token": csrf_of(admin)}, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == "/admin/confirm?next=" + back.replace("/", "%2F"), path
+    with session_scope(app.state.engine) as session:
+        assert get_user(session, "mallory") is None
+        assert get_user(session, "bea").role == "board_member"  # type: ignore[union-attr]
+    assert not [row for row in _audit(app, "reset_password")]
+    # A wrong password changes nothing; the right one allows the change and returns to the page asked for.
+    page = admin.get("/admin/confirm?next=%2Fadmin%2Fusers%2Fleo")
+    assert page.status_code == 200 and "Confirm it is you" in page.text
+    wrong = {"current_password": "not-it", "next": "/admin/users/leo", "csrf_token": csrf_of(admin)}
+    assert admin.post("/admin/confirm", data=wrong, follow_redirects=False).status_code == 422
+    username, password = USERS["admin"]
+    right = {"current_password": password, "next": "https://evil.example/", "csrf_token": csrf_of(admin)}
+    response = admin.post("/admin/confirm", data=right, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/admin/users"  # never off-site
+    done = admin.post("/admin/users/leo/reset-password", data={"csrf_token": csrf_of(admin)})
+    assert done.status_code == 200
+    clock.advance(minutes=16)  # and the confirmation itself runs out
+    again = admin.post("/admin/users/leo/reset-password", data={"csrf_token": csrf_of(admin)}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].startswith("/admin/confirm")

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services.accounts import (
     Role,
+    TooManyAttempts,
     UserRow,
     account,
     accounts,
@@ -18,11 +19,21 @@ from gapwatch.services.accounts import (
     disable_totp,
     generate_password,
     people_to_link,
+    reauthenticate,
     reset_password,
     update_user,
 )
 from gapwatch.services.audit import AuditFilter, audit_csv, audit_filter, audit_page
-from gapwatch.web.deps import CurrentUser, DbSession, require
+from gapwatch.web.deps import (
+    CurrentUser,
+    DbSession,
+    address_of,
+    now_of,
+    policy_of,
+    require,
+    require_confirmed,
+    sign_in_session,
+)
 from gapwatch.web.pagination import Pagination, paginate
 from gapwatch.web.permissions import ROLE_LABELS, Permission
 from gapwatch.web.templating import render
@@ -33,6 +44,57 @@ router = APIRouter(include_in_schema=False)
 
 UserAdmin = Annotated[CurrentUser, Depends(require(Permission.MANAGE_USERS))]
 AuditReader = Annotated[CurrentUser, Depends(require(Permission.VIEW_AUDIT))]
+#: Changing an account needs the administrator's password entered in the last few minutes (ASVS 3.7.1).
+NewUserAdmin = Annotated[CurrentUser, Depends(require_confirmed(Permission.MANAGE_USERS, "/admin/users/new"))]
+ConfirmedAdmin = Annotated[CurrentUser, Depends(require_confirmed(Permission.MANAGE_USERS, "/admin/users/{username}"))]
+
+
+def _safe_next(target: str) -> str:
+    """Only an administration page of this site (never another site, never a protocol-relative path)."""
+    if target.startswith("/admin/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/admin/users"
+
+
+@router.get("/admin/confirm")
+def confirm_page(request: Request, user: UserAdmin, db: DbSession) -> Response:
+    """Ask the administrator for their password (and code) before a change to someone's account."""
+    target = _safe_next(request.query_params.get("next", ""))
+    return render(request, "admin/confirm.html", {"next": target, "errors": {}})
+
+
+@router.post("/admin/confirm")
+def confirm(
+    request: Request,
+    user: UserAdmin,
+    db: DbSession,
+    current_password: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the password (and code); a new session starts, so the next few minutes of changes are allowed."""
+    target = _safe_next(next)
+    row = _user(db, user.username)
+    try:
+        reauthenticate(
+            db,
+            row,
+            password=current_password,
+            code=code,
+            address=address_of(request),
+            policy=policy_of(request),
+            now=now_of(request),
+        )
+    except TooManyAttempts as exc:
+        db.commit()
+        errors = {"current_password": f"{exc.message}. {exc.hint}"}
+        return render(request, "admin/confirm.html", {"next": target, "errors": errors}, status_code=429)
+    except InvalidInput as exc:
+        db.commit()
+        return render(request, "admin/confirm.html", {"next": target, "errors": _errors(exc)}, status_code=422)
+    sign_in_session(request, db, row)
+    db.commit()
+    return RedirectResponse(target, status_code=303)
 
 
 def _user(db: Session, username: str) -> UserRow:
@@ -69,7 +131,7 @@ def new_user_page(request: Request, user: UserAdmin, db: DbSession) -> Response:
 @router.post("/admin/users/new")
 def new_user(
     request: Request,
-    user: UserAdmin,
+    user: NewUserAdmin,
     db: DbSession,
     username: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
@@ -126,7 +188,7 @@ def edit_user_page(
 def edit_user(
     request: Request,
     username: str,
-    user: UserAdmin,
+    user: ConfirmedAdmin,
     db: DbSession,
     display_name: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
@@ -178,7 +240,7 @@ def _not_yourself(row: UserRow, user: CurrentUser, what: str) -> None:
 
 
 @router.post("/admin/users/{username}/reset-password")
-def reset(request: Request, username: str, user: UserAdmin, db: DbSession) -> Response:
+def reset(request: Request, username: str, user: ConfirmedAdmin, db: DbSession) -> Response:
     """Give the account a temporary password (shown once), end its sessions and revoke its API tokens."""
     row = _user(db, username)
     _not_yourself(row, user, "reset your own password")
@@ -188,7 +250,7 @@ def reset(request: Request, username: str, user: UserAdmin, db: DbSession) -> Re
 
 
 @router.post("/admin/users/{username}/two-factor/disable")
-def reset_two_factor(request: Request, username: str, user: UserAdmin, db: DbSession) -> Response:
+def reset_two_factor(request: Request, username: str, user: ConfirmedAdmin, db: DbSession) -> Response:
     """Turn off sign-in codes for someone who lost their phone."""
     row = _user(db, username)
     _not_yourself(row, user, "turn off your own sign-in codes")
