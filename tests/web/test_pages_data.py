@@ -121,3 +121,36 @@ def test_error_then_good_file_preview_import_lineage_rollback(
     assert "Rolled back" in pat.get(batch_url).text
     assert _audit_of(app, f"batch:{number}") == [("pat", "data.import"), ("pat", "data.rollback")]
     assert f'href="/data/batches/{number}"' not in pat.get("/indicators/NI118").text
+
+
+MISMATCH_CSV = (  # a value that is not numerator/denominator (row 3): a rule a genuine publication may break
+    "indicator,area_code,period,numerator,denominator,value\n"
+    "NI118,E10000016,2009/10,600,1000,60.0\n"
+    "NI118,E07000113,2009/10,10,20,65.0\n"
+)
+
+
+def test_a_check_is_waived_only_when_named_and_the_waiver_is_recorded(
+    app: FastAPI, client_as: Callable[[str], Any], post_form: Callable[..., Any]
+) -> None:
+    pat = client_as("performance_officer")
+    page = pat.get("/data").text
+    assert 'value="value-matches-counts"' in page and 'value="negative-count"' not in page  # fixed rules not offered
+    refused = _upload(pat, post_form, "mismatch.csv", MISMATCH_CSV)
+    assert refused.status_code == 422 and "value-matches-counts" in refused.text
+    # a rule that cannot be waived stays in force whatever the form says
+    negative = _upload(pat, post_form, "neg.csv", BAD_CSV, allow="negative-count")
+    assert negative.status_code == 422
+    content = MISMATCH_CSV.encode()
+    fields = {"allow": ["value-matches-counts", "not-a-rule"]}
+    preview = post_form(pat, "/data/upload", fields, files={"file": ("mismatch.csv", content, "text/csv")})
+    assert preview.status_code == 200, preview.text[:1500]
+    assert "value-matches-counts (recorded with the batch)" in preview.text and "not-a-rule" not in preview.text
+    token = re.search(r'name="token" value="([^"]+)"', preview.text)
+    assert token
+    done = post_form(pat, "/data/import", {"token": token.group(1)})
+    assert done.status_code == 303
+    number = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    from gapwatch.services.imports import batch
+
+    assert batch(app.state.engine, number).options.get("allow") == ["value-matches-counts"]

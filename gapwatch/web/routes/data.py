@@ -25,6 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound, Problem
+from gapwatch.ingest.plausibility import FIXED, RULES
 from gapwatch.services.imports import (
     FORMATS,
     ImportReport,
@@ -81,13 +82,20 @@ def _stored(token: str, username: str) -> tuple[Path, dict[str, Any]]:
     return folder / meta["name"], meta
 
 
+#: The plausibility rules a performance officer may waive for one upload (as ``--allow`` does at the command
+#: line), with what each asks; the rules arithmetic depends on cannot be waived.
+WAIVABLE = {str(rule): text for rule, text in RULES.items() if rule not in FIXED}
+
+
 def _options(form: Any) -> dict[str, Any]:
     fmt = form_value(form, "format") or "auto"
+    asked = form.getlist("allow") if hasattr(form, "getlist") else []
     return {
         "format": fmt if fmt in FORMATS else "auto",
         "add_unknown_indicators": form_value(form, "add_unknown_indicators") == "yes",
         "add_unknown_areas": form_value(form, "add_unknown_areas") == "yes",
         "illustrative": form_value(form, "illustrative") == "yes",
+        "allow": sorted({a for a in asked if isinstance(a, str) and a in WAIVABLE}),
     }
 
 
@@ -107,6 +115,7 @@ def _run(
         illustrative=options["illustrative"],
         batch_options={"format": options["format"], "via": "web"},
         today=date.today(),
+        allow=options.get("allow", []),
     )
 
 
@@ -129,7 +138,8 @@ def _index(
             "problems": problems or [],
             "message": message,
             "formats": FORMATS,
-            "options": options or {"format": "auto"},
+            "waivable": WAIVABLE,
+            "options": options or {"format": "auto", "allow": []},
         },
         status_code=status,
     )
