@@ -22,14 +22,16 @@ from sqlalchemy.orm import Session
 from gapwatch.domain.areas import GroupingKind
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput, NotFound
+from gapwatch.geography import ENGLAND_AREAS, SOURCE
 from gapwatch.ingest.imd import read_imd
-from gapwatch.ingest.lookups import ENGLAND_AND_REGIONS, read_lookup
-from gapwatch.ingest.tables import file_sha256
+from gapwatch.ingest.lookups import LookupFile, read_lookup
+from gapwatch.ingest.tables import Problems, file_sha256
 from gapwatch.store.areas import (
     read_areas,
     read_deprivation,
     read_populations,
     save_bridge,
+    save_bridge_2021,
     save_deprivation,
     save_populations,
     upsert_areas,
@@ -42,6 +44,7 @@ __all__ = [
     "area_table",
     "district_deprivation",
     "ensure_core_areas",
+    "england_geography",
     "grouping_members",
     "load_areas_file",
     "load_imd_file",
@@ -72,17 +75,80 @@ class LoadReport:
         )
 
 
-def ensure_core_areas(conn: Connection) -> None:
-    """England and its regions, which ONS lookups leave out, are always known."""
-    frame = pl.DataFrame(
-        [(c, n, lv, p) for c, n, lv, p in ENGLAND_AND_REGIONS],
-        orient="row",
-        schema={"code": pl.String, "name": pl.String, "level": pl.String, "parent_code": pl.String},
+_BUILT_IN_LEVELS = ("country", "region", "county", "district")
+_GEOGRAPHY: list[LookupFile] = []
+
+
+def england_geography() -> pl.DataFrame:
+    """The England geography shipped in gapwatch/geography (read once per process)."""
+    if not _GEOGRAPHY:
+        _GEOGRAPHY.append(read_lookup(ENGLAND_AREAS))
+    return _GEOGRAPHY[0].areas.drop("row")
+
+
+def ensure_core_areas(conn: Connection) -> int:
+    """England, its regions, counties and districts (current and abolished since 2009) are always known.
+
+    Called before every import and lookup load, so the shipped geography is in place before anything else
+    and the result does not depend on the order files are loaded in; adds only the areas the store lacks
+    and returns how many.
+    """
+    geography = england_geography()
+    known = set(read_areas(conn, levels=list(_BUILT_IN_LEVELS))["code"].to_list())
+    missing = geography.filter(~pl.col("code").is_in(list(known)))
+    if missing.is_empty():
+        return 0
+    inserted, _ = upsert_areas(conn, missing, source=SOURCE)
+    return inserted
+
+
+def _defer_to_geography(conn: Connection, areas: pl.DataFrame) -> pl.DataFrame:
+    """A lookup may add areas and former names/codes but not re-parent, rename or re-level the built-in
+    geography; rows for codes that are now former codes of a built-in area (North Yorkshire county
+    E10000023 in a 2021 lookup) are dropped and links to them point at the current area."""
+    built_in = read_areas(conn, levels=list(_BUILT_IN_LEVELS)).filter(pl.col("source") == SOURCE)
+    codes = set(built_in["code"].to_list())
+    successor = {
+        old: row["code"]
+        for row in built_in.iter_rows(named=True)
+        for old in row["former_codes"] or []
+        if old not in codes
+    }
+    areas = areas.filter(~pl.col("code").is_in(list(successor)))
+    areas = areas.with_columns(pl.col("parent_code").replace(successor))
+    own = pl.col("code").is_in(list(codes))
+    return areas.with_columns(
+        pl.when(own).then(None).otherwise(pl.col("name")).alias("name"),
+        pl.when(own).then(None).otherwise(pl.col("level")).alias("level"),
+        pl.when(own).then(None).otherwise(pl.col("parent_code")).alias("parent_code"),
     )
-    known = read_areas(conn, levels=["country", "region"])["code"].to_list()
-    missing = frame.filter(~pl.col("code").is_in(known))
-    if not missing.is_empty():
-        upsert_areas(conn, missing, source="gapwatch (ONS codes of England and its regions)")
+
+
+def _check_against_store(conn: Connection, lookup: LookupFile) -> None:
+    """An areas file's parents must be known (in the file or the store), and a former code it gives must not
+    already belong to a different stored area."""
+    if lookup.kind != "areas":
+        return
+    stored = read_areas(conn)
+    known = set(stored["code"].to_list()) | set(lookup.areas["code"].to_list())
+    problems = Problems(lookup.file)
+    problems.add_rows(
+        lookup.areas,
+        pl.col("parent_code").is_not_null() & ~pl.col("parent_code").is_in(list(known)),
+        "parent '{value}' is not a known area (not in this file nor already loaded)",
+        field="parent_code",
+        show="parent_code",
+    )
+    owner = {old: row["code"] for row in stored.iter_rows(named=True) for old in (row["former_codes"] or [])}
+    for row in lookup.areas.iter_rows(named=True):
+        for old in row["former_codes"] or []:
+            if old in owner and owner[old] != row["code"]:
+                problems.add(
+                    f"former code {old} already maps to {owner[old]}: it cannot also map to {row['code']}",
+                    row=row["row"],
+                    field="former_codes",
+                )
+    problems.raise_if_any()
 
 
 def area_table(conn: Connection, framework: Framework | None = None) -> pl.DataFrame:
@@ -99,6 +165,8 @@ def area_table(conn: Connection, framework: Framework | None = None) -> pl.DataF
             "former_names": [list(a.former_names) for a in framework.areas],
             "former_codes": [list(a.former_codes) for a in framework.areas],
             "source": ["framework"] * len(framework.areas),
+            "end_year": [None] * len(framework.areas),
+            "successor_code": [None] * len(framework.areas),
         },
         schema=stored.schema,
     )
@@ -115,6 +183,8 @@ def area_table(conn: Connection, framework: Framework | None = None) -> pl.DataF
         .list.unique()
         .alias("former_codes"),
         pl.coalesce("source_db", "source").alias("source"),
+        pl.coalesce("end_year_db", "end_year").alias("end_year"),
+        pl.coalesce("successor_code_db", "successor_code").alias("successor_code"),
     )
 
 
@@ -128,9 +198,19 @@ def _norm_name(name: str | None) -> str:
 _NAMED_LEVELS = ["district", "county", "region", "country"]
 
 
-def resolve_codes(areas: pl.DataFrame, codes: list[str], names: list[str | None] | None = None) -> dict[str, str]:
+def resolve_codes(
+    areas: pl.DataFrame,
+    codes: list[str],
+    names: list[str | None] | None = None,
+    *,
+    levels: list[str] | None = None,
+) -> dict[str, str]:
     """Map codes (current or former, e.g. 29UN) to current codes, falling back on names ("Thanet District",
-    "Shepway", "Folkestone & Hythe"). Codes that resolve to nothing are left out."""
+    "Shepway", "Folkestone & Hythe"). Codes that resolve to nothing are left out. With ``levels`` only areas
+    of those levels are candidates: a district code must never resolve to a region by a name that happens to
+    normalise alike ("City of London" and "London")."""
+    if levels is not None:
+        areas = areas.filter(pl.col("level").is_in(levels))
     current = set(areas["code"].to_list())
     former: dict[str, str] = {}
     by_name: dict[str, str] = {}
@@ -183,10 +263,14 @@ def load_areas_file(
             loaded_by=loaded_by,
         )
         ensure_core_areas(conn)
+        _check_against_store(conn, lookup)
         report = LoadReport(lookup.file, lookup.kind, batch, warnings=lookup.warnings)
-        report.inserted, report.updated = upsert_areas(conn, lookup.areas, source=lookup.file)
+        areas = _defer_to_geography(conn, lookup.areas.drop("row"))
+        report.inserted, report.updated = upsert_areas(conn, areas, source=lookup.file, keep_parent=False)
         report.rows = lookup.areas.height
-        if lookup.bridge is not None:
+        if lookup.bridge is not None and lookup.kind == "lsoa_bridge_2021":
+            report.rows = save_bridge_2021(conn, lookup.bridge)
+        elif lookup.bridge is not None:
             report.rows = save_bridge(conn, lookup.bridge)
         finish_batch(
             conn,
@@ -208,6 +292,19 @@ def load_imd_file(
     carry the old code among their former codes; LSOAs not yet known are added under their district.
     """
     imd = read_imd(path, edition=edition, sheet=sheet)
+    if (
+        imd.deprivation.is_empty()
+        and imd.populations.is_empty()
+        and imd.underlying is not None
+        and "income_domain_numerator" in imd.underlying.columns
+        and imd.edition is not None
+    ):  # File 8: its income numerators (with File 7's income score) estimate denominators when none are loaded
+        imd.populations = imd.underlying.select(
+            pl.col("lsoa_code").alias("area_code"),
+            pl.lit(imd.edition).alias("period"),
+            pl.lit(INCOME_NUMERATOR).alias("age_group"),
+            pl.col("income_domain_numerator").cast(pl.Float64).alias("population"),
+        ).filter(pl.col("population").is_not_null())
     if imd.deprivation.is_empty() and imd.populations.is_empty():
         raise InvalidInput(
             f"{imd.file}: this is the IoD underlying-indicators file (File 8): it holds indicators, not deprivation",
@@ -233,7 +330,9 @@ def load_imd_file(
         )
         areas = area_table(conn, _framework_or_none(conn))
         districts = imd.lsoas.filter(pl.col("district_code").is_not_null()).unique("district_code")
-        mapping = resolve_codes(areas, districts["district_code"].to_list(), districts["district_name"].to_list())
+        mapping = resolve_codes(
+            areas, districts["district_code"].to_list(), districts["district_name"].to_list(), levels=["district"]
+        )
         new_districts = []
         for row in districts.iter_rows(named=True):
             code = row["district_code"]
@@ -256,11 +355,12 @@ def load_imd_file(
                 schema={"code": pl.String, "name": pl.String, "level": pl.String, "former_codes": pl.List(pl.String)},
             )
             known = {r["code"]: r for r in areas.iter_rows(named=True)}
+            # a known area keeps its own name and level: the file only adds the old code to it
             frame = frame.with_columns(
                 pl.col("name").fill_null(
                     pl.col("code").replace_strict({k: v["name"] for k, v in known.items()}, default=None)
                 ),
-                pl.col("level").fill_null("district"),
+                pl.when(pl.col("code").is_in(list(known))).then(None).otherwise(pl.col("level")).alias("level"),
             ).filter(pl.col("name").is_not_null())
             upsert_areas(conn, frame, source=imd.file, keep_parent=True)
         lsoas = imd.lsoas.with_columns(
@@ -311,11 +411,15 @@ def lsoa_deprivation(engine: Engine, edition: str, *, domain: str = "imd", count
             )
         areas = area_table(conn, _framework_or_none(conn))
     n = dep.height
-    mapping = resolve_codes(areas, dep["district_code"].drop_nulls().unique().to_list())
+    mapping = resolve_codes(areas, dep["district_code"].drop_nulls().unique().to_list(), levels=["district"])
     frame = dep.with_columns(
         pl.col("district_code").alias("published_district_code"),
         pl.col("district_code").replace_strict(mapping, default=None).alias("district_code"),
     )
+    if frame["district_code"].is_null().any():  # IoD2025 on 2021 LSOAs names no district: use the lookups
+        frame = frame.with_columns(
+            pl.coalesce("district_code", _ancestor(areas, frame["lsoa_code"], "district")).alias("district_code")
+        )
     frame = frame.with_columns(_ancestor(areas, frame["district_code"], "county").alias("county_code"))
     frame = frame.with_columns(pl.coalesce("county_code", "district_code").alias("county_code"))
     derived = (pl.col("rank") * 10 / n).ceil().cast(pl.Int64)
@@ -345,43 +449,76 @@ def lsoa_deprivation(engine: Engine, edition: str, *, domain: str = "imd", count
     )
 
 
-def district_deprivation(engine: Engine, edition: str, *, county: str | None = None) -> pl.DataFrame:
-    """Per district: LSOAs, LSOAs in England's most deprived decile and quintile (count and share), the mean
-    LSOA score and, where LSOA populations are loaded, the population-weighted score (MHCLG's "average
-    score" district summary is population-weighted: English Indices of Deprivation 2019 technical report)."""
-    lsoas = lsoa_deprivation(engine, edition, county=county)
-    with engine.connect() as conn:
-        pops = read_populations(conn, age_group="all ages")
-        names = area_table(conn, _framework_or_none(conn)).select(pl.col("code").alias("district_code"), "name")
+#: The population denominators each edition's district summaries use (mid-year estimates of the LSOAs).
+EDITION_POPULATION = {"IMD2007": "2005", "IMD2010": "2008", "IMD2015": "2012", "IMD2019": "2015", "IMD2025": "2022"}
+#: The LSOA geography each edition is published on.
+EDITION_GEOGRAPHY = {
+    "IMD2004": "2001 LSOAs",
+    "IMD2007": "2001 LSOAs",
+    "IMD2010": "2001 LSOAs",
+    "IMD2015": "2011 LSOAs",
+    "IMD2019": "2011 LSOAs",
+    "IMD2025": "2021 LSOAs",
+}
+INCOME_NUMERATOR = "income domain numerator"
+
+
+def _edition_populations(conn: Connection, edition: str) -> tuple[pl.DataFrame, str]:
+    """LSOA populations for an edition's summaries and where they came from: the official denominators
+    (File 6/7: mid-2015 for IMD 2019) when loaded, else an estimate = income-domain numerator / income score
+    (File 8 and File 7 of the same edition; the income score is the share of the population income-deprived,
+    published to 3 decimals, so the estimate is close but not exact)."""
+    period = EDITION_POPULATION.get(edition)
+    pops = read_populations(conn, period=period, age_group="all ages") if period else pl.DataFrame()
     if not pops.is_empty():
-        latest = pops["period"].max()
-        lsoas = lsoas.join(
-            pops.filter(pl.col("period") == latest).select(pl.col("area_code").alias("lsoa_code"), "population"),
-            on="lsoa_code",
-            how="left",
-        )
-    else:
-        lsoas = lsoas.with_columns(population=pl.lit(None, pl.Float64))
+        return pops.select(pl.col("area_code").alias("lsoa_code"), "population"), f"mid-{period} denominators"
+    numer = read_populations(conn, period=edition, age_group=INCOME_NUMERATOR)
+    income = read_deprivation(conn, edition=edition, domain="income")
+    if numer.is_empty() or income.is_empty():
+        return pl.DataFrame(schema={"lsoa_code": pl.String, "population": pl.Float64}), "none loaded"
+    est = numer.select(pl.col("area_code").alias("lsoa_code"), "population").join(
+        income.select("lsoa_code", "score"), on="lsoa_code"
+    )
+    est = est.select(
+        "lsoa_code",
+        pl.when(pl.col("score") > 0).then(pl.col("population") / pl.col("score")).alias("population"),
+    )
+    return est, "estimated: income-domain numerator / income score (official denominators not loaded)"
+
+
+def district_deprivation(engine: Engine, edition: str, *, county: str | None = None) -> pl.DataFrame:
+    """Per district, the official File 10 summary measures computed from the edition's LSOAs and population
+    denominators (see :mod:`gapwatch.analysis.deprivation`), ranked among all districts of the edition, plus
+    counts of LSOAs in England's most deprived decile and quintile. Columns ``edition``, ``lsoa_geography``
+    and ``denominators`` say what the figures rest on."""
+    from gapwatch.analysis.deprivation import district_summaries
+
+    lsoas = lsoa_deprivation(engine, edition)
+    with engine.connect() as conn:
+        pops, how = _edition_populations(conn, edition)
+        names = area_table(conn, _framework_or_none(conn)).select(pl.col("code").alias("district_code"), "name")
+    lsoas = lsoas.join(pops, on="lsoa_code", how="left")
+    summaries = district_summaries(lsoas.select("lsoa_code", "district_code", "score", "rank", "population"))
+    counts = lsoas.group_by("district_code").agg(
+        (pl.col("decile") == 1).sum().alias("lsoas_in_most_deprived_decile"),
+        (pl.col("quintile") == 1).sum().alias("lsoas_in_most_deprived_quintile"),
+        pl.col("county_code").first(),
+    )
     out = (
-        lsoas.group_by("district_code")
-        .agg(
-            pl.len().alias("lsoas"),
-            (pl.col("decile") == 1).sum().alias("lsoas_in_most_deprived_decile"),
-            (pl.col("quintile") == 1).sum().alias("lsoas_in_most_deprived_quintile"),
-            pl.col("score").mean().alias("mean_score"),
-            ((pl.col("score") * pl.col("population")).sum() / pl.col("population").sum()).alias(
-                "population_weighted_score"
-            ),
-            pl.col("population").sum().alias("population"),
-        )
+        summaries.join(counts, on="district_code", how="left")
         .with_columns(
             (pl.col("lsoas_in_most_deprived_decile") / pl.col("lsoas")).alias("share_in_most_deprived_decile"),
             (pl.col("lsoas_in_most_deprived_quintile") / pl.col("lsoas")).alias("share_in_most_deprived_quintile"),
+            pl.lit(edition).alias("edition"),
+            pl.lit(EDITION_GEOGRAPHY.get(edition, "LSOAs")).alias("lsoa_geography"),
+            pl.lit(how).alias("denominators"),
+            pl.lit(summaries.height).alias("districts_ranked"),
         )
+        .join(names, on="district_code", how="left")
     )
-    return out.join(names, on="district_code", how="left").sort(
-        "lsoas_in_most_deprived_decile", "mean_score", descending=True, nulls_last=True
-    )
+    if county is not None:
+        out = out.filter(pl.col("county_code") == county)
+    return out.sort("rank_of_average_score", "lsoas_in_most_deprived_decile", nulls_last=True)
 
 
 def grouping_members(framework: Framework, areas: pl.DataFrame, grouping_id: str) -> list[str]:

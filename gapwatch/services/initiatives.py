@@ -219,7 +219,7 @@ def _deprivation(session: Session, framework: Framework, areas: list[str]) -> tu
         pl.col("lsoa_code").alias("area"), pl.col("score").alias("deprivation")
     )
     district = district_deprivation(engine, edition).select(
-        pl.col("district_code").alias("area"), pl.col("mean_score").alias("deprivation")
+        pl.col("district_code").alias("area"), pl.col("unweighted_mean_lsoa_score").alias("deprivation")
     )
     scores = pl.concat([lsoa, district]).unique("area")
     out = empty.drop("deprivation").join(scores, on="area", how="left")

@@ -1,4 +1,4 @@
-"""Geography and deprivation: the area hierarchy (country to LSOA), the LSOA 2001 -> 2011 bridge, the
+"""Geography and deprivation: the area hierarchy (country to LSOA), the LSOA 2001 -> 2011 and 2011 -> 2021 bridges, the
 English Indices of Deprivation by LSOA, and LSOA population denominators.
 
 Areas are keyed by their current GSS code and keep former names and codes, because partnership documents
@@ -37,14 +37,17 @@ __all__ = [
     "AREA_SCHEMA",
     "AreaRow",
     "DeprivationRow",
+    "LsoaBridge2021Row",
     "LsoaBridgeRow",
     "PopulationRow",
     "deprivation_editions",
     "read_areas",
     "read_bridge",
+    "read_bridge_2021",
     "read_deprivation",
     "read_populations",
     "save_bridge",
+    "save_bridge_2021",
     "save_deprivation",
     "save_populations",
     "upsert_areas",
@@ -63,6 +66,10 @@ class AreaRow(Base):
     former_names: Mapped[list[Any]] = mapped_column(JSON, default=list)
     former_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[str | None] = mapped_column(Text)
+    #: the year an abolished area ceased (merged or split); None while it exists
+    end_year: Mapped[int | None] = mapped_column(Integer)
+    #: the area that took over an abolished one, when exactly one did
+    successor_code: Mapped[str | None] = mapped_column(String(20))
 
 
 class LsoaBridgeRow(Base):
@@ -73,6 +80,17 @@ class LsoaBridgeRow(Base):
     lsoa01_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     lsoa11_code: Mapped[str] = mapped_column(String(20), primary_key=True)
     change_code: Mapped[str | None] = mapped_column(String(2))
+
+
+class LsoaBridge2021Row(Base):
+    """ONS LSOA 2011 -> 2021 best fit with the 2022 district: U unchanged, S split, M merged, X irregular."""
+
+    __tablename__ = "lsoa_bridge_2021"
+
+    lsoa11_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    lsoa21_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    change_code: Mapped[str | None] = mapped_column(String(2))
+    district_code: Mapped[str | None] = mapped_column(String(20))
 
 
 class DeprivationRow(Base):
@@ -111,12 +129,16 @@ AREA_SCHEMA: dict[str, Any] = {
     "former_names": pl.List(pl.String),
     "former_codes": pl.List(pl.String),
     "source": pl.String,
+    "end_year": pl.Int64,
+    "successor_code": pl.String,
 }
 
 
 def read_areas(conn: Connection, *, levels: list[str] | None = None) -> pl.DataFrame:
     """Every stored area (optionally of some levels) with former names and codes as lists."""
-    sql = "SELECT code, name, level, parent_code, former_names, former_codes, source FROM areas"
+    sql = (
+        "SELECT code, name, level, parent_code, former_names, former_codes, source, end_year, successor_code FROM areas"
+    )
     params: dict[str, Any] = {}
     if levels:
         names = [f"l{i}" for i in range(len(levels))]
@@ -149,9 +171,11 @@ def upsert_areas(
     if areas.is_empty():
         return 0, 0
     areas = areas.unique("code", keep="last")
-    for col in ("parent_code",):
+    for col in ("parent_code", "successor_code"):
         if col not in areas.columns:
             areas = areas.with_columns(pl.lit(None, pl.String).alias(col))
+    if "end_year" not in areas.columns:
+        areas = areas.with_columns(pl.lit(None, pl.Int64).alias("end_year"))
     for col in ("former_names", "former_codes"):
         if col not in areas.columns:
             areas = areas.with_columns(pl.lit([], pl.List(pl.String)).alias(col))
@@ -174,6 +198,8 @@ def upsert_areas(
                     "former_names": _union(row["former_names"], [], {row["name"]}),
                     "former_codes": _union(row["former_codes"], [], {row["code"]}),
                     "source": source,
+                    "end_year": row["end_year"],
+                    "successor_code": row["successor_code"],
                 }
             )
             continue
@@ -187,6 +213,8 @@ def upsert_areas(
             else (row["parent_code"] or old["parent_code"]),
             "former_names": _union(old["former_names"], renamed + list(row["former_names"] or []), {name}),
             "former_codes": _union(old["former_codes"], row["former_codes"], {row["code"]}),
+            "end_year": row["end_year"] if row["end_year"] is not None else old["end_year"],
+            "successor_code": row["successor_code"] or old["successor_code"],
         }
         if any(change[k] != old[k] for k in change):
             conn.execute(update(table).where(table.c.code == row["code"]).values(**change))
@@ -202,6 +230,27 @@ def save_bridge(conn: Connection, bridge: pl.DataFrame) -> int:
     rows = bridge.select("lsoa01_code", "lsoa11_code", "change_code").unique(["lsoa01_code", "lsoa11_code"])
     bulk_insert(conn, "lsoa_bridge", rows)
     return rows.height
+
+
+def save_bridge_2021(conn: Connection, bridge: pl.DataFrame) -> int:
+    """Replace the LSOA 2011 -> 2021 bridge with ``bridge`` (lsoa11_code, lsoa21_code, change_code,
+    district_code)."""
+    conn.execute(delete(table_of(LsoaBridge2021Row)))
+    rows = bridge.select("lsoa11_code", "lsoa21_code", "change_code", "district_code").unique(
+        ["lsoa11_code", "lsoa21_code"]
+    )
+    bulk_insert(conn, "lsoa_bridge_2021", rows)
+    return rows.height
+
+
+def read_bridge_2021(conn: Connection) -> pl.DataFrame:
+    """The stored LSOA 2011 -> 2021 bridge."""
+    return read_rows(
+        conn,
+        "SELECT lsoa11_code, lsoa21_code, change_code, district_code FROM lsoa_bridge_2021",
+        {},
+        {"lsoa11_code": pl.String, "lsoa21_code": pl.String, "change_code": pl.String, "district_code": pl.String},
+    )
 
 
 def read_bridge(conn: Connection) -> pl.DataFrame:

@@ -74,8 +74,10 @@ def test_kent_districts_carry_imd_2019_deprivation(kent: Engine) -> None:
     assert max(decile1, key=decile1.__getitem__) == THANET
     assert (decile1[THANET], decile1["E07000113"], decile1["E07000116"]) == (18, 16, 0)  # PROVENANCE.md
     thanet = districts.filter(pl.col("district_code") == THANET).row(0, named=True)
-    assert round(thanet["mean_score"], 1) == 30.3 and thanet["population"] > 100_000
-    assert thanet["population_weighted_score"] == pytest.approx(31.3, abs=0.6)  # IoD File 10 average score: 31.3
+    assert round(thanet["unweighted_mean_lsoa_score"], 1) == 30.3 and thanet["population"] > 100_000
+    # IoD2019 File 10: average score 31.314, rank of average score 30 of 317 (population-weighted, File 6)
+    assert round(thanet["average_score"], 3) == 31.314 and thanet["rank_of_average_score"] == 30
+    assert thanet["rank_of_average_rank"] == 34 and thanet["districts_ranked"] == 317
 
 
 def test_imd_2007_on_old_district_codes_resolves_to_kent_districts(kent: Engine) -> None:
