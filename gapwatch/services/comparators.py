@@ -83,7 +83,8 @@ class GroupListing:
 def _known_areas(conn: Connection, framework: Framework) -> pl.DataFrame:
     """Code, name, level, parent and former names of every area: the store's, the framework's filling gaps."""
     columns = ["code", "name", "level", "parent_code", "former_names"]
-    stored = read_areas(conn).select(columns)
+    raw = read_areas(conn)
+    stored = raw.select(columns)
     own = pl.DataFrame(
         {
             "code": [a.id for a in framework.areas],
@@ -94,6 +95,10 @@ def _known_areas(conn: Connection, framework: Framework) -> pl.DataFrame:
         },
         schema=stored.schema,
     )
+    # the geography's history (when the store keeps it) marks abolished areas with the year they ended
+    ended = raw["end_year"] if "end_year" in raw.columns else pl.Series("end_year", [None] * raw.height, pl.Int64)
+    stored = stored.with_columns(ended.cast(pl.Int64).alias("end_year"))
+    own = own.with_columns(pl.lit(None, pl.Int64).alias("end_year"))
     return pl.concat([stored, own.filter(~pl.col("code").is_in(stored["code"].to_list()))])
 
 
@@ -134,8 +139,13 @@ def load_comparators_file(
                 by_key.setdefault(la_name_key(nm), set()).add(row["code"])
         problems: list[Problem] = []
         code_of: dict[str, str] = {}
+        # Abolished authorities (Buckinghamshire county E10000002 before 2020) share names with their successors:
+        # a name matching a current and an abolished area means the current one.
+        ended = set(upper.filter(pl.col("end_year").is_not_null())["code"].to_list())
         for r in parsed.rows:
             found = by_key.get(la_name_key(r.name), set())
+            if len(found) > 1 and len(found - ended) == 1:
+                found = found - ended
             if len(found) == 1:
                 code_of[r.number] = next(iter(found))
             elif not found:
