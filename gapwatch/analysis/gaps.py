@@ -646,6 +646,8 @@ def default_comparator(plan: Plan, area: str) -> str | None:
     for g in plan.framework.area_groupings:
         if g.kind is GroupingKind.REST_OF_PARENT and area in g.excluding:
             return g.id
+        if g.kind is GroupingKind.EXPLICIT and g.id == area:
+            return g.parent  # a local area against the rest of the area it sits in
     found = next((a for a in plan.framework.areas if a.id == area), None)
     return found.parent if found is not None else None
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.aggregate import aggregate_all
 from gapwatch.analysis.frame import SCHEMA, headline_area, period_end, period_index, with_intervals
 from gapwatch.services._plan import Plan
 from gapwatch.services.cache import data_version, remember, state_key
@@ -139,6 +140,7 @@ def observation_frame(session: Session, plan: Plan, indicators: Collection[str] 
         df = pl.concat([own, imported], how="vertical")
     else:
         df = own
+    df = pl.concat([df, _local_area_rows(session, plan, df, ids)], how="vertical")
     labels = df.get_column("period").unique().to_list()
     ends = pl.DataFrame(
         {
@@ -149,6 +151,22 @@ def observation_frame(session: Session, plan: Plan, indicators: Collection[str] 
         schema={"period": pl.String, "period_end": pl.Date, "period_index": pl.Float64},
     )
     return df.join(ends, on="period", how="left").sort("indicator", "period_end", "area", nulls_last=True)
+
+
+def _local_area_rows(session: Session, plan: Plan, df: pl.DataFrame, ids: set[str] | None) -> pl.DataFrame:
+    """Local areas' rows re-aggregated from their members' counts (:mod:`gapwatch.analysis.aggregate`).
+
+    Computed on read, not stored at import: a derived figure then always matches the member data and the
+    area's definition as they stand (an import, a roll-back or a redrawn ward cluster shows at once), and
+    nothing derived can be mistaken for published data. Remembered in the one cache under the framework
+    revision and data version, like every other computed result.
+    """
+    if df.height == 0 or not any(g.kind.value == "explicit" for g in plan.framework.area_groupings):
+        return df.clear()
+    wanted = sorted(set(df.get_column("indicator").unique().to_list()) & set(plan.indicators))
+    key = ("local_area_rows", tuple(wanted) if ids is not None else None)
+    indicators = [plan.indicators[i] for i in wanted]
+    return cached(session, plan, key, lambda: aggregate_all(df, indicators, plan.framework, plan.areas))
 
 
 _T = TypeVar("_T")
