@@ -12,7 +12,7 @@ from typing import Any
 
 from gapwatch.ingest.tidy import TableMapping
 
-__all__ = ["AREA_FILES", "FINGERTIPS_FILES", "IMD_FILES", "RECIPES", "Recipe"]
+__all__ = ["AREA_FILES", "FINGERTIPS_FILES", "FRAMEWORK_IDS", "IMD_FILES", "RECIPES", "Recipe", "publisher"]
 
 #: ONS lookups, in the order they are loaded (districts before their counties and renames).
 AREA_FILES = (
@@ -56,6 +56,51 @@ FINGERTIPS_FILES: tuple[tuple[str, dict[str, str]], ...] = (
     ("cypmh_southeast_CountyUA_renamed_headers.csv", _RENAMED),
     ("suicide_southeast_CountyUA_renamed_headers.csv", _RENAMED),
 )
+
+
+#: National or local deprivation deciles as the framework's category ids (1 = most deprived).
+_DECILES = {str(d): f"d{d}" for d in range(1, 11)}
+#: NCMP's period codes (607 = 2006/07 … 1718 = 2017/18) as academic years.
+_NCMP_PERIODS = {
+    f"{y % 100}{(y + 1) % 100:02d}" if y >= 2010 else f"{y % 10}{(y + 1) % 100:02d}": f"{y}/{(y + 1) % 100:02d} AY"
+    for y in range(2006, 2018)
+}
+
+#: Real series whose definition matches one of the framework's own indicators: {series id: (framework id,
+#: note)}. Series whose definition differs keep their own id and are linked to the same outcome in
+#: ``frameworks/kent/public-indicators.yaml``, whose notes say how they differ.
+FRAMEWORK_IDS: dict[str, tuple[str, str]] = {
+    "DfE-CLA-rate": (
+        "PSA1-looked-after-children",
+        "DfE: children looked after at 31 March per 10,000 children under 18 (SSDA903), the PSA 1 definition.",
+    ),
+    "DfE-CLA-count": (
+        "PSA1-children-in-care",
+        "DfE: children looked after by the local authority at 31 March (SSDA903), the PSA 1 definition.",
+    ),
+    "PHE-NCMP-obese-reception": (
+        "NI55",
+        "NCMP: Reception children measured as obese (BMI at or above the 95th centile of UK90), the NI 55 definition.",
+    ),
+}
+
+_PUBLISHERS = (
+    ("NCMP", "PHE / NHS Digital (National Child Measurement Programme)"),
+    ("LE_by", "PHE (life expectancy by deprivation decile, PHEindicatormethods data)"),
+    ("IN12-", "Social Mobility Commission (DfE data)"),
+    ("2026-01-01-", "Social Mobility Commission, State of the Nation (DfE data)"),
+    ("eyfsp", "DfE, Early years foundation stage profile results"),
+    ("UD_NEETNK", "DfE, NEET and participation: local authority figures"),
+    ("LA_Dashboard", "DfE, Level 2 and 3 attainment age 16 to 25 (attainment by age 19)"),
+    ("ks2_la", "DfE, Outcomes for children in need, including children looked after"),
+    ("ks4_la", "DfE, Outcomes for children in need, including children looked after"),
+    ("cla_number", "DfE, Children looked after in England including adoptions"),
+)
+
+
+def publisher(file: str) -> str:
+    """Who published the file a recipe reads (for the source of every row of the demo extract)."""
+    return next((who for start, who in _PUBLISHERS if file.startswith(start)), "unknown publisher")
 
 
 @dataclass(frozen=True)
@@ -181,6 +226,7 @@ def _ees(
     constants: dict[str, str] | None = None,
     where: dict[str, list[str]] | None = None,
     exclude: dict[str, list[str]] | None = None,
+    recode: dict[str, dict[str, str]] | None = None,
 ) -> list[Recipe]:
     """An Explore Education Statistics file: its local authority rows and its national row."""
     out = []
@@ -197,6 +243,7 @@ def _ees(
                     constants=dict(constants or {}),
                     where={"geographic_level": [level], **(where or {})},
                     exclude=dict(exclude or {}),
+                    recode=dict(recode or {}),
                     measures=measures,
                 ),
             )
@@ -301,6 +348,15 @@ RECIPES: tuple[Recipe, ...] = (
         "DfE children looked after at 31 March",
         [
             {
+                "indicator": "DfE-CLA-count",
+                "value": "children_count",
+                "name": "Children looked after at 31 March (number)",
+                "measure": "count",
+                "unit": "children",
+                "multiplier": 1,
+                "polarity": "lower_is_better",
+            },
+            {
                 "indicator": "DfE-CLA-rate",
                 "numerator": "children_count",
                 "denominator": "population_estimate",
@@ -310,9 +366,10 @@ RECIPES: tuple[Recipe, ...] = (
                 "unit": "per 10,000",
                 "multiplier": 10000,
                 "polarity": "lower_is_better",
-            }
+            },
         ],
         where={"population_type": ["Children looked after on 31 March each year"]},
+        recode={"period": {str(y): f"March {y}" for y in range(2010, 2031)}},
     ),
     Recipe(
         "IN12-attainment-at-age-11--full-dataset.csv",
@@ -375,11 +432,11 @@ RECIPES: tuple[Recipe, ...] = (
             columns={"GeoCode": "area_code", "Sex": "sex", "Decile": "category"},
             where={"GeoCode": ["E92000001", "E10000016", *[f"E07000{n}" for n in range(105, 117)]]},
             constants={
-                "category_type": "Deprivation decile (within area)",
+                "category_type": "imd-decile-local",
                 "period": "2015-17",
                 "note": "Period not stated in the source; its geography fits the 2015-17 release (unverified).",
             },
-            recode={"sex": {"1": "Male", "2": "Female"}},
+            recode={"sex": {"1": "Male", "2": "Female"}, "category": _DECILES},
             measures=[
                 {
                     "indicator": "PHE-LE-local-decile",
@@ -395,40 +452,39 @@ RECIPES: tuple[Recipe, ...] = (
             ],
         ),
     ),
-    Recipe(
-        "NCMP_england_by_imd_decile.csv",
-        "PHE NCMP obesity by IMD decile, England",
-        _m(
-            columns={
-                "AreaCode": "area_code",
-                "Period": "period",
-                "SchoolYear": "age",
-                "Decile": "category",
-                "LCL": "lower_95",
-                "UCL": "upper_95",
-            },
-            constants={"category_type": "Deprivation decile (IMD)"},
-            recode={
-                "age": {"R": "Reception", "6": "Year 6"},
-                "period": {
-                    f"{y % 100}{(y + 1) % 100:02d}"
-                    if y >= 2010
-                    else f"{y % 10}{(y + 1) % 100:02d}": f"{y}/{(y + 1) % 100:02d} AY"
-                    for y in range(2006, 2018)
+    *[
+        Recipe(
+            "NCMP_england_by_imd_decile.csv",
+            f"PHE NCMP obesity by IMD decile, England, {year}",
+            _m(
+                columns={
+                    "AreaCode": "area_code",
+                    "Period": "period",
+                    "Decile": "category",
+                    "LCL": "lower_95",
+                    "UCL": "upper_95",
                 },
-            },
-            measures=[
+                where={"SchoolYear": [code]},
+                constants={"category_type": "imd-decile-national"},
+                recode={"category": _DECILES, "period": _NCMP_PERIODS},
+                measures=[
+                    {"indicator": indicator, "value": "Rate", "numerator": "Count", "denominator": "Measured", **meta}
+                ],
+            ),
+        )
+        for code, year, indicator, meta in (
+            ("R", "Reception", "PHE-NCMP-obese-reception", {}),
+            (
+                "6",
+                "Year 6",
+                "PHE-NCMP-obese-year6",
                 {
-                    "indicator": "PHE-NCMP-obese",
-                    "value": "Rate",
-                    "numerator": "Count",
-                    "denominator": "Measured",
-                    "name": "Children measured as obese (NCMP) (%)",
+                    "name": "Children in Year 6 measured as obese (NCMP) (%)",
                     "measure": "proportion",
                     "unit": "%",
                     "polarity": "lower_is_better",
-                }
-            ],
-        ),
-    ),
+                },
+            ),
+        )
+    ],
 )

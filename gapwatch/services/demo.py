@@ -1,5 +1,6 @@
-"""Build the demo: the bundled Kent framework, the figures it states, illustrative series, and (with
-``--public-data DIR``) the real public files found in DIR."""
+"""Build the demo: the bundled Kent framework, the figures it states, the real public data shipped with it
+(``frameworks/kent/data/public-extract.csv.gz``), illustrative series where no real series exists, and (with
+``--public-data DIR``) every real public file found in DIR instead of the extract."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from sqlalchemy import Engine
 
 from gapwatch.domain.framework import Framework
 from gapwatch.errors import NotFound
-from gapwatch.services.demo_data import load_framework_figures, load_illustrative, load_public_data
+from gapwatch.services.demo_data import (
+    load_framework_figures,
+    load_illustrative,
+    load_public_data,
+    load_public_extract,
+)
 from gapwatch.services.frameworks import bundled_framework_path, stored_framework, validate_framework
 from gapwatch.store.engine import session_scope
 from gapwatch.store.frameworks import save_framework
@@ -54,5 +60,7 @@ def build_demo(engine: Engine, *, public_data: Path | None = None) -> list[str]:
     done.append(load_framework_figures(engine))
     if public_data is not None:
         done.extend(load_public_data(engine, public_data))
+    else:
+        done.extend(load_public_extract(engine))
     done.append(load_illustrative(engine))
     return done

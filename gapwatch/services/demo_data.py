@@ -9,8 +9,17 @@ whatever real public files the user points at.
   framework's figures break down by, generated with a fixed seed around those figures so that trends,
   gaps, intervals and maps can be demonstrated. They have numerators and denominators (binomial or
   Poisson draws), never replace a real figure (keys that hold one are skipped), and say so in every note.
+* **Public data extract** (the default): the real public figures for Kent, its districts, the South East,
+  England and Kent's statistical neighbours, shipped in ``frameworks/kent/data/public-extract.csv.gz``
+  (built by ``scripts/build_demo_extract.py`` with the same recipes; licence and sources in
+  ``DATA-LICENCE.md`` beside it), one batch per source.
 * **Public data** (``--public-data DIR``): ONS lookups, every IMD edition, Fingertips exports, DfE, SMC
   and PHE files found under DIR, each in its own batch, read by the recipes in ``_demo_recipes``.
+
+Plan figures are never overwritten by real data: where a real row falls on a cell the plan states (same
+indicator, area, period and breakdown, e.g. NI 80 in Kent in 2006/07 by FSM), the plan's figure stays the
+observation and the real value is stored beside it with the value type :data:`LATER_PUBLICATION` (the
+series key's ``value_type``), so the indicator page can show both.
 
 Loading is idempotent: a batch whose content is already loaded (same name and SHA-256) is not loaded again.
 """
@@ -41,18 +50,27 @@ from gapwatch.services.observations import observations_frame
 from gapwatch.store.areas import read_populations
 
 __all__ = [
+    "EXTRACT",
     "FIGURES_BATCH",
     "ILLUSTRATIVE_BATCH",
+    "LATER_PUBLICATION",
     "SEED",
     "figures_frame",
     "illustrative_frame",
     "load_framework_figures",
     "load_illustrative",
     "load_public_data",
+    "load_public_extract",
+    "public_extract_frame",
     "partnership_area",
 ]
 
 FIGURES_BATCH = "Kent framework figures"
+#: The real public data shipped with the Kent framework (see scripts/build_demo_extract.py).
+EXTRACT = Path(__file__).resolve().parent.parent / "frameworks" / "kent" / "data" / "public-extract.csv.gz"
+#: The value type of a real value that falls on a cell the plan itself states (the plan's figure stays the value).
+LATER_PUBLICATION = "later publication"
+_EXTRACT_BATCH = "Public data: "
 ILLUSTRATIVE_BATCH = "Illustrative demo data (not real figures)"
 SEED = 2008
 ILLUSTRATIVE_NOTE = (
@@ -338,6 +356,81 @@ def load_illustrative(engine: Engine, *, seed: int = SEED, loaded_by: str = "gap
         actor=loaded_by,
     )
     return f"{ILLUSTRATIVE_BATCH}: {report.inserted} values, all flagged illustrative (batch {report.batch})"
+
+
+def public_extract_frame(framework: Framework, path: Path = EXTRACT) -> pl.DataFrame:
+    """The shipped extract's rows (all text, as a tidy file), those on the plan's own cells moved to the
+    value type :data:`LATER_PUBLICATION`, and every row's note ending with its source."""
+    frame = pl.read_csv(path, infer_schema_length=0)
+    keys = ["indicator", "area_code", "period", "category_type", "category"]
+    plan = figures_frame(framework).select(keys).with_columns(pl.lit(True).alias("_plan"))
+    persons = pl.col("sex").fill_null("").str.to_lowercase().is_in(["", "persons", "all"])
+    frame = (
+        frame.with_columns(pl.col(c).fill_null("") for c in ("category_type", "category"))
+        .join(plan, on=keys, how="left")
+        .with_columns(
+            pl.when(
+                pl.col("_plan").fill_null(False) & persons & pl.col("age").fill_null("All ages").is_in(["All ages"])
+            )
+            .then(pl.lit(LATER_PUBLICATION))
+            .otherwise(pl.lit("value"))
+            .alias("value_type"),
+            pl.concat_str(pl.col("note").fill_null(""), pl.lit(" Source: "), pl.col("source"), pl.lit("."))
+            .str.strip_chars()
+            .alias("note"),
+        )
+        .drop("_plan")
+    )
+    return frame
+
+
+#: Plausibility rules waived for some sources of the extract (recorded in each batch's options): Fingertips
+#: publishes modelled prevalence estimates with fractional counts; DfE's children-in-need outcomes round
+#: their counts to the nearest 10, so a published percentage is not the rounded count over the rounded total.
+_WAIVED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("PHE/OHID Fingertips", ("whole-counts",)),
+    ("DfE, Outcomes for children in need", ("value-matches-counts",)),
+)
+
+
+def load_public_extract(engine: Engine, *, path: Path = EXTRACT, loaded_by: str = "gapwatch demo") -> list[str]:
+    """Load the shipped real-data extract, one batch per source (publisher and file), skipping those loaded."""
+    if not path.is_file():
+        return [f"No public-data extract at {path} (run scripts/build_demo_extract.py)"]
+    framework = stored_framework(engine)
+    frame = public_extract_frame(framework, path)
+    done: list[str] = []
+    for (source,), part in frame.group_by(["source"], maintain_order=True):
+        name = f"{_EXTRACT_BATCH}{source}"[:300]
+        rows = part.drop("source")
+        sha = _sha({"file": file_sha256(path), "source": source})
+        if _loaded(engine, name, sha):
+            done.append(f"{name}: already loaded")
+            continue
+        allow = next((rules for start, rules in _WAIVED if str(source).startswith(start)), ())
+        try:
+            parsed = parse_frame(str(source), rows, fmt="public-extract")
+            report = import_parsed(
+                engine,
+                parsed,
+                source=f"{path.name}: {source}",
+                sha256=sha,
+                add_unknown_indicators=True,
+                add_unknown_areas=True,
+                batch_name=name,
+                actor=loaded_by,
+                allow=allow,
+            )
+        except GapwatchError as exc:
+            done.append(f"{name}: not loaded — {exc.message}")
+            continue
+        later = rows.filter(pl.col("value_type") == LATER_PUBLICATION).height
+        done.append(
+            f"{name}: {report.inserted} new, {report.revised} revised"
+            + (f", {later} beside the plan's own figures" if later else "")
+            + f" (batch {report.batch})"
+        )
+    return done
 
 
 def _find(folder: Path, name: str) -> Path | None:
