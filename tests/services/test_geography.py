@@ -68,3 +68,44 @@ def test_lookups_in_any_order_give_the_same_areas(shared_data: Path, tmp_path: P
     assert thanet["parent_code"] == "E10000016" and "29UN" in thanet["former_codes"]
     london = results[0].filter(pl.col("code") == LONDON).row(0, named=True)
     assert london["level"] == "region" and london["former_codes"] == []
+
+
+MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.yaml"
+
+
+@pytest.mark.parametrize("name", ["indicators-DistrictUApre419.data.csv", "indicators-CountyUA.data.csv"])
+def test_national_fingertips_files_import_without_adding_areas(
+    sqlite_engine: Engine, shared_data: Path, name: str
+) -> None:
+    from gapwatch.services.frameworks import load_framework
+    from gapwatch.services.imports import import_file
+    from gapwatch.services.observations import observations_frame
+
+    load_framework(sqlite_engine, MINI)
+    report = import_file(sqlite_engine, shared_data / "fingertips" / name, add_unknown_indicators=True, actor="tester")
+    assert report.added_areas == []
+    stored = set(observations_frame(sqlite_engine)["area_code"].unique().to_list())
+    if "District" in name:
+        # 12 Kent districts under their codes; Christchurch (merged into BCP in 2019) keeps its own code
+        assert {f"E07000{n}" for n in range(105, 117)} | {"E07000048", "E06000028", "E06000029"} <= stored
+        assert len(stored) == 325  # 324 districts and England; the region rows have no values (skipped)
+    else:
+        assert {"E10000016", "E06000035", "E12000008", "E92000001", "E10000002"} <= stored
+
+
+def test_old_codes_in_a_data_file_map_to_current_areas(
+    sqlite_engine: Engine, shared_data: Path, tmp_path: Path
+) -> None:
+    """Thanet's 2009 code 29UN and Kent's districts under their pre-2011 codes are stored under today's codes."""
+    from gapwatch.services.frameworks import load_framework
+    from gapwatch.services.imports import import_file
+    from gapwatch.services.observations import observations_frame
+
+    load_framework(sqlite_engine, MINI)
+    frame = pl.read_csv(shared_data / "fingertips/indicators-DistrictUApre419.data.csv", infer_schema=False)
+    frame = frame.filter(pl.col("Area Code") == "E07000114").with_columns(pl.lit("29UN").alias("Area Code"))
+    path = tmp_path / "old-codes.csv"
+    frame.write_csv(path)
+    report = import_file(sqlite_engine, path, add_unknown_indicators=True, actor="tester")
+    assert report.added_areas == [] and any("29UN -> E07000114" in w for w in report.warnings)
+    assert observations_frame(sqlite_engine)["area_code"].unique().to_list() == ["E07000114"]
