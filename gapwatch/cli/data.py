@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from gapwatch.cli._common import ByOption, DbOption, QuickHelpGroup, cli_actor, console, engine_for, write_output
+from gapwatch.cli.comparators import app as comparators_app
 from gapwatch.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ fetch_app = typer.Typer(
 app.add_typer(areas_app, name="areas", cls=QuickHelpGroup)
 app.add_typer(imd_app, name="imd", cls=QuickHelpGroup)
 app.add_typer(fetch_app, name="fetch", cls=QuickHelpGroup)
+app.add_typer(comparators_app, name="comparators", cls=QuickHelpGroup)
 
 
 def _mapping(mapping_file: Path | None, maps: list[str]) -> TableMapping | None:

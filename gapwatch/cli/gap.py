@@ -29,6 +29,9 @@ def show(
     subject: str | None = typer.Option(None, "--subject", help="With --by: the group to compare (default: the first)."),
     sii: bool = typer.Option(False, "--sii", help="With a deprivation breakdown: the slope index of inequality."),
     cycle: str | None = typer.Option(None, "--cycle", help="Only data up to this reporting cycle's cut-off."),
+    comparator: str | None = typer.Option(
+        None, "--comparator", help="Also compare the gap's area with this comparator group, England and its region."
+    ),
     fmt: str = FormatOption,
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file instead of the screen."),
     db: Path | None = DbOption,
@@ -48,6 +51,7 @@ def show(
             subject=subject,
             sii=sii,
             cutoff=cycle_cutoff(engine, cycle),
+            comparator=comparator,
         )
     write_output(emit(doc, fmt, _text), output)
 
@@ -74,5 +78,9 @@ def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
         for g in t["progress"]:
             band = f" ({100 * g['lower']:.0f}% to {100 * g['upper']:.0f}%)" if g["lower"] is not None else ""
             lines.append(f"  {g['period']}: {100 * g['closed_share']:.0f}% of the baseline gap closed{band}")
+    if doc.get("comparators"):
+        from gapwatch.cli.indicator import comparator_lines
+
+        lines += comparator_lines(doc["comparators"])
     lines += [f"Note: {n}" for n in s["notes"] + doc["notes"]]
     return lines

@@ -21,6 +21,10 @@ def show(
     indicator: str = typer.Argument(..., help="Indicator id, e.g. PSA1-children-in-care."),
     area: str | None = typer.Option(None, "--area", help="Area code (default: the partnership's own area)."),
     cycle: str | None = typer.Option(None, "--cycle", help="Only data up to this reporting cycle's cut-off."),
+    comparator: str | None = typer.Option(
+        None, "--comparator", help="Compare with this comparator group (see `gapwatch data comparators list`)."
+    ),
+    colour: str = typer.Option("group", "--colour", help="Colour the ranking against: group, england or region."),
     fmt: str = FormatOption,
     output: Path | None = typer.Option(None, "-o", "--output", help="Write to a file instead of the screen."),
     db: Path | None = DbOption,
@@ -31,7 +35,9 @@ def show(
     from gapwatch.queries.reading import cycle_cutoff, reading
 
     with command_engine(db) as engine, reading(engine) as session:
-        doc = indicator_show(session, indicator, area=area, cutoff=cycle_cutoff(engine, cycle))
+        doc = indicator_show(
+            session, indicator, area=area, cutoff=cycle_cutoff(engine, cycle), comparator=comparator, colour=colour
+        )
     write_output(emit(doc, fmt, _text), output)
 
 
@@ -66,5 +72,27 @@ def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
         )
         if g["closed_share"] is not None:
             lines.append(f"  {100 * g['closed_share']:.0f}% of the baseline gap closed; {g['reduction']} asked")
+    lines += comparator_lines(doc["comparators"])
     lines += [f"Note: {n}" for n in doc["notes"]]
+    return lines
+
+
+def comparator_lines(c: dict | None) -> list[str]:  # type: ignore[type-arg]
+    """The area against England, its region and a comparator group, and its rank, as text lines."""
+    if not c or c["period"] is None:
+        return [f"Note: {n}" for n in (c or {}).get("notes", [])]
+    lines = [f"Compared in {c['period']} (benchmark outside the area's 95% interval):"]
+    for b in c["benchmarks"]:
+        if b["value"] is None:
+            lines.append(f"  {b['name']}: no value ({b['reason']})")
+            continue
+        interval = f" ({_num(b['lower'], 1)} to {_num(b['upper'], 1)})" if b["lower"] is not None else ""
+        why = f"; {b['reason']}" if b["reason"] else ""
+        lines.append(f"  {b['name']}: {_num(b['value'], 1)}{interval}: {c['area_name']} is {b['comparison']}{why}")
+    if c["group"] and c["rank"] is not None:
+        tie = " (tied)" if c["tied"] else ""
+        lines.append(f"  Rank in {c['group_name']}: {c['rank']} of {c['rank_of']}{tie}, {c['rank_order']}")
+    if c["choices"]:
+        lines.append("  Comparator groups: " + ", ".join(g["id"] for g in c["choices"]))
+    lines += [f"Note: {n}" for n in c["notes"]]
     return lines

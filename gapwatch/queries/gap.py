@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.queries.indicator import comparators_doc
 from gapwatch.queries.json import plain
 from gapwatch.services.gaps_explorer import explore
 from gapwatch.services.gaps_view import deprivation_category_types
@@ -32,10 +33,12 @@ def gap_show(
     subject: str | None = None,
     sii: bool = False,
     cutoff: date | None = None,
+    comparator: str | None = None,
 ) -> dict[str, Any]:
     """A gap of ``indicator_id``: by population group or deprivation (``by``), or an area against the rest
     of its parent or another area (``area`` and ``versus``, where ``versus="rest"`` means the rest of the
-    area's parent)."""
+    area's parent). With ``comparator`` (a comparator group id) the gap's area is also compared with that group,
+    England and its region (the same comparison as the indicator's)."""
     if by is None and area is None:
         raise InvalidInput(
             "Say which gap: --by CATEGORY_TYPE, or --area CODE with --versus CODE|rest",
@@ -68,6 +71,12 @@ def gap_show(
         and t.series is not None
         and (t.series.subject, t.series.comparator, t.series.kind) == (series.subject, series.comparator, series.kind)
     ]
+    compared_area = found.area if by is not None else area
+    compared = (
+        comparators_doc(session, indicator_id, area=compared_area, comparator=comparator, cutoff=cutoff)
+        if comparator is not None and compared_area is not None
+        else None
+    )
     return {
         "indicator": indicator_id,
         "comparison": found.comparison,
@@ -75,5 +84,6 @@ def gap_show(
         "cutoff": cutoff.isoformat() if cutoff else None,
         "series": None if series is None else {k: v for k, v in plain(series).items() if k not in ("latest",)},
         "targets": targets,
+        "comparators": compared,
         "notes": list(found.notes),
     }

@@ -34,6 +34,14 @@ REQUESTS = [
         ["indicator", "show", "CYPS-ks2-english-l4", "--cycle", "2009 H2"],
         "/api/v1/indicators/CYPS-ks2-english-l4?cycle=2009%20H2",
     ),
+    (
+        ["indicator", "show", "PSA1-gcse-5ac", "--comparator", "kent-statistical-neighbours", "--colour", "england"],
+        "/api/v1/indicators/PSA1-gcse-5ac?comparator=kent-statistical-neighbours&colour=england",
+    ),
+    (
+        ["gap", "show", "PSA1-gcse-5ac", "--area", "E07000114", "--comparator", "kent-statistical-neighbours"],
+        "/api/v1/gaps/PSA1-gcse-5ac?area=E07000114&comparator=kent-statistical-neighbours",
+    ),
 ]
 
 

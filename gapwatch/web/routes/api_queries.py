@@ -39,10 +39,17 @@ def indicator(
     db: DbSession,
     area: Annotated[str | None, Query(description="Area code (default: the partnership's area).")] = None,
     cycle: CycleQuery = None,
+    comparator: Annotated[str | None, Query(description="Comparator group id to compare the area with.")] = None,
+    colour: Annotated[str, Query(description="Colour the ranking against: group, england or region.")] = "group",
 ) -> dict[str, Any]:
-    """The headline series with 95% intervals (or why none), the recent trend with its level and p, and each
-    target judged at its date with what happened since and the plan's reward."""
-    return {"data": indicator_show(db, indicator_id, area=area, cutoff=cycle_cutoff(db, cycle))}
+    """The headline series with 95% intervals (or why none), the recent trend with its level and p, each
+    target judged at its date with what happened since and the plan's reward, and the area against England,
+    its region and a comparator group (value from summed counts, rank in the group)."""
+    return {
+        "data": indicator_show(
+            db, indicator_id, area=area, cutoff=cycle_cutoff(db, cycle), comparator=comparator, colour=colour
+        )
+    }
 
 
 @router.get("/gaps/{indicator_id}", summary="A gap per period with its trend and target progress")
@@ -56,6 +63,7 @@ def gap(
     subject: Annotated[str | None, Query(description="With by: the group to compare.")] = None,
     sii: Annotated[bool, Query(description="With a deprivation breakdown: the slope index of inequality.")] = False,
     cycle: CycleQuery = None,
+    comparator: Annotated[str | None, Query(description="Also compare the gap's area with this group.")] = None,
 ) -> dict[str, Any]:
     """Per period: subject, comparator, gap and its 95% interval (or why none); the trend verdict with its
     method, level, p and periods used; the progress of a gap-closing target on this gap."""
@@ -69,6 +77,7 @@ def gap(
             subject=subject,
             sii=sii,
             cutoff=cycle_cutoff(db, cycle),
+            comparator=comparator,
         )
     }
 
