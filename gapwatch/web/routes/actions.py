@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.domain.access import ensure_can_edit
 from gapwatch.errors import Conflict, InvalidInput, Problem
+from gapwatch.queries.accountability import accountability, my_work
 from gapwatch.services.actions import (
     RAG_VALUES,
     ActionFilters,
@@ -25,6 +26,7 @@ from gapwatch.services.actions import (
     get_action,
     history,
     list_actions,
+    people_directory,
     rag_counts,
     update_action,
 )
@@ -72,7 +74,8 @@ def actions_page(request: Request, user: CurrentUser | None = READ, db: Session 
         },
         key=lambda x: x[1],
     )
-    officers = sorted(((p.id, p.name) for p in plan.framework.people), key=lambda x: x[1])
+    # Everyone who can lead: the plan's named people and every user account linked to a person.
+    officers = sorted(people_directory(db).items(), key=lambda x: x[1])
     outcomes = [
         (o.id, f"{o.code} {o.title}")
         for o in plan.framework.outcomes
@@ -109,8 +112,24 @@ def _action_context(db: Session, action_id: str, user: CurrentUser | None) -> di
         "can_edit": can_edit_action(user, view),
         "comments": comments_on(db, "action", action_id),
         "can_comment": user is not None and user.may(Permission.COMMENT),
-        "people": sorted(((p.id, p.name) for p in plan.framework.people), key=lambda x: x[1]),
+        "people": sorted(people_directory(db).items(), key=lambda x: x[1]),
     }
+
+
+@router.get("/my-work")
+def my_work_page(request: Request, user: CurrentUser | None = UPDATE, db: Session = DB) -> Response:
+    """My actions and risks: what the signed-in lead officer has due this cycle, overdue and not yet updated,
+    the risks they own, and the actions nobody leads."""
+    assert user is not None
+    window = request_window(db)
+    return render(request, "actions/mine.html", {"work": my_work(db, user.person_id, window), "window": window})
+
+
+@router.get("/accountability")
+def accountability_page(request: Request, user: CurrentUser | None = MANAGE, db: Session = DB) -> Response:
+    """Owner accountability for the performance officer: last update per owner, measures without an active owner."""
+    window = request_window(db)
+    return render(request, "actions/accountability.html", {"acc": accountability(db, window), "window": window})
 
 
 @router.get("/actions/{action_id}")
