@@ -46,6 +46,7 @@ from gapwatch.reports.model import (
     RiskSummary,
     ValueRow,
 )
+from gapwatch.reports.paper import CoverOptions, cover_of, exception_items, summary_rows
 from gapwatch.services.cycles import snapshot
 from gapwatch.services.plans import plan_of
 from gapwatch.services.report_data import (
@@ -340,7 +341,9 @@ def _approval(data: ReportData) -> str:
     return "Not yet submitted for approval: the cycle is still open"
 
 
-def assemble(data: ReportData, names: Names, *, annex_label: str | None = None) -> BoardReport:
+def assemble(
+    data: ReportData, names: Names, *, annex_label: str | None = None, cover: CoverOptions | None = None
+) -> BoardReport:
     """Lay one board's report content out in reading order, with its charts.
 
     An annex (``annex_label`` set, e.g. "Annex A") is compact: its KPQ answers, target and gap
@@ -376,6 +379,9 @@ def assemble(data: ReportData, names: Names, *, annex_label: str | None = None) 
         annex_label=annex_label,
         overview=overview,
         overview_charts=area_gap_charts(gaps, area_name, prefix=anchor) if gaps else [],
+        cover=cover_of(data, cover) if full else None,
+        exception_items=exception_items(data, with_actions=full),
+        summary=summary_rows(data.scorecard),
     )
 
 
@@ -388,7 +394,14 @@ def _annex_label(index: int) -> str:
     return f"Annex {letters}"
 
 
-def build_board_report(engine: Engine, board: str, cycle: str | None = None, *, annexes: bool = False) -> BoardReport:
+def build_board_report(
+    engine: Engine,
+    board: str,
+    cycle: str | None = None,
+    *,
+    annexes: bool = False,
+    cover: CoverOptions | None = None,
+) -> BoardReport:
     """A board's report for ``cycle`` (the latest by default), optionally with its locality annexes.
 
     ``annexes`` applies to a county-wide board (one without an area of its own): each locality board
@@ -397,7 +410,7 @@ def build_board_report(engine: Engine, board: str, cycle: str | None = None, *, 
     """
     data = load_report_data(engine, board, cycle)
     names = names_of(engine)
-    report = assemble(data, names)
+    report = assemble(data, names, cover=cover)
     if annexes and data.board.area is None:
         left_out = []
         for board_id in names.localities:

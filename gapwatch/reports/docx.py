@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gapwatch.errors import GapwatchError
+from gapwatch.reports._docx_paper import write_all_actions, write_cover, write_exceptions, write_summary
 from gapwatch.reports._format import fmt_date, fmt_interval, fmt_num, fmt_signed, fmt_when
 from gapwatch.reports._render_pool import draw_many
 from gapwatch.reports.charts import ILLUSTRATIVE_NOTE, Chart
@@ -245,36 +246,9 @@ class _Writer:
         )
         for n in r.notes:
             self.para(f"Note: {n}")
-        e = r.exceptions
-        self.doc.add_heading("Exceptions: what needs the board's attention", level)
-        if not e.count:
-            self.para(
-                "No exceptions: no target is off track, no gap is widening"
-                + ("" if r.annex_label else ", no action is red or overdue and no risk review is overdue")
-                + "."
-            )
-        if e.targets:
-            self.targets("Targets off track or not achieved", e.targets)
-        if e.gaps:
-            self.gaps("Gaps widening significantly", e.gaps)
-        if e.actions:
-            self.table(
-                "Actions rated red or past their deadline",
-                ("No.", "Action", "Lead", "RAG", "Why"),
-                [
-                    (
-                        x.action.number,
-                        x.action.text,
-                        x.action.lead_officer or "no lead officer",
-                        x.action.rag or "not updated",
-                        x.reason,
-                    )
-                    for x in e.actions
-                ],
-                fills={(i, 3): _FILLS[x.action.rag] for i, x in enumerate(e.actions) if x.action.rag in _FILLS},
-            )
-        if e.risks:
-            self.risks("Open risks overdue for review", e.risks)
+        write_cover(self, r)
+        write_summary(self, r, level)
+        write_exceptions(self, r, level)
         self.doc.add_heading("Key Performance Questions", level)
         if r.kpqs:
             self.table(
@@ -324,25 +298,27 @@ class _Writer:
             self.doc.add_heading("Action progress", level)
             if r.rag_chart is not None:
                 self.chart(r.rag_chart)
-            for g in r.action_groups:
+            reds = r.exceptions.actions
+            if reds:
                 self.table(
-                    g.outcome,
-                    ("No.", "Action", "Lead", "RAG", "% done", "Deadline", "Latest commentary"),
+                    "Actions rated red or past their deadline",
+                    ("No.", "Action", "Lead", "RAG", "Why it is here"),
                     [
                         (
-                            a.number,
-                            a.text,
-                            (a.lead_officer or "no lead officer")
-                            + (f" ({a.lead_organisation})" if a.lead_organisation else ""),
-                            a.rag or "not updated",
-                            fmt_num(a.percent_complete, "—"),
-                            fmt_date(a.deadline, "none set") + (" overdue" if a.overdue else ""),
-                            a.commentary or "no update",
+                            x.action.number,
+                            x.action.text,
+                            x.action.lead_officer or "no lead officer",
+                            x.action.rag or "not updated",
+                            x.reason,
                         )
-                        for a in g.actions
+                        for x in reds
                     ],
-                    fills={(i, 3): _FILLS[a.rag] for i, a in enumerate(g.actions) if a.rag in _FILLS},
+                    fills={(i, 3): _FILLS[x.action.rag] for i, x in enumerate(reds) if x.action.rag in _FILLS},
                 )
+            elif r.action_groups:
+                self.para("No action is rated red or past its deadline.")
+            if r.action_groups:
+                self.para("Every action in scope, with its latest update, is listed in the annex at the end.")
             if not r.action_groups:
                 self.para("No action is in this board's scope.")
             self.doc.add_heading("Risks", level)
@@ -390,6 +366,7 @@ class _Writer:
             )
         else:
             self.para("No imported data: every number shown is stated in the plan documents.")
+        write_all_actions(self, r, level, _FILLS)
         for a in r.annexes:
             self.doc.add_page_break()
             self.report(a, level + 1)

@@ -20,6 +20,7 @@ from importlib import resources
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from gapwatch.queries.scorecard import STALE_YEARS
 from gapwatch.reports._format import fmt_date, fmt_interval, fmt_num, fmt_signed, fmt_when
 from gapwatch.reports._render_pool import draw_many
 from gapwatch.reports.charts import ILLUSTRATIVE_NOTE, Chart
@@ -56,7 +57,7 @@ def _env() -> Environment:
         measure=lambda m: _MEASURES.get(m, m),
         css_class=lambda text: "".join(ch if ch.isalnum() else "-" for ch in str(text).lower()),
     )
-    env.globals.update(interval=fmt_interval, ILLUSTRATIVE_NOTE=ILLUSTRATIVE_NOTE)
+    env.globals.update(interval=fmt_interval, ILLUSTRATIVE_NOTE=ILLUSTRATIVE_NOTE, STALE_YEARS=STALE_YEARS)
     return env
 
 

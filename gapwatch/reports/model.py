@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gapwatch.queries.scorecard import ScorecardRow
 from gapwatch.reports.charts import Chart
+from gapwatch.reports.paper import Cover, ExceptionItem
 from gapwatch.services.report_data import (
     ActionRow,
     BatchInfo,
@@ -212,6 +214,24 @@ class BoardReport:
     overview: list[OverviewRow] = field(default_factory=list)
     overview_charts: list[Chart] = field(default_factory=list)
     annexes: list[BoardReport] = field(default_factory=list)
+    cover: Cover | None = None
+    exception_items: list[ExceptionItem] = field(default_factory=list)
+    summary: list[ScorecardRow] = field(default_factory=list)
+
+    @property
+    def gap_targets(self) -> list[TargetStatus]:
+        """The gap-closing targets (a locality's gaps to the rest of the county), with the share closed."""
+        return [t for t in self.data.targets if t.kind == "gap_closing"]
+
+    @property
+    def stale_ids(self) -> set[str]:
+        """Indicators whose latest headline value is old at the cut-off (the scorecard says which)."""
+        return {r.indicator for r in self.summary if r.stale}
+
+    @property
+    def awaiting(self) -> list[str]:
+        """Everyone asked for commentary on an exception who has not written it yet."""
+        return sorted({who for item in self.exception_items for who in item.awaiting})
 
     @property
     def compact(self) -> bool:

@@ -21,6 +21,7 @@ from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
 from gapwatch.domain.targets import Target, TargetKind
+from gapwatch.queries.scorecard import scorecard
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import ActionFilters, list_actions
@@ -190,6 +191,11 @@ def _targets(ctx: EvidenceContext, indicator: Indicator, county: str | None) -> 
                     status=gv.status,
                     off_track=gv.status in _OFF and not _historical(ctx, t),
                     detail=gv.summary,
+                    closed_share=gv.closed_share,
+                    closed_lower=gv.closed_lower,
+                    closed_upper=gv.closed_upper,
+                    subject_name=gv.subject_name,
+                    comparator_name=gv.comparator_name,
                     batches=batches_of(rows),
                     illustrative=illustrative,
                 )
@@ -293,9 +299,22 @@ def _risks(session: Session, plan: Plan, board: Board, window: CycleWindow) -> l
 
 
 def _commentary(
-    rows: list[CommentaryRow], board: Board, indicators: set[str], outcomes: set[str], kpqs: set[str]
+    rows: list[CommentaryRow],
+    board: Board,
+    indicators: set[str],
+    outcomes: set[str],
+    kpqs: set[str],
+    actions: set[str] | None = None,
+    risks: set[str] | None = None,
 ) -> list[CommentaryEntry]:
-    scope = {"indicator": indicators, "outcome": outcomes, "kpq": kpqs, "report": {board.id}}
+    scope = {
+        "indicator": indicators,
+        "outcome": outcomes,
+        "kpq": kpqs,
+        "report": {board.id},
+        "action": actions or set(),
+        "risk": risks or set(),
+    }
     return [
         CommentaryEntry(
             id=r.pk,
@@ -380,12 +399,18 @@ def build_report(
     stale = stale_indicators(session, plan, cycle.data_cutoff, [board.id])
     scope_note = plan.board_scope_note(board)
     notes = [scope_note] if scope_note else []
-    if stale:
+    # One count of everything: of the indicators with a headline value in the report's own area, those whose
+    # newest value is older than their frequency allows (indicators with no value at all are counted once,
+    # in the paper's summary and indicator sections).
+    valued = {p.id for p in pages if any(pt.value is not None for pt in p.headline)}
+    old = [s for s in stale if s.indicator in valued]
+    if old:
         notes.append(
-            f"{len(stale)} indicator(s) in scope have no value recent enough for the cut-off "
-            f"{cycle.data_cutoff:%d %B %Y}"
+            f"{len(old)} of the {len(valued)} indicator(s) with a headline value have none recent enough for "
+            f"their reporting frequency at the cut-off {cycle.data_cutoff:%d %B %Y}"
         )
     actions = _actions(session, board, window)
+    risks = _risks(session, plan, board, window)
     illustrative = (
         any(p.illustrative for p in pages)
         or any(b.illustrative for b in batches)
@@ -428,8 +453,17 @@ def build_report(
         targets=[t for p in pages for t in p.targets],
         gaps=[g for p in pages for g in p.gaps],
         actions=actions,
-        risks=_risks(session, plan, board, window),
-        commentary=_commentary(commentary, board, {i.id for i in indicators}, outcomes, {k.id for k in kpqs}),
+        risks=risks,
+        commentary=_commentary(
+            commentary,
+            board,
+            {i.id for i in indicators},
+            outcomes,
+            {k.id for k in kpqs},
+            {a.id for a in actions},
+            {r.id for r in risks},
+        ),
+        scorecard=scorecard(session, window, board.id),
         batches=batches,
         illustrative=illustrative,
         notes=notes,

@@ -10,11 +10,13 @@ after the underlying data are revised.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from gapwatch.domain.kpq import KpqAnswer
+from gapwatch.queries.scorecard import Scorecard
 
 __all__ = [
     "ActionRow",
@@ -28,8 +30,10 @@ __all__ = [
     "ReportData",
     "ReportKpq",
     "RiskRow",
+    "STORY_PARTS",
     "SeriesPoint",
     "TargetStatus",
+    "story_parts",
 ]
 
 
@@ -93,6 +97,11 @@ class TargetStatus(BaseModel):
     status: str = Field(description="achieved | on track | at risk | off track | not achieved | no data")
     off_track: bool = Field(default=False, description="True for 'off track' and 'not achieved' (exceptions).")
     detail: str | None = None
+    closed_share: float | None = Field(default=None, description="Gap-closing: share of the baseline gap closed.")
+    closed_lower: float | None = None
+    closed_upper: float | None = None
+    subject_name: str | None = Field(default=None, description="Gap-closing: the area or group (Thanet).")
+    comparator_name: str | None = None
     batches: list[int] = Field(default_factory=list)
     illustrative: bool = False
 
@@ -177,8 +186,22 @@ class RiskRow(BaseModel):
     illustrative: bool = False
 
 
+#: The structured "story behind the curve" (Clear Impact's turn-the-curve): the parts, in order, and headings.
+STORY_PARTS: tuple[tuple[str, str], ...] = (
+    ("story", "What is happening and why"),
+    ("partners", "Partners with a role to play"),
+    ("what_works", "What works"),
+    ("proposal", "What we propose"),
+)
+
+
 class CommentaryEntry(BaseModel):
-    """A performance officer's commentary on an indicator, an outcome or the report as a whole."""
+    """Commentary on an exception (indicator, action, risk), an outcome, a KPQ or the report as a whole.
+
+    ``status`` is "requested" (asked of ``author``, the named owner, not yet written), "draft" (written,
+    awaiting the chair's approval), "approved" or "rejected". Structured commentary keeps its parts as JSON
+    in ``text`` (see :data:`STORY_PARTS`); plain text is read as the story.
+    """
 
     id: int
     subject_kind: str = Field(description="indicator | outcome | kpq | report")
@@ -189,6 +212,26 @@ class CommentaryEntry(BaseModel):
     status: str = Field(description="draft | approved | rejected")
     decided_by: str | None = None
     decided_at: datetime | None = None
+
+    @property
+    def parts(self) -> list[tuple[str, str]]:
+        """The structured parts that were written, as (heading, text), in :data:`STORY_PARTS` order."""
+        return story_parts(self.text)
+
+
+def story_parts(text: str) -> list[tuple[str, str]]:
+    """(heading, text) of each part written; plain (non-JSON) text is the story on its own."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return [(head, str(data[key]).strip()) for key, head in STORY_PARTS if str(data.get(key) or "").strip()]
+    return [(STORY_PARTS[0][1], stripped)]
 
 
 class ApprovalInfo(BaseModel):
@@ -240,3 +283,6 @@ class ReportData(BaseModel):
     batches: list[BatchInfo] = Field(default_factory=list, description="Lineage: every batch a number came from.")
     illustrative: bool = Field(default=False, description="Some numbers come from illustrative demo data.")
     notes: list[str] = Field(default_factory=list, description="Caveats: stale indicators, missing updates.")
+    scorecard: Scorecard | None = Field(
+        default=None, description="The one-page summary, from the dashboard's own query (queries.scorecard)."
+    )

@@ -100,8 +100,12 @@ def test_illustrative_tables_are_labelled_and_real_ones_are_not() -> None:
     illustrative = [c for c in captions if "Includes illustrative demo data" in c]
     assert "Values for Testshire (%) Includes illustrative demo data, not real observations." in captions
     assert "Values for Testshire (%)" in captions  # IND-B: real figures, no label
-    assert any(c.startswith("Gaps widening significantly") for c in illustrative)
-    assert any(c.startswith("Targets off track") for c in illustrative)
+    assert any(c.startswith("Gaps") for c in illustrative)
+    assert any(c.startswith("Targets") for c in illustrative)
+    # Each exception says whether it rests on illustrative data.
+    html = _html()
+    exceptions = html[html.index('id="report-exceptions"') : html.index('id="report-kpqs"')]
+    assert "gap widening significantly" in exceptions and "gw-tag--illustrative" in exceptions
 
 
 def test_indicators_without_data_are_listed_not_invented() -> None:
