@@ -30,8 +30,8 @@ DOMAINS: tuple[tuple[str, str], ...] = (
     (r"index of multiple deprivation|^imd", "imd"),
     (r"income deprivation affecting children|idaci", "idaci"),
     (r"income deprivation affecting older|idaopi", "idaopi"),
-    (r"children and young people sub|cyp_sub", "education_children"),
-    (r"adult skills sub", "education_adult_skills"),
+    (r"children and young people|cyp_sub", "education_children"),
+    (r"adult skills", "education_adult_skills"),
     (r"geographical barriers", "barriers_geographical"),
     (r"wider barriers", "barriers_wider"),
     (r"indoors", "environment_indoors"),
@@ -41,9 +41,20 @@ DOMAINS: tuple[tuple[str, str], ...] = (
     (r"^education", "education"),
     (r"^health", "health"),
     (r"^crime", "crime"),
-    (r"barriers to housing|housing_and_access|^barriers", "barriers"),
+    (r"barriers to housing|housing and access|housing and services|^barriers", "barriers"),
     (r"living environment|^environment", "environment"),
 )
+#: Domains whose scores are standardised (can be negative); every other score is a rate or a sum of ones.
+_SIGNED_DOMAINS = {
+    "health",
+    "crime",
+    "education_children",
+    "education_adult_skills",
+    "barriers_geographical",
+    "barriers_wider",
+    "environment_indoors",
+    "environment_outdoors",
+}
 _DISTRICT_YEAR_EDITION = {
     "2019": "IMD2019",
     "2013": "IMD2015",
@@ -106,7 +117,7 @@ def _measure(header: str) -> tuple[str, str] | None:
     m = re.search(r"(?:\b|_)(score|rank|decile)(?:\b|_|$)", low)
     if m is None:
         return None
-    prefix = low[: m.start()].strip(" _")
+    prefix = low[: m.start()].strip(" _").replace("_", " ")
     for pattern, key in DOMAINS:
         if re.search(pattern, prefix):
             return key, m[1]
@@ -181,6 +192,28 @@ def read_imd(path: Path, *, edition: str | None = None, sheet: str | None = None
             problems.add_rows(frame, bad, f"'{{value}}' is not a valid {kind}", field=header, show=header)
             if kind == "decile":
                 problems.add_rows(frame, number > 10, "decile {value} is above 10", field=header, show=header)
+            else:  # ranks run 1..N over the LSOAs of England, each once
+                n = frame.height
+                problems.add_rows(
+                    frame, number > n, f"rank {{value}} is above the number of LSOAs ({n:,})", field=header, show=header
+                )
+                # ranks 1..N, ties (LSOAs of equal score in the official files) sharing the lowest rank and
+                # skipping the next ones: every rank equals one more than the number of LSOAs ranked before it
+                problems.add_rows(
+                    frame,
+                    number.is_not_null() & (number != number.rank("min")),
+                    "rank {value} breaks the ranking 1..N (a rank repeated or skipped without a tie)",
+                    field=header,
+                    show=header,
+                )
+        elif domain not in _SIGNED_DOMAINS:
+            problems.add_rows(
+                frame,
+                number.is_not_null() & (number < 0),
+                "score {value} is negative (only the standardised health, crime and sub-domain scores can be)",
+                field=header,
+                show=header,
+            )
         dep_parts.append(pl.DataFrame({"lsoa_code": frame[code], "domain": domain, "kind": kind, "number": number}))
     pop_parts = []
     for header in headers:
