@@ -646,8 +646,9 @@ def default_comparator(plan: Plan, area: str) -> str | None:
     for g in plan.framework.area_groupings:
         if g.kind is GroupingKind.REST_OF_PARENT and area in g.excluding:
             return g.id
+    for g in plan.framework.area_groupings:
         if g.kind is GroupingKind.EXPLICIT and g.id == area:
-            return g.parent  # a local area against the rest of the area it sits in
+            return g.parent  # a local area without a rest-of grouping: against the area it sits in
     found = next((a for a in plan.framework.areas if a.id == area), None)
     return found.parent if found is not None else None
 

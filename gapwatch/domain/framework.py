@@ -267,7 +267,7 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
     for i, ag in enumerate(framework.area_groupings):
         check_all(("area_groupings", i, "members"), ag.members, "areas", also=ids["area_groupings"])
         check(("area_groupings", i, "parent"), ag.parent, "areas")
-        check_all(("area_groupings", i, "excluding"), ag.excluding, "areas")
+        check_all(("area_groupings", i, "excluding"), ag.excluding, "areas", also=ids["area_groupings"])
     problems += comparator_group_problems(framework.comparator_groups, ids["areas"], duplicates=False)
     for i, person in enumerate(framework.people):
         check(("people", i, "organisation"), person.organisation, "organisations")

@@ -236,6 +236,7 @@ def _check(file: str, frame: pl.DataFrame, framework: Framework, known: pl.DataF
 
 def _groupings(frame: pl.DataFrame, framework: Framework) -> list[AreaGrouping]:
     existing = {g.id: g for g in framework.area_groupings}
+    names = {a.id: a.name for a in framework.areas}
     out = []
     for area in dict.fromkeys(frame.get_column("area_code").to_list()):
         rows = frame.filter(pl.col("area_code") == area)
@@ -246,17 +247,30 @@ def _groupings(frame: pl.DataFrame, framework: Framework) -> list[AreaGrouping]:
             if m and m["year"] and m["level"] != "group":
                 vintages[AreaLevel(m["level"])] = _year(m["year"]) or 0
         old = existing.get(area)
+        parent = first["parent_code"] or (old.parent if old else None)
         out.append(
             AreaGrouping(
                 id=area,
                 name=first["area_name"] or (old.name if old else area),
                 kind=GroupingKind.EXPLICIT,
                 members=rows["member_code"].to_list(),
-                parent=first["parent_code"] or (old.parent if old else None),
+                parent=parent,
                 vintages=vintages,
                 description=first["description"] or (old.description if old else None),
             )
         )
+        if parent is not None:
+            # its comparator: the rest of the parent (the parent's counts less the local area's), as "rest of Kent"
+            out.append(
+                AreaGrouping(
+                    id=f"{area}-rest",
+                    name=f"Rest of {names.get(parent, parent)} outside {out[-1].name}",
+                    kind=GroupingKind.REST_OF_PARENT,
+                    parent=parent,
+                    excluding=[area],
+                    description=f"The comparator of local area '{area}', made when it was loaded.",
+                )
+            )
     return out
 
 
@@ -302,6 +316,7 @@ def load_local_areas(engine: Engine, path: Path, *, actor: Actor | str | None) -
             )
         new = _groupings(frame, framework)
         ids = {g.id for g in new}
+        local_ids = {g.id for g in new if g.kind is GroupingKind.EXPLICIT}
         kept = [g for g in framework.area_groupings if g.id not in ids]
         members = _member_areas(frame, framework, known)
         updated = framework.model_copy(update={"area_groupings": kept + new, "areas": list(framework.areas) + members})
@@ -318,8 +333,8 @@ def load_local_areas(engine: Engine, path: Path, *, actor: Actor | str | None) -
         result = LocalAreaLoad(
             file,
             revision.number if revision is not None else None,
-            added=sorted(ids - set(before)),
-            replaced=sorted(ids & set(before)),
+            added=sorted(local_ids - set(before)),
+            replaced=sorted(local_ids & set(before)),
             members=sum(len(g.members) for g in new),
         )
         if revision is not None:
