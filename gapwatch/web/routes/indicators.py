@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput
+from gapwatch.queries.indicator import comparators_doc
 from gapwatch.services.comments import add_comment, comments_on
 from gapwatch.services.dashboard import STATUS_ORDER, indicator_statuses
 from gapwatch.services.indicator_view import IndicatorPage, indicator_csv, indicator_page
@@ -87,10 +88,27 @@ def _page_context(db: Session, indicator_id: str, area: str | None, user: Curren
 
 @router.get("/indicators/{indicator_id}")
 def indicator_detail(
-    request: Request, indicator_id: str, area: str | None = None, user: CurrentUser | None = READ, db: Session = DB
+    request: Request,
+    indicator_id: str,
+    area: str | None = None,
+    comparator: str | None = None,
+    colour: str | None = None,
+    user: CurrentUser | None = READ,
+    db: Session = DB,
 ) -> Response:
-    """One indicator's page; ``area`` reads it for another area (default: the partnership's own)."""
+    """One indicator's page; ``area`` reads it for another area (default: the partnership's own); ``comparator``
+    (a comparator group id) and ``colour`` (group, england or region) choose the comparison — the API's
+    ``comparators`` document, so the page and ``/api/v1/indicators/{id}?comparator=`` agree."""
     context = _page_context(db, indicator_id, blank_to_none(area), user)
+    page = context["page"]
+    assert isinstance(page, IndicatorPage)
+    context["comparators"] = (
+        comparators_doc(
+            db, indicator_id, area=page.area, comparator=blank_to_none(comparator), colour=colour or "group"
+        )
+        if page.area
+        else None
+    )
     context["saved"] = request.query_params.get("saved")
     context["rows"] = _rows_page(context["page"], request.query_params.get("rows"))  # type: ignore[arg-type]
     return render(request, "indicators/detail.html", context)
