@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["SUMMARY_COLUMNS", "district_summaries"]
+__all__ = ["SUMMARY_COLUMNS", "district_summaries", "rank_changes"]
 
 #: Columns of :func:`district_summaries`, each with what it means.
 SUMMARY_COLUMNS: dict[str, str] = {
@@ -97,3 +97,36 @@ def district_summaries(lsoas: pl.DataFrame) -> pl.DataFrame:
         [pl.col(src).rank("min", descending=True).cast(pl.Int64).alias(name) for name, src in ranks.items()]
     )
     return out.select(list(SUMMARY_COLUMNS)).sort("rank_of_average_score", nulls_last=True)
+
+
+def rank_changes(earlier: pl.DataFrame, later: pl.DataFrame, districts: list[str]) -> pl.DataFrame:
+    """Each of ``districts`` with its rank of average score in two editions and whether the later rank is
+    more deprived (a smaller number: 1 = most deprived).
+
+    ``earlier`` and ``later`` hold ``district_code`` and ``average_score`` for *every* district of their
+    edition (and ``rank_of_average_score`` where published); a missing rank is computed among all districts
+    of that file, highest score first, ties sharing the lowest rank.
+    """
+    ranked = []
+    for frame in (earlier, later):
+        rank = pl.col("average_score").rank("min", descending=True).cast(pl.Int64)
+        ranked.append(
+            frame.with_columns(
+                pl.coalesce(pl.col("rank_of_average_score"), rank).alias("rank"), pl.len().alias("of")
+            ).select("district_code", "average_score", "rank", "of")
+        )
+    out = (
+        pl.DataFrame({"district_code": districts}, schema={"district_code": pl.String})
+        .join(ranked[0], on="district_code", how="left")
+        .join(ranked[1], on="district_code", how="left", suffix="_later")
+    )
+    return out.select(
+        "district_code",
+        pl.col("average_score").alias("score_earlier"),
+        pl.col("rank").alias("rank_earlier"),
+        pl.col("of").alias("districts_earlier"),
+        pl.col("average_score_later").alias("score_later"),
+        pl.col("rank_later"),
+        pl.col("of_later").alias("districts_later"),
+        (pl.col("rank_later") < pl.col("rank")).alias("more_deprived_rank_later"),
+    )

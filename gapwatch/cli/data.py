@@ -259,7 +259,8 @@ def areas_load(
     sheet: str | None = typer.Option(None, "--sheet"),
     db: Path | None = DbOption,
 ) -> None:
-    """Load areas (LSOA -> ward -> district, district -> county, renames, the LSOA 2001 -> 2011 bridge)."""
+    """Load areas (LSOA -> ward -> district, district -> county, renames, the LSOA 2001 -> 2011 and 2011 -> 2021
+    bridges, a gapwatch areas file)."""
     from gapwatch.services import areas as area_service
 
     report = area_service.load_areas_file(engine_for(db), file, sheet=sheet, loaded_by=cli_actor())
@@ -268,10 +269,21 @@ def areas_load(
     console.print(f"[green]✓[/] {report.summary()}")
 
 
+@areas_app.command("england")
+def areas_england(db: Path | None = DbOption) -> None:
+    """Load England's regions, counties and districts shipped with gapwatch (done automatically before any
+    import or lookup; this makes it explicit)."""
+    from gapwatch.services import areas as area_service
+
+    added = area_service.load_england_geography(engine_for(db))
+    console.print(f"[green]✓[/] England's geography: {added:,} area(s) added (the rest were already known)")
+
+
 @areas_app.command("list")
 def areas_list(
     level: str | None = typer.Option(None, "--level", help="country, region, county, district, ward, lsoa."),
     parent: str | None = typer.Option(None, "--parent", help="Only children of this area code."),
+    abolished: bool = typer.Option(False, "--abolished", help="Include areas abolished since 2009."),
     db: Path | None = DbOption,
 ) -> None:
     """List known areas with their parents and former names and codes."""
@@ -286,6 +298,8 @@ def areas_list(
         frame = frame.filter(pl.col("level") == level)
     if parent:
         frame = frame.filter(pl.col("parent_code") == parent)
+    if not abolished:
+        frame = frame.filter(pl.col("end_year").is_null())
     table = Table(title=f"{frame.height:,} area(s)")
     for col in ("code", "name", "level", "parent", "former names", "former codes"):
         table.add_column(col)
@@ -303,8 +317,8 @@ def areas_list(
 
 @imd_app.command("load")
 def imd_load(
-    file: Path = typer.Argument(..., help="An IoD file by LSOA (2007, 2010, 2015, 2019; CSV or xlsx)."),
-    edition: str | None = typer.Option(None, "--edition", help="2007, 2010, 2015 or 2019 if not recognised."),
+    file: Path = typer.Argument(..., help="An IoD file by LSOA (2007, 2010, 2015, 2019, 2025; CSV or xlsx)."),
+    edition: str | None = typer.Option(None, "--edition", help="2007 … 2025 if not recognised."),
     sheet: str | None = typer.Option(None, "--sheet"),
     db: Path | None = DbOption,
 ) -> None:
@@ -319,28 +333,93 @@ def imd_load(
 
 @imd_app.command("districts")
 def imd_districts(
-    edition: str = typer.Option("IMD2019", "--edition"),
-    county: str | None = typer.Option(None, "--county", help="e.g. E10000016 for Kent."),
+    edition: str = typer.Option("IMD2019", "--edition", help="IMD2007, IMD2010, IMD2015, IMD2019 or IMD2025."),
+    county: str | None = typer.Option(None, "--county", help="e.g. E10000016 for Kent (ranks stay national)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     db: Path | None = DbOption,
 ) -> None:
-    """Summarise deprivation by district: LSOAs in England's most deprived decile and quintile, mean score."""
+    """District summaries the official way (File 10): population-weighted average score and its rank among all
+    districts of the edition, rank of average rank, extent, local concentration; from LSOA data and denominators.
+    """
+    import json
+
     from gapwatch.services import areas as area_service
 
     frame = area_service.district_deprivation(engine_for(db), edition.upper(), county=county)
-    table = Table(title=f"{edition.upper()} by district" + (f" in {county}" if county else ""))
-    for col in ("district", "name", "LSOAs", "in most deprived 10%", "in most deprived 20%", "mean score"):
+    if as_json:
+        console.print_json(json.dumps(frame.to_dicts()))
+        return
+    first = frame.row(0, named=True) if frame.height else {}
+    table = Table(
+        title=f"{edition.upper()} by district" + (f" in {county}" if county else ""),
+        caption=f"{first.get('lsoa_geography', '')}; denominators: {first.get('denominators', '')}; ranks among "
+        f"all {first.get('districts_ranked', '?')} districts, 1 = most deprived",
+    )
+    for col in (
+        "district",
+        "name",
+        "LSOAs",
+        "average score",
+        "rank",
+        "rank of average rank",
+        "extent",
+        "local concentration rank",
+        "in most deprived 10%",
+    ):
         table.add_column(col)
+
+    def num(value: float | None, fmt: str) -> str:
+        return "" if value is None else format(value, fmt)
+
     for r in frame.iter_rows(named=True):
-        score = "" if r["mean_score"] is None else f"{r['mean_score']:.1f}"
         table.add_row(
             r["district_code"] or "?",
             r["name"] or "",
             str(r["lsoas"]),
+            num(r["average_score"], ".3f"),
+            num(r["rank_of_average_score"], "d"),
+            num(r["rank_of_average_rank"], "d"),
+            num(r["extent"], ".4f"),
+            num(r["rank_of_local_concentration"], "d"),
             f"{r['lsoas_in_most_deprived_decile']} ({r['share_in_most_deprived_decile']:.0%})",
-            f"{r['lsoas_in_most_deprived_quintile']} ({r['share_in_most_deprived_quintile']:.0%})",
-            score,
         )
     console.print(table)
+
+
+@imd_app.command("history")
+def imd_history(
+    area: str = typer.Option(..., "--area", help="County or district code, e.g. E10000016 for Kent."),
+    folder: Path = typer.Option(..., "--from", help="Folder (or file) of IMD district summary files."),
+    earlier: str = typer.Option("IMD2007", "--earlier"),
+    later: str = typer.Option("IMD2010", "--later"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    db: Path | None = DbOption,
+) -> None:
+    """How many of an area's districts had a more deprived rank in one edition than another, from district
+    summary files, saying which files were used and whether they are official."""
+    import json
+
+    from gapwatch.services.imd_history import district_rank_history
+
+    history = district_rank_history(engine_for(db), area, folder, earlier=earlier.upper(), later=later.upper())
+    if as_json:
+        console.print_json(json.dumps(history.to_dict()))
+        return
+    table = Table(
+        title=f"{history.area_name}: rank of average score, {history.earlier.edition} vs {history.later.edition}"
+    )
+    for col in ("district", "name", history.earlier.edition, history.later.edition, "more deprived later"):
+        table.add_column(col)
+    for r in history.districts.iter_rows(named=True):
+        table.add_row(
+            r["district_code"],
+            r["name"] or "",
+            str(r["rank_earlier"] or ""),
+            str(r["rank_later"] or ""),
+            "yes" if r["more_deprived_rank_later"] else "no",
+        )
+    console.print(table)
+    console.print(history.statement())
 
 
 @fetch_app.command("fingertips")

@@ -22,7 +22,15 @@ from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.excel import read_excel_table
 from gapwatch.ingest.tables import Problems, RawTable, parse_numbers
 
-__all__ = ["DOMAINS", "EDITIONS", "ImdFile", "looks_like_imd", "read_imd"]
+__all__ = [
+    "DOMAINS",
+    "EDITIONS",
+    "DistrictSummaryFile",
+    "ImdFile",
+    "looks_like_imd",
+    "read_district_summaries",
+    "read_imd",
+]
 
 EDITIONS = ("IMD2004", "IMD2007", "IMD2010", "IMD2015", "IMD2019", "IMD2025")
 #: Domain keys, matched in this order against the start of a header (sub-domains before domains).
@@ -288,3 +296,68 @@ def _deprivation(parts: list[pl.DataFrame], edition: str | None) -> pl.DataFrame
         pl.col("rank").cast(pl.Int64),
         pl.col("decile").cast(pl.Int64),
     )
+
+
+@dataclass
+class DistrictSummaryFile:
+    """District summaries of one edition, as a file gives them (scores, maybe ranks), with what they are."""
+
+    file: str
+    edition: str
+    frame: pl.DataFrame  # district_code, average_score, rank_of_average_score (None when the file has no ranks)
+    official: bool
+    note: str
+
+
+def read_district_summaries(path: Path) -> DistrictSummaryFile:
+    """Read a district summary file of the IMD: MHCLG's File 10 (wide, ``lad_code``/``ltla24_code`` with
+    average score and ranks), Trafford Data Lab's long form (``lad19cd``, ``index_domain``, ``average_score``,
+    ``rank_average_score``) or humaniverse's re-aggregations to 2021 districts (``ltla21_code``, ``Score``).
+    Files whose name says "reaggregated" are marked not official: a third party re-weighted LSOA scores onto
+    later districts, which is not what MHCLG published."""
+    raw = read_csv_table(path)
+    cols = {c.lower().replace("\ufeff", ""): c for c in raw.frame.columns if c != "row"}
+    frame = raw.frame
+    problems = Problems(raw.file)
+    code = next(
+        (cols[c] for c in ("ltla21_code", "ltla24_code", "lad19cd", "lad_code", "area_code") if c in cols), None
+    )
+    score = next((cols[c] for c in ("score", "average_score", "imd_average_score") if c in cols), None)
+    if code is None or score is None:
+        raise InvalidInput(
+            f"{raw.file}: not a district summary of the IMD",
+            problems=[Problem("expected a district code column and an average score column", file=raw.file, line=1)],
+        )
+    if "index_domain" in cols:
+        frame = frame.filter(pl.col(cols["index_domain"]).str.starts_with("Index of Multiple Deprivation"))
+    rank = next((cols[c] for c in ("rank_average_score", "imd_rank_of_average_score") if c in cols), None)
+    problems.add_rows(
+        frame,
+        frame[code].is_null() | ~frame[code].str.contains(r"^E0[6-9]\d{6}$"),
+        "'{value}' is not a district code",
+        field=code,
+        show=code,
+    )
+    scores, _ = parse_numbers(frame, score, problems)
+    problems.add_rows(frame, scores < 0, "score {value} is negative", field=score, show=score)
+    ranks = parse_numbers(frame, rank, problems)[0] if rank else pl.Series([None] * frame.height, dtype=pl.Float64)
+    problems.add_rows(
+        frame, frame[code].is_duplicated(), "district {value} appears more than once", field=code, show=code
+    )
+    problems.raise_if_any()
+    m = re.search(r"(2004|2007|2010|2015|2019|2025)", path.name)
+    edition = "IMD" + m[1] if m else "unknown"
+    official = "reaggregated" not in path.name.lower()
+    note = (
+        "official MHCLG district summaries (File 10)"
+        if official
+        else "re-aggregated by a third party to later districts (population-weighted, NOT official)"
+    )
+    out = pl.DataFrame(
+        {
+            "district_code": frame[code],
+            "average_score": scores.cast(pl.Float64),
+            "rank_of_average_score": ranks.cast(pl.Int64),
+        }
+    )
+    return DistrictSummaryFile(raw.file, edition, out, official, note)

@@ -45,6 +45,7 @@ __all__ = [
     "district_deprivation",
     "ensure_core_areas",
     "england_geography",
+    "load_england_geography",
     "grouping_members",
     "load_areas_file",
     "load_imd_file",
@@ -534,3 +535,9 @@ def grouping_members(framework: Framework, areas: pl.DataFrame, grouping_id: str
         return out
     children = areas.filter(pl.col("parent_code") == g.parent)["code"].to_list()
     return sorted(c for c in children if c not in set(g.excluding))
+
+
+def load_england_geography(engine: Engine) -> int:
+    """Load the shipped England geography now (it is loaded anyway before any import or lookup)."""
+    with engine.begin() as conn:
+        return ensure_core_areas(conn)
