@@ -62,6 +62,10 @@ def _show(status: CycleStatus, fmt: str) -> None:
             console.print(f"  - {s.code} {s.title[:70]} (latest: {s.latest_period or 'none'})", markup=False)
         if len(status.stale) > 25:
             console.print(f"  … and {len(status.stale) - 25} more")
+        if status.awaiting_commentary:
+            console.print(f"Commentary awaited: {len(status.awaiting_commentary)}")
+            for w in status.awaiting_commentary:
+                console.print(f"  - #{w.id} {w.subject}: awaiting commentary from {w.owner}", markup=False)
     else:
         console.print(f"Closed {status.closed_at:%Y-%m-%d %H:%M}; reports frozen for: {', '.join(status.boards)}")
         for board, decision in sorted(status.approvals.items()):
@@ -119,6 +123,9 @@ def status(
 def close(
     name: str | None = typer.Argument(None, help="The cycle (default: the latest)."),
     by: str | None = ByOption,
+    papers: bool = typer.Option(
+        False, "--papers", help="Also render every board's PDF paper now and store it (later downloads are instant)."
+    ),
     fmt: str = typer.Option("text", "--format", help="text or json."),
     db: Path | None = DbOption,
 ) -> None:
@@ -128,8 +135,16 @@ def close(
     _check_format(fmt)
     with command_engine(db) as engine:
         status = service.close_cycle(engine, name, by=cli_actor(by))
+        if papers:
+            from gapwatch.reports.frozen import paper  # noqa: PLC0415
+
+            for board in status.boards:
+                paper(engine, board, status.name, "pdf")
     if fmt == "text":
-        console.print(f"[green]✓[/] Closed {status.name}: {len(status.boards)} report(s) frozen")
+        console.print(
+            f"[green]✓[/] Closed {status.name}: {len(status.boards)} report(s) frozen"
+            + (f", {len(status.boards)} PDF paper(s) stored" if papers else "")
+        )
     _show(status, fmt)
 
 
@@ -163,6 +178,57 @@ def commentary_decide(
     with command_engine(db) as engine:
         approvals.decide_commentary(engine, commentary_id, decision, by=cli_actor(by))
     console.print(f"[green]✓[/] Commentary {commentary_id}: {decision}")
+
+
+@app.command("commentary-request")
+def commentary_request(
+    subject: str = typer.Argument(..., help="The exception: indicator:ID, action:ID, risk:ID (or outcome/kpq/report)."),
+    owner: str = typer.Option(..., "--owner", help="Who is asked to write it (their username)."),
+    cycle: str | None = typer.Option(None, "--cycle", help="The cycle (default: the latest)."),
+    by: str | None = ByOption,
+    db: Path | None = DbOption,
+) -> None:
+    """Ask a named owner for the story behind the curve on an exception (performance officers)."""
+    from gapwatch.services import comments
+
+    with command_engine(db) as engine:
+        number = comments.request_commentary(engine, cycle, subject, owner, by=cli_actor(by))
+    console.print(f"[green]✓[/] Commentary request {number}: {owner} asked for commentary on {subject}")
+
+
+@app.command("commentary-write")
+def commentary_write(
+    commentary_id: int = typer.Argument(..., help="The request's number."),
+    story: str = typer.Option(..., "--story", help="What is happening and why."),
+    partners: str = typer.Option("", "--partners", help="Partners with a role to play."),
+    what_works: str = typer.Option("", "--what-works", help="What works (evidence of what would turn the curve)."),
+    proposal: str = typer.Option("", "--proposal", help="What we propose to do."),
+    by: str | None = ByOption,
+    db: Path | None = DbOption,
+) -> None:
+    """Write the commentary you were asked for, in the structured form (it then awaits the chair's approval)."""
+    from gapwatch.services import comments
+
+    parts = {"story": story, "partners": partners, "what_works": what_works, "proposal": proposal}
+    with command_engine(db) as engine:
+        comments.write_commentary(engine, commentary_id, parts, by=cli_actor(by))
+    console.print(f"[green]✓[/] Commentary {commentary_id} written; it awaits the chair's approval")
+
+
+@app.command("commentary-approve")
+def commentary_approve(
+    commentary_id: int = typer.Argument(..., help="The commentary's number."),
+    board: str = typer.Option(..., "--board", help="The board whose chair (or delegate) you are."),
+    user: str = typer.Option(..., "--user", help="The approving account: the chair's, or a delegate's."),
+    reject: bool = typer.Option(False, "--reject", help="Reject instead of approve."),
+    db: Path | None = DbOption,
+) -> None:
+    """The chair (or a delegate) approves or rejects written commentary before the cycle closes."""
+    from gapwatch.services import comments
+
+    with command_engine(db) as engine:
+        comments.decide_story(engine, commentary_id, board, by=user, approve=not reject)
+    console.print(f"[green]✓[/] Commentary {commentary_id}: {'rejected' if reject else 'approved'}")
 
 
 @app.command()

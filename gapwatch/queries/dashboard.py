@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.queries.json import plain
+from gapwatch.queries.scorecard import scorecard
 from gapwatch.services.dashboard import DashboardFilters, Summary, dashboard
 from gapwatch.services.kpq import dashboard_answers
 from gapwatch.services.plans import current_plan
@@ -70,4 +71,8 @@ def dashboard_summary(
         ],
         "kpqs": kpqs,
         "notes": list(view.notes),
+        # A board's scorecard: the rows its paper's one-page summary shows (queries.scorecard).
+        "scorecard": scorecard(session, window, board).model_dump(mode="json")
+        if board and not locality and not priority
+        else None,
     }

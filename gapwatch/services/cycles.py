@@ -16,9 +16,12 @@ report can be published (:mod:`gapwatch.services.publishing`).
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -47,8 +50,11 @@ from gapwatch.store.progress import action_states
 
 __all__ = [
     "CycleStatus",
+    "AwaitedCommentary",
     "MissingUpdate",
+    "PaperFile",
     "StaleIndicator",
+    "awaiting_commentary",
     "close_cycle",
     "current_window",
     "cycle_status",
@@ -58,7 +64,9 @@ __all__ = [
     "frozen_digest",
     "list_cycle_names",
     "open_cycle",
+    "paper_file",
     "snapshot",
+    "store_paper",
 ]
 
 
@@ -71,6 +79,31 @@ class MissingUpdate:
     text: str
     lead_officer: str | None
     last_update: datetime | None
+
+
+@dataclass(frozen=True)
+class AwaitedCommentary:
+    """Commentary requested from an owner who has not written it yet (:mod:`gapwatch.services.comments`)."""
+
+    id: int
+    subject: str  #: "indicator:NI-75"
+    owner: str
+    requested_at: datetime
+
+
+def awaiting_commentary(session: Session, cycle: CycleRow) -> list[AwaitedCommentary]:
+    """Commentary requested in ``cycle`` and not yet written, oldest request first."""
+    rows = session.scalars(
+        select(CommentaryRow)
+        .where(CommentaryRow.cycle_pk == cycle.pk, CommentaryRow.status == "requested")
+        .order_by(CommentaryRow.pk)
+    )
+    return [
+        AwaitedCommentary(
+            id=r.pk, subject=f"{r.subject_kind}:{r.subject_id}", owner=r.author, requested_at=r.written_at
+        )
+        for r in rows
+    ]
 
 
 @dataclass
@@ -88,6 +121,7 @@ class CycleStatus:
     stale: list[StaleIndicator] = field(default_factory=list)
     approvals: dict[str, str] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)
+    awaiting_commentary: list[AwaitedCommentary] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -173,6 +207,7 @@ def _status(session: Session, plan: Plan, cycle: CycleRow) -> CycleStatus:
         stale=stale_indicators(session, plan, cycle.data_cutoff, cycle.boards) if cycle.status == "open" else [],
         approvals=approvals,
         published=published,
+        awaiting_commentary=awaiting_commentary(session, cycle),
     )
 
 
@@ -384,6 +419,67 @@ def snapshot(engine: Engine, cycle: str | None, board: str) -> ReportData:
             data = build_report(session, plan, row, found, commentary=_commentary_rows(session, row), frozen=False)
         data.approval = _approval(session, row, found.id)
         return data
+
+
+@dataclass(frozen=True)
+class PaperFile:
+    """Where a closed cycle's rendered paper is stored (``path``), and the board and cycle it is for."""
+
+    path: Path
+    board: str
+    cycle: str
+
+
+def _files_root(engine: Engine) -> Path:
+    """The folder of stored papers: beside a SQLite file (``demo.db.papers/``), else one per database under the
+    temporary folder (several app servers on one PostgreSQL each keep their own copy, rendered once each)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        db = Path(url.database)
+        return db.with_name(db.name + ".papers")
+    name = hashlib.sha256(url.render_as_string(hide_password=True).encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "gapwatch-papers" / name
+
+
+def paper_file(engine: Engine, cycle: str | None, board: str, variant: str, suffix: str) -> PaperFile | None:
+    """The stored file of a **closed** cycle's paper (None while the cycle is open: a draft is always rebuilt).
+
+    The name carries the frozen snapshot's SHA-256, the chair's decision (the cover says whether the paper
+    is approved) and ``variant`` (annexes, cover options), so a file is served only for exactly the content
+    it was rendered from: once rendered, every download is the same bytes.
+    """
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row = cycle_row(session, plan, cycle)
+        if row.status != "closed":
+            return None
+        found = find_board(plan, board)
+        snap = session.scalar(
+            select(SnapshotRow).where(SnapshotRow.cycle_pk == row.pk, SnapshotRow.board_id == found.id)
+        )
+        if snap is None:
+            return None
+        approval = _approval(session, row, found.id)
+        decided = f"{approval.status}|{approval.approved_by}|{approval.approved_at}|{approval.note}"
+        tag = hashlib.sha256(f"{decided}|{variant}".encode()).hexdigest()[:12]
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in f"{row.pk}-{found.id}")
+        path = _files_root(engine) / f"{safe}-{snap.sha256[:16]}-{tag}.{suffix}"
+        return PaperFile(path=path, board=found.id, cycle=row.name)
+
+
+def store_paper(paper: PaperFile, content: bytes) -> None:
+    """Write a rendered paper atomically (a reader never sees half a file; the first writer's bytes stay)."""
+    paper.path.parent.mkdir(parents=True, exist_ok=True)
+    if paper.path.exists():
+        return
+    fd, tmp = tempfile.mkstemp(dir=paper.path.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        os.replace(tmp, paper.path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def frozen_digest(engine: Engine, cycle: str, board: str) -> str:

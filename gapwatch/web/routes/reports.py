@@ -156,17 +156,13 @@ def report_file(
     """The report as a PDF, Word or standalone HTML file (add ``?annexes=1`` for locality annexes)."""
     if fmt not in _MEDIA:
         raise NotFound(f"Reports come as pdf, docx or html, not '{fmt}'")
-    from gapwatch.reports import build_board_report, render_docx, render_html, render_pdf  # noqa: PLC0415
+    from gapwatch.reports.frozen import paper  # noqa: PLC0415
 
     annexes = request.query_params.get("annexes") in ("1", "on", "true")
-    report = build_board_report(engine, board, cycle, annexes=annexes)
-    if fmt == "pdf":
-        content = render_pdf(report).content
-    elif fmt == "docx":
-        content = render_docx(report)
-    else:
-        content = render_html(report).encode("utf-8")
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{report.data.board.id}-{report.data.cycle.name}").strip("-")
+    # A closed cycle's paper is rendered once and then served from its stored file (byte-identical).
+    found = paper(engine, board, cycle, fmt, annexes=annexes)
+    content = found.content
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{found.board}-{found.cycle}").strip("-")
     return Response(
         content, media_type=_MEDIA[fmt], headers={"content-disposition": f'attachment; filename="{name}.{fmt}"'}
     )
