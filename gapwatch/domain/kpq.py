@@ -18,7 +18,8 @@ study                         positive finding → supports; negative → agains
 ============================  =========================================================
 
 The answer then follows from the weights of the directions (each evidence item weighs 1 unless the
-framework says otherwise):
+framework says otherwise) and from the evidence's **coverage**: how many of the rule's items have data
+(a study listed as context only, with no judgement stated, is not counted either way):
 
 1. No evidence with data → **Not enough evidence**.
 2. Only neutral evidence → **Not enough evidence**: "no significant change" is not a yes.
@@ -27,9 +28,13 @@ framework says otherwise):
 4. Evidence against and nothing supporting → **No** when the weight against is at least the neutral
    weight, otherwise **Partly**.
 5. Evidence both ways → **Partly**.
+6. Coverage: a **Yes** or **No** needs at least half the evidence items to have data
+   (:data:`MIN_COVERAGE`); with less, evidence pointing one way gives **Not enough evidence** (one proxy
+   with data is not an answer when most of the rule is missing).
 
-The reasons list every piece of evidence, the way it pointed and its statistical verdict, so a board
-can see why.
+The reasons list every piece of evidence, the way it pointed, its statistical verdict and whether it rests
+on illustrative (generated) values; the answer lists the items that had no data, so a board can see why
+and what is missing.
 """
 
 from __future__ import annotations
@@ -38,7 +43,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Answer", "Direction", "EvidenceFinding", "KpqAnswer", "combine"]
+__all__ = ["MIN_COVERAGE", "Answer", "Direction", "EvidenceFinding", "KpqAnswer", "combine"]
+
+#: The share of a rule's evidence items that must have data before the answer may be Yes or No.
+MIN_COVERAGE = 0.5
 
 
 class Direction(StrEnum):
@@ -69,6 +77,7 @@ class EvidenceFinding(BaseModel):
     detail: str | None = None
     weight: float = 1.0
     batches: list[int] = Field(default_factory=list, description="Import batches of the numbers used.")
+    illustrative: bool = Field(default=False, description="The numbers used include illustrative (generated) values.")
 
 
 class KpqAnswer(BaseModel):
@@ -79,6 +88,15 @@ class KpqAnswer(BaseModel):
     answer: Answer
     rule: str = Field(description="Which combination rule gave the answer.")
     reasons: list[EvidenceFinding]
+    coverage: str = Field(default="", description="How many evidence items had data, e.g. '2 of 5'.")
+    missing: list[str] = Field(default_factory=list, description="The evidence items that had no data.")
+
+
+def _counts(findings: list[EvidenceFinding]) -> tuple[int, int, list[str]]:
+    """(items with data, items counted, labels of the items without data); context-only studies not counted."""
+    counted = [f for f in findings if not (f.measure == "study" and f.direction is Direction.MISSING)]
+    missing = [f.label for f in counted if f.direction is Direction.MISSING]
+    return len(counted) - len(missing), len(counted), missing
 
 
 def combine(kpq: str, question: str, findings: list[EvidenceFinding]) -> KpqAnswer:
@@ -89,20 +107,28 @@ def combine(kpq: str, question: str, findings: list[EvidenceFinding]) -> KpqAnsw
         weight[Direction.AGAINST],
         weight[Direction.NEUTRAL],
     )
+    with_data, counted, missing = _counts(findings)
+    covered = counted > 0 and with_data >= MIN_COVERAGE * counted
+    coverage = f"{with_data} of {counted}"
     if support == 0 and against == 0 and neutral == 0:
         answer, rule = Answer.NOT_ENOUGH_EVIDENCE, "1: no evidence with data"
     elif support == 0 and against == 0:
         answer, rule = Answer.NOT_ENOUGH_EVIDENCE, "2: only evidence of no significant change"
+    elif support > 0 and against > 0:
+        answer, rule = Answer.PARTLY, "5: evidence points both ways"
+    elif not covered:
+        way = "supports" if support > 0 else "is against"
+        answer = Answer.NOT_ENOUGH_EVIDENCE
+        rule = f"6: evidence {way}, but only {coverage} items have data (Yes or No needs at least half)"
     elif against == 0:
         if support >= neutral:
             answer, rule = Answer.YES, "3: evidence supports, none against"
         else:
             answer, rule = Answer.PARTLY, "3: some evidence supports, more shows no significant change"
-    elif support == 0:
-        if against >= neutral:
-            answer, rule = Answer.NO, "4: evidence against, none supporting"
-        else:
-            answer, rule = Answer.PARTLY, "4: some evidence against, more shows no significant change"
+    elif against >= neutral:
+        answer, rule = Answer.NO, "4: evidence against, none supporting"
     else:
-        answer, rule = Answer.PARTLY, "5: evidence points both ways"
-    return KpqAnswer(kpq=kpq, question=question, answer=answer, rule=rule, reasons=findings)
+        answer, rule = Answer.PARTLY, "4: some evidence against, more shows no significant change"
+    return KpqAnswer(
+        kpq=kpq, question=question, answer=answer, rule=rule, reasons=findings, coverage=coverage, missing=missing
+    )

@@ -200,11 +200,13 @@ def gap_for(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator) -> GapS
             candidates = [ct for ct in candidates if ct.id == ev.category_type]
         present = set(rows.get_column("category_type").drop_nulls().unique().to_list())
         chosen = next((ct for ct in candidates if ct.id in present), candidates[0] if candidates else None)
+        # A deprivation rule may name its area as ``subject`` (e.g. England, where data by decile are national only).
+        where = ev.subject or ctx.area or ""
         if chosen is not None:
             if ev.measure is EvidenceMeasure.SII:
-                series = sii_series(rows, indicator, plan, ctx.area or "", chosen)
+                series = sii_series(rows, indicator, plan, where, chosen)
             else:
-                series = deprivation_gap(rows, indicator, plan, ctx.area or "", chosen)
+                series = deprivation_gap(rows, indicator, plan, where, chosen)
     if series is not None:
         ctx._gaps[key] = series
     return series
