@@ -52,11 +52,13 @@ __all__ = [
     "DashboardFilters",
     "Highlight",
     "IndicatorStatus",
+    "OverviewCell",
     "RecentChange",
     "Summary",
     "dashboard",
     "highlights",
     "indicator_statuses",
+    "overview_cells",
     "recent_changes",
 ]
 
@@ -412,3 +414,77 @@ def recent_changes(session: Session, *, limit: int = 8) -> list[RecentChange]:
             )
         )
     return out
+
+
+# --- the overview grid ("tartan rug") --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewCell:
+    """One area × indicator cell: the area's latest value, interval and significance against the benchmark."""
+
+    indicator_id: str
+    area: str
+    period: str | None
+    value: float | None
+    lower: float | None
+    upper: float | None
+    benchmark: str | None  #: the benchmark's area code
+    benchmark_value: float | None
+    comparison: str  #: better / similar / worse, higher / lower, or "not compared"
+    reason: str | None = None
+    illustrative: bool = False
+
+
+def overview_cells(
+    session: Session,
+    indicator_ids: list[str],
+    areas: dict[str, str | None],
+    benchmarks: dict[str, str | None],
+    *,
+    cutoff: date | None,
+) -> list[OverviewCell]:
+    """Each area (with its benchmark area code) against that benchmark for each indicator, at the area's latest
+    period up to ``cutoff``, by :func:`~gapwatch.analysis.comparators.compare_with_comparators` — the rule the
+    indicator page's comparators use (a difference only when the benchmark lies outside the area's 95% interval)."""
+    from gapwatch.analysis.comparators import compare_with_comparators
+
+    plan = current_plan(session)
+    state = state_key(session, plan, cutoff=cutoff)
+    key = (
+        "overview",
+        tuple(indicator_ids),
+        tuple(sorted(areas.items(), key=str)),
+        tuple(sorted(benchmarks.items(), key=str)),
+    )
+
+    def compute() -> list[OverviewCell]:
+        frame = until(observation_frame(session, plan, indicator_ids), cutoff)
+        cells = []
+        for ind_id in indicator_ids:
+            ind = plan.indicators[ind_id]
+            df = with_intervals(frame.filter(pl.col("indicator") == ind_id), ind)
+            for area in areas:
+                bench = benchmarks.get(area)
+                result = compare_with_comparators(
+                    df, ind, area, group=None, england=None, region=bench, names=plan.areas
+                )
+                b = result.benchmark("region")
+                cells.append(
+                    OverviewCell(
+                        indicator_id=ind_id,
+                        area=area,
+                        period=result.period,
+                        value=result.value,
+                        lower=result.lower,
+                        upper=result.upper,
+                        benchmark=bench,
+                        benchmark_value=b.value if b else None,
+                        comparison=b.comparison if b else "not compared",
+                        reason=(b.reason if b else None) or (result.notes[0] if result.notes else None),
+                        illustrative=any(m.illustrative for m in result.members if m.area == area),
+                    )
+                )
+        return cells
+
+    return remember(state, key, compute)

@@ -89,5 +89,35 @@ def dashboard_page(
             "kpqs": kpqs,
             "highlights": items,
             "charts": _charts(items),
+            "scorecard": _scorecard(db, window, filters),
         },
+    )
+
+
+def _scorecard(db: Session, window: Any, filters: DashboardFilters) -> Any:
+    """A chosen board's scorecard (queries.scorecard): the same rows as its paper's one-page summary."""
+    if not filters.board or filters.locality or filters.priority:
+        return None
+    from gapwatch.queries.scorecard import scorecard  # noqa: PLC0415
+
+    return scorecard(db, window, filters.board)
+
+
+@router.get("/overview")
+def overview_page(
+    request: Request,
+    comparator: str = "parent",
+    level: str = "district",
+    user: CurrentUser | None = READ,
+    db: Session = DB,
+) -> Response:
+    """Areas × indicators coloured by significance against England, the region or the parent area, with a table."""
+    from gapwatch.queries.overview import COMPARATORS, LEVELS, overview
+
+    window = request_window(db)
+    doc = overview(db, window, comparator=comparator, level=level)
+    return render(
+        request,
+        "dashboard/overview.html",
+        {"doc": doc, "comparators": COMPARATORS, "levels": LEVELS, "window": window},
     )
