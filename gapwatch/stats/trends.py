@@ -21,7 +21,6 @@ from scipy import special as sps_special
 from gapwatch.stats._confidence import levels, z_value
 from gapwatch.stats._validate import (
     FrameT,
-    as_float_array,
     check_at_most,
     check_non_negative,
     check_numeric,
@@ -298,6 +297,10 @@ def _last_points(
 
     Cells of groups with fewer rows are padded with weight 0. The mask marks groups with at least
     ``minimum`` rows (default: exactly ``points``) whose values and weights are all usable.
+
+    One hash group-by takes each group's last points (sorted by period inside the group), instead of
+    numbering the groups, joining the numbers back and sorting the whole table: at national scale
+    (990,000 series) that sort and join were most of the time.
     """
     if points < 2:
         raise ValueError(f"points: at least 2 points are needed, got {points}")
@@ -307,38 +310,39 @@ def _last_points(
         t_expr = pl.col(period).cast(pl.Float64)
     else:
         t_expr = pl.col(period).rank("dense").cast(pl.Float64)
-    order = data.select(keys).unique(maintain_order=True).with_row_index("_gid") if keys else None
-    frame = data.filter(pl.col(period).is_not_null()).with_columns(t_expr.alias("_t"), **cols)
-    if order is not None:
-        frame = frame.join(order, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        groups = order.height
-    else:
-        frame = frame.with_columns(pl.lit(0, dtype=pl.UInt32).alias("_gid"))
-        groups = 1
-    frame = frame.sort(["_gid", "_t"])
-    rank_from_end = pl.int_range(pl.len(), 0, -1).over("_gid") - 1
-    frame = frame.with_columns(rank_from_end.alias("_back")).filter(pl.col("_back") < points)
-    gid = frame.get_column("_gid").to_numpy().astype(np.int64)
-    back = frame.get_column("_back").to_numpy().astype(np.int64)
-    count = np.bincount(gid, minlength=groups)
-    column = np.minimum(count, points)[gid] - 1 - back
+    group_keys = keys or ["_one"]
+    frame = data.with_columns(t_expr.alias("_t"), **cols)
+    if not keys:
+        frame = frame.with_columns(pl.lit(0, dtype=pl.UInt8).alias("_one"))
+    numeric = ["_t", "_y", "_w", "_x"]
+    carried = numeric + (["_pol"] if "_pol" in frame.columns else [])
+    has_period = pl.col("_t").is_not_null()
+    last = [pl.col(c).filter(has_period).sort_by(pl.col("_t").filter(has_period)).tail(points) for c in carried]
+    grouped = frame.group_by(group_keys, maintain_order=True).agg(last)
+    groups = grouped.height
+    lengths = grouped.get_column("_t").list.len().to_numpy().astype(np.int64)
+    present = lengths > 0
+    gid = np.repeat(np.arange(groups, dtype=np.int64), lengths)
+    column = np.arange(gid.size, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    filled_rows = grouped.filter(pl.Series(present))
     grid: dict[str, FloatArray] = {}
-    filled = np.zeros((groups, points), dtype=bool)
-    filled[gid, column] = True
-    bad = np.zeros(groups, dtype=bool)
-    for c in ("_t", "_y", "_w", "_x"):
-        values = as_float_array(frame, c)
+    bad_count = np.zeros(groups, dtype=np.float64)
+    for c in numeric:
+        values = filled_rows.get_column(c).explode().cast(pl.Float64).to_numpy()
+        values = np.asarray(values, dtype=np.float64)
         arr = np.zeros((groups, points))
         arr[gid, column] = values
         grid[c] = arr
-        bad_rows = ~np.isfinite(values) | ((values <= 0) if c == "_w" else False)
-        np.logical_or.at(bad, gid, bad_rows)
-    usable = (count >= need) & ~bad
-    meta = order if order is not None else pl.DataFrame({"_gid": [0]})
-    meta = meta.with_columns(pl.Series("_count", np.minimum(count, points), dtype=pl.Int64))
-    if "_pol" in frame.columns:
-        pol = frame.group_by("_gid").agg(pl.col("_pol").drop_nulls().last())
-        meta = meta.join(pol, on="_gid", how="left")
+        bad_rows = ~np.isfinite(values)
+        if c == "_w":
+            with np.errstate(invalid="ignore"):
+                bad_rows |= values <= 0
+        bad_count += np.bincount(gid, weights=bad_rows, minlength=groups)
+    usable = (lengths >= need) & (bad_count == 0)
+    meta = grouped.select(keys).with_row_index("_gid") if keys else pl.DataFrame({"_gid": [0]})
+    meta = meta.with_columns(pl.Series("_count", lengths, dtype=pl.Int64))
+    if "_pol" in carried:
+        meta = meta.with_columns(grouped.get_column("_pol").list.drop_nulls().list.last().alias("_pol"))
     return grid, usable, meta
 
 
