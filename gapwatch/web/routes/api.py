@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import JSONResponse
 
 from gapwatch.services.framework_items import KINDS, framework_item, framework_items, framework_summary
@@ -83,3 +83,27 @@ def items(
 def item(kind: str, item_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
     """One framework item by kind and id."""
     return {"data": framework_item(db, kind, item_id)}
+
+
+@router.get("/overview", summary="Areas x indicators coloured by significance against a comparator")
+def overview(
+    user: Reader,
+    db: DbSession,
+    comparator: Annotated[str, Query(description="england, region or parent.")] = "parent",
+    level: Annotated[str, Query(description="district or local (local partnership areas).")] = "district",
+) -> dict[str, Any]:
+    """The overview grid ("tartan rug") the /overview page shows, judged in the open cycle's window."""
+    from gapwatch.queries.overview import overview as overview_doc
+    from gapwatch.web.window import request_window
+
+    return {"data": overview_doc(db, request_window(db), comparator=comparator, level=level)}
+
+
+@router.get("/plan/outcomes/{outcome_id}", summary="An outcome: indicators, actions, KPQs and rolled-up status")
+def outcome(outcome_id: str, user: Reader, db: DbSession) -> dict[str, Any]:
+    """What the outcome page shows, as JSON."""
+    from gapwatch.queries.json import plain
+    from gapwatch.queries.plan_tree import outcome_page
+    from gapwatch.web.window import request_window
+
+    return {"data": plain(outcome_page(db, outcome_id, request_window(db)))}

@@ -42,6 +42,25 @@ def accessibility(request: Request, user: PublicUser) -> Response:
     return render(request, "accessibility.html")
 
 
+@router.get("/api-docs")
+def api_docs(request: Request, user: PublicUser) -> Response:
+    """The JSON API described for people: every endpoint (read from the app's own routes, so it cannot drift),
+    how to authenticate, and examples. The footer's "JSON API" link comes here, not to a 401."""
+    schema = request.app.openapi()
+    endpoints = [
+        {
+            "path": path,
+            "method": method.upper(),
+            "summary": op.get("summary", ""),
+            "params": [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"],
+        }
+        for path, ops in sorted(schema.get("paths", {}).items())
+        if path.startswith("/api/")
+        for method, op in ops.items()
+    ]
+    return render(request, "api_docs.html", {"endpoints": endpoints, "base": str(request.base_url).rstrip("/")})
+
+
 @router.get("/healthz")
 def health(user: PublicUser) -> JSONResponse:
     """Liveness for load balancers and the test server."""
