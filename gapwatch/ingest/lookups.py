@@ -206,7 +206,8 @@ def _bridge_2021(raw: RawTable, cols: dict[str, str], problems: Problems) -> Loo
         (pl.col(change) if change else pl.lit(None, pl.String)).alias("change_code"),
         (pl.col(district) if district else pl.lit(None, pl.String)).alias("district_code"),
     )
-    return LookupFile(raw.file, "lsoa_bridge_2021", _empty_lists(pl.DataFrame(schema={"code": pl.String})), bridge)
+    empty = pl.DataFrame(schema={"code": pl.String, "name": pl.String, "level": pl.String})
+    return LookupFile(raw.file, "lsoa_bridge_2021", _empty_lists(empty), bridge)
 
 
 def _bridge(raw: RawTable, cols: dict[str, str], problems: Problems) -> LookupFile:

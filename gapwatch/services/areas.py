@@ -499,6 +499,8 @@ def district_deprivation(engine: Engine, edition: str, *, county: str | None = N
         pops, how = _edition_populations(conn, edition)
         names = area_table(conn, _framework_or_none(conn)).select(pl.col("code").alias("district_code"), "name")
     lsoas = lsoas.join(pops, on="lsoa_code", how="left")
+    if how.startswith("estimated"):  # an LSOA whose income numerator is withheld gets its district's mean size
+        lsoas = lsoas.with_columns(pl.col("population").fill_null(pl.col("population").mean().over("district_code")))
     summaries = district_summaries(lsoas.select("lsoa_code", "district_code", "score", "rank", "population"))
     counts = lsoas.group_by("district_code").agg(
         (pl.col("decile") == 1).sum().alias("lsoas_in_most_deprived_decile"),
