@@ -52,6 +52,15 @@ DOMAINS: tuple[tuple[str, str], ...] = (
     (r"barriers to housing|housing and access|housing and services|^barriers", "barriers"),
     (r"living environment|^environment", "environment"),
 )
+#: LSOAs in England in each edition (2001, 2011 and 2021 LSOAs).
+_EDITION_LSOAS = {
+    "IMD2004": 32_482,
+    "IMD2007": 32_482,
+    "IMD2010": 32_482,
+    "IMD2015": 32_844,
+    "IMD2019": 32_844,
+    "IMD2025": 33_755,
+}
 #: Domains whose scores are standardised (can be negative); every other score is a rate or a sum of ones.
 _SIGNED_DOMAINS = {
     "health",
@@ -187,6 +196,13 @@ def read_imd(path: Path, *, edition: str | None = None, sheet: str | None = None
         field=code,
         show=code,
     )
+    problems.add_rows(
+        frame,
+        frame[code].is_not_null() & ~frame[code].str.contains(r"^[EW]01\d{6}$"),
+        "'{value}' is not an LSOA code (E01 and six digits)",
+        field=code,
+        show=code,
+    )
     ed = _edition(raw, roles, edition, path)
     measures = {h: _measure(h) for h in headers}
     dep_parts = []
@@ -200,20 +216,21 @@ def read_imd(path: Path, *, edition: str | None = None, sheet: str | None = None
             problems.add_rows(frame, bad, f"'{{value}}' is not a valid {kind}", field=header, show=header)
             if kind == "decile":
                 problems.add_rows(frame, number > 10, "decile {value} is above 10", field=header, show=header)
-            else:  # ranks run 1..N over the LSOAs of England, each once
-                n = frame.height
+            else:  # ranks run 1..N over the LSOAs of England (an extract of a file keeps the national ranks)
+                n = _EDITION_LSOAS.get(ed or "", frame.height)
                 problems.add_rows(
                     frame, number > n, f"rank {{value}} is above the number of LSOAs ({n:,})", field=header, show=header
                 )
-                # ranks 1..N, ties (LSOAs of equal score in the official files) sharing the lowest rank and
-                # skipping the next ones: every rank equals one more than the number of LSOAs ranked before it
-                problems.add_rows(
-                    frame,
-                    number.is_not_null() & (number != number.rank("min")),
-                    "rank {value} breaks the ranking 1..N (a rank repeated or skipped without a tie)",
-                    field=header,
-                    show=header,
-                )
+                if frame.height == n:
+                    # ties (LSOAs of equal score in the official files) share the lowest rank and skip the next
+                    # ones: every rank equals one more than the number of LSOAs ranked before it
+                    problems.add_rows(
+                        frame,
+                        number.is_not_null() & (number != number.rank("min")),
+                        "rank {value} breaks the ranking 1..N (a rank repeated or skipped without a tie)",
+                        field=header,
+                        show=header,
+                    )
         elif domain not in _SIGNED_DOMAINS:
             problems.add_rows(
                 frame,
