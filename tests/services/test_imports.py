@@ -188,20 +188,18 @@ def test_unknown_indicators_added_from_the_file_and_recorded_as_a_revision(db: E
 
 
 def test_unknown_areas_added_with_the_names_the_file_gives(db: Engine, tmp_path: Path) -> None:
-    text = (
-        "indicator,area_code,area_name,area_type,parent_code,period,value\nATT1,E07000114,Thanet,District,X0,2019,40\n"
-    )
+    text = "indicator,area_code,area_name,area_type,parent_code,period,value\nATT1,E07900001,Riverside,District,X0,2019,40\n"
     report = import_file(db, csv(tmp_path, text), add_unknown_areas=True)
-    assert report.added_areas == ["E07000114"]
+    assert report.added_areas == ["E07900001"]
     with db.connect() as conn:
         row = conn.execute(
-            select(AreaRow.name, AreaRow.level, AreaRow.parent_code).where(AreaRow.code == "E07000114")
+            select(AreaRow.name, AreaRow.level, AreaRow.parent_code).where(AreaRow.code == "E07900001")
         ).one()
-    assert tuple(row) == ("Thanet", "district", "X0")
-    nameless = "indicator,area_code,period,value\nATT1,E07000115,2019,40\n"
+    assert tuple(row) == ("Riverside", "district", "X0")
+    nameless = "indicator,area_code,period,value\nATT1,E07900002,2019,40\n"
     with pytest.raises(InvalidInput) as err:
         import_file(db, csv(tmp_path, nameless), add_unknown_areas=True)
-    assert "area 'E07000115' is unknown and the file gives no name to add it with" in str(err.value.problems[0])
+    assert "area 'E07900002' is unknown and the file gives no name to add it with" in str(err.value.problems[0])
 
 
 def test_former_names_and_codes_resolve(db: Engine, tmp_path: Path) -> None:
