@@ -87,9 +87,15 @@ def build(data: Path) -> tuple[list[dict[str, str]], list[str]]:
         for r in _rows(data / "fingertips" / f):
             if r["Parent Code"].startswith("E12"):
                 region[r["Area Code"]] = r["Parent Code"]
-    county_names: dict[str, str] = {r["Area Code"]: r["Area Name"] for r in _rows(data / "fingertips/indicators-CountyUA.data.csv") if r["Area Code"].startswith("E10")}
-    utla = {r["ltla21_code"]: (r["utla21_code"], r["utla21_name"]) for r in _rows(data / "lookups/lookup_ltla21_utla21.csv")}
-    for code, (ucode, uname) in utla.items():
+    county_names: dict[str, str] = {
+        r["Area Code"]: r["Area Name"]
+        for r in _rows(data / "fingertips/indicators-CountyUA.data.csv")
+        if r["Area Code"].startswith("E10")
+    }
+    utla = {
+        r["ltla21_code"]: (r["utla21_code"], r["utla21_name"]) for r in _rows(data / "lookups/lookup_ltla21_utla21.csv")
+    }
+    for ucode, uname in utla.values():
         if ucode.startswith("E10"):
             county_names.setdefault(ucode, uname)
     # a code's region: its own, else that of any predecessor or successor in the history
@@ -115,17 +121,35 @@ def build(data: Path) -> tuple[list[dict[str, str]], list[str]]:
 
     out: dict[str, dict[str, object]] = {}
     for code, name in REGIONS.items():
-        out[code] = {"code": code, "name": name, "level": "country" if code.startswith("E92") else "region",
-                     "parent_code": "" if code.startswith("E92") else "E92000001", "former_names": [], "former_codes": []}
+        out[code] = {
+            "code": code,
+            "name": name,
+            "level": "country" if code.startswith("E92") else "region",
+            "parent_code": "" if code.startswith("E92") else "E92000001",
+            "former_names": [],
+            "former_codes": [],
+        }
     for code in sorted(current):
         parent = region.get(code, "")
         if code.startswith("E07") and code in utla and utla[code][0] in current_counties:
             parent = utla[code][0]
-        out[code] = {"code": code, "name": names[code][-1], "level": "district", "parent_code": parent,
-                     "former_names": names[code][:-1], "former_codes": []}
+        out[code] = {
+            "code": code,
+            "name": names[code][-1],
+            "level": "district",
+            "parent_code": parent,
+            "former_names": names[code][:-1],
+            "former_codes": [],
+        }
     for county in sorted(current_counties):
-        out[county] = {"code": county, "name": county_names[county], "level": "county", "parent_code": region[county],
-                       "former_names": [], "former_codes": []}
+        out[county] = {
+            "code": county,
+            "name": county_names[county],
+            "level": "county",
+            "parent_code": region[county],
+            "former_names": [],
+            "former_codes": [],
+        }
     # former district codes: recodes become former codes; merged predecessors stay as abolished areas
     for code in sorted(set(successor) - current):
         succ = successor[code]
@@ -136,9 +160,16 @@ def build(data: Path) -> tuple[list[dict[str, str]], list[str]]:
                 if nm not in out[target]["former_names"] and nm != out[target]["name"]:  # type: ignore[operator]
                     out[target]["former_names"].append(nm)  # type: ignore[union-attr]
             continue
-        out[code] = {"code": code, "name": names[code][-1], "level": "district", "parent_code": region.get(code, ""),
-                     "former_names": names[code][:-1], "former_codes": [], "end_year": str(2000 + last_year[code] + 1),
-                     "successor_code": target}
+        out[code] = {
+            "code": code,
+            "name": names[code][-1],
+            "level": "district",
+            "parent_code": region.get(code, ""),
+            "former_names": names[code][:-1],
+            "former_codes": [],
+            "end_year": str(2000 + last_year[code] + 1),
+            "successor_code": target,
+        }
     # abolished counties: same boundary as one unitary -> former code; otherwise an abolished area
     for county in sorted(set(county_names) - current_counties):
         members = county_districts.get(county, set())
@@ -152,19 +183,32 @@ def build(data: Path) -> tuple[list[dict[str, str]], list[str]]:
             out[target]["former_codes"].append(county)  # type: ignore[union-attr]
             continue
         ended = [last_year[m] for m in members if m in last_year and m not in current]
-        out[county] = {"code": county, "name": county_names[county], "level": "county",
-                       "parent_code": region.get(county, ""), "former_names": [], "former_codes": [],
-                       # not in the 2021 county lookup, so gone by April 2021 at the latest (Northamptonshire)
-                       "end_year": str(2000 + max(ended) + 1) if ended else "2021", "successor_code": target}
+        out[county] = {
+            "code": county,
+            "name": county_names[county],
+            "level": "county",
+            "parent_code": region.get(county, ""),
+            "former_names": [],
+            "former_codes": [],
+            # not in the 2021 county lookup, so gone by April 2021 at the latest (Northamptonshire)
+            "end_year": str(2000 + max(ended) + 1) if ended else "2021",
+            "successor_code": target,
+        }
     _old_style_codes(data, out, successor, log)
     rows = []
     for area in out.values():
-        rows.append({
-            "code": area["code"], "name": area["name"], "level": area["level"], "parent_code": area["parent_code"],
-            "former_names": ";".join(area["former_names"]),  # type: ignore[arg-type]
-            "former_codes": ";".join(area["former_codes"]),  # type: ignore[arg-type]
-            "end_year": area.get("end_year", ""), "successor_code": area.get("successor_code", ""),
-        })
+        rows.append(
+            {
+                "code": area["code"],
+                "name": area["name"],
+                "level": area["level"],
+                "parent_code": area["parent_code"],
+                "former_names": ";".join(area["former_names"]),  # type: ignore[arg-type]
+                "former_codes": ";".join(area["former_codes"]),  # type: ignore[arg-type]
+                "end_year": area.get("end_year", ""),
+                "successor_code": area.get("successor_code", ""),
+            }
+        )
     order = {"country": 0, "region": 1, "county": 2, "district": 3}
     rows.sort(key=lambda r: (order[str(r["level"])], r["end_year"] != "", r["code"]))
     return rows, log  # type: ignore[return-value]
@@ -179,7 +223,9 @@ def _existed_before(history: list[dict[str, str]], target: str, old: str) -> boo
     return False
 
 
-def _old_style_codes(data: Path, out: dict[str, dict[str, object]], successor: dict[str, set[str]], log: list[str]) -> None:
+def _old_style_codes(
+    data: Path, out: dict[str, dict[str, object]], successor: dict[str, set[str]], log: list[str]
+) -> None:
     """Pre-2011 codes of the IMD 2007 and 2010 files, via their LSOAs, onto 2016 districts."""
     lsoa11_district = {r["lsoa11_code"]: r["lad13_code"] for r in _rows(data / "imd/imd2015_lsoa11_england.csv")}
     bridge: dict[str, list[str]] = defaultdict(list)
@@ -222,7 +268,10 @@ def main() -> None:
     for line in log:
         print(line)
     levels = Counter((str(r["level"]), "abolished" if r["end_year"] else "current") for r in rows)
-    print(f"wrote {OUT.relative_to(REPO)}: {len(rows)} areas " + ", ".join(f"{k[0]} {k[1]} {v}" for k, v in sorted(levels.items())))
+    print(
+        f"wrote {OUT.relative_to(REPO)}: {len(rows)} areas "
+        + ", ".join(f"{k[0]} {k[1]} {v}" for k, v in sorted(levels.items()))
+    )
 
 
 if __name__ == "__main__":
