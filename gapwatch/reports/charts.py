@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,12 +48,15 @@ _BLUE = "#1d70b8"
 _GREY = "#505a5f"
 _RED = "#d4351c"
 #: House style: few ticks and no vertical grid (fewer marks to draw, easier to read at A4 half width).
+#: The longest line of a category label before it wraps (in characters).
+_LABEL_CHARS = 30
 _CONFIG: dict[str, Any] = {
     "font": _FONT,
     "view": {"strokeWidth": 0},
-    "axis": {"tickCount": 5, "labelFontSize": 9, "titleFontSize": 10, "labelOverlap": True},
+    # labelLimit 0: never cut a label short ("Free school meal eligibility: Eligibl…"); long ones wrap instead.
+    "axis": {"tickCount": 5, "labelFontSize": 9, "titleFontSize": 10, "labelOverlap": True, "labelLimit": 0},
     "axisX": {"grid": False},
-    "legend": {"labelFontSize": 9},
+    "legend": {"labelFontSize": 9, "labelLimit": 0},
 }
 _RAG_COLOURS = {"red": "#d4351c", "amber": "#f47738", "green": "#00703c", "not updated": "#b1b4b6"}
 _LEVEL_COLOURS = {"low": "#cce2d8", "medium": "#fff7bf", "high": "#f6d7d2"}
@@ -223,9 +227,7 @@ def gap_chart(page: IndicatorPage, gaps: Sequence[GapVerdict], *, chart_id: str 
     order = period_order(points)
     illustrative = any(r["data"] == "illustrative" for r in rows) or any(g.illustrative for g in gaps)
     x = alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=0 if len(order) <= 5 else -40))
-    colour = alt.Color(
-        "series:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=_WIDTH)
-    )
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0))
     base = alt.Chart(_named("values"))
     layers: list[Any] = [
         alt.Chart(_named("zero")).mark_rule(color=_GREY, strokeDash=[4, 3]).encode(y=alt.Y("zero:Q")),
@@ -264,7 +266,7 @@ def breakdown_chart(
     """
     rows = [
         {
-            "label": label,
+            "label": "|".join(textwrap.wrap(label, _LABEL_CHARS)) or label,
             "value": p.value,
             "lower": p.lower,
             "upper": p.upper,
@@ -277,7 +279,8 @@ def breakdown_chart(
         return None
     headline = {p.period: p.value for p in page.headline if p.value is not None}
     illustrative = any(r["data"] == "illustrative" for r in rows)
-    y = alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=150))
+    # Whole labels, wrapped onto lines of at most _LABEL_CHARS characters (Vega draws an array as lines).
+    y = alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=0, labelExpr="split(datum.label, '|')"))
     datasets: dict[str, list[dict[str, Any]]] = {"values": rows}
     base = alt.Chart(_named("values"))
     layers: list[Any] = [

@@ -134,7 +134,9 @@ def request_commentary(engine: Engine, cycle: str | None, subject: str, owner: s
     kind, _, item_id = subject.partition(":")
     problems = []
     if kind not in STORY_KINDS or not item_id:
-        problems.append(Problem(f"give the subject as KIND:ID with KIND one of {', '.join(STORY_KINDS)}", "subject"))
+        problems.append(
+            Problem(f"give the subject as KIND:ID with KIND one of {', '.join(STORY_KINDS)}", field="subject")
+        )
     if not owner.strip():
         problems.append(Problem("name the owner asked for the commentary", field="owner"))
     with session_scope(engine) as session:

@@ -87,3 +87,50 @@ def closed_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
 def open_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
     """This test's copy of the Kent demo with cycle 2011 H2 open."""
     yield from _copy(kent_demo.open_db, tmp_path)
+
+
+#: The real-data demo's reporting cycle (gapwatch demo --public-data opens it).
+REAL_CYCLE = "2012 H2"
+
+
+@dataclass(frozen=True)
+class RealDemo:
+    """Template databases of the Kent demo built with the real public data (../shared/data), cycle 2012 H2
+    open (live draft) and closed (frozen)."""
+
+    open_db: Path
+    closed_db: Path
+
+
+@pytest.fixture(scope="session")
+def real_demo(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> RealDemo:
+    """What `gapwatch demo --public-data ../shared/data` builds (about 30 s), and a copy with its cycle closed."""
+    from gapwatch.services.demo_workflow import seed_demo_workflow  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("kent-real")
+    open_db, closed_db = folder / "open.db", folder / "closed.db"
+    engine = engine_on(open_db)
+    try:
+        build_demo(engine, public_data=shared_data)
+        seed_demo_workflow(engine)
+    finally:
+        engine.dispose()
+    shutil.copyfile(open_db, closed_db)
+    engine = engine_on(closed_db)
+    try:
+        close_cycle(engine, REAL_CYCLE, by="tests")
+    finally:
+        engine.dispose()
+    return RealDemo(open_db=open_db, closed_db=closed_db)
+
+
+@pytest.fixture
+def real_open(real_demo: RealDemo, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the real-data demo with cycle 2012 H2 open."""
+    yield from _copy(real_demo.open_db, tmp_path)
+
+
+@pytest.fixture
+def real_closed(real_demo: RealDemo, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the real-data demo with cycle 2012 H2 closed."""
+    yield from _copy(real_demo.closed_db, tmp_path)
