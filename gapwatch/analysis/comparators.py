@@ -38,6 +38,7 @@ from gapwatch.stats.rates import count_ci, rate
 __all__ = [
     "BENCHMARK_KINDS",
     "Benchmark",
+    "BenchmarkPoint",
     "ComparatorResult",
     "MemberValue",
     "compare_with_comparators",
@@ -65,6 +66,22 @@ class Benchmark:
     members_total: int | None = None
     comparison: str = NOT_COMPARED  #: the area against this benchmark: better / similar / worse …
     reason: str | None = None  #: why there is no value or no comparison
+
+
+@dataclass(frozen=True)
+class BenchmarkPoint:
+    """A benchmark's value at one period of the area's series: the lines beside the area's own on its trend chart.
+    A group's point comes from its members' summed counts at that period, like its latest value."""
+
+    kind: str  #: "group", "england" or "region"
+    code: str | None
+    name: str
+    period: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    members_used: int | None = None
+    members_total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +130,7 @@ class ComparatorResult:
     )
     missing: list[str] = field(default_factory=list)  #: members with no value at the period
     notes: list[str] = field(default_factory=list)
+    series: list[BenchmarkPoint] = field(default_factory=list)  #: each benchmark at every period of the area
 
     def benchmark(self, kind: str) -> Benchmark | None:
         """The benchmark of one kind, if present."""
@@ -127,22 +145,25 @@ def _latest(rows: pl.DataFrame, area: str) -> str | None:
     return str(keyed.sort("_t", nulls_last=False).get_column("period")[-1])
 
 
-def _group_value(ind: Indicator, at: pl.DataFrame, members: Sequence[str]) -> tuple[pl.DataFrame, str | None]:
-    """One row (value, lower, upper, count, denominator, used) from the members' summed counts, or a reason."""
+def _summed_by_period(ind: Indicator, rows: pl.DataFrame, members: Sequence[str]) -> tuple[pl.DataFrame, str | None]:
+    """Per period: the members' summed count and denominator (``used`` members) with the indicator's interval
+    method (``value``, ``lowercl``, ``uppercl``), or why a group value cannot be formed. One code path for the
+    group's latest value and its line on the trend chart."""
     if ind.measure not in _SUMMABLE:
         return pl.DataFrame(), (
             f"a group value needs counts that can be summed; a {ind.measure.value.replace('_', ' ')} cannot be "
             "(and averaging the members' values would weight a small area like a large one)"
         )
-    usable = at.filter(pl.col("area").is_in(list(members)) & pl.col("count").is_not_null() & (pl.col("count") >= 0))
+    usable = rows.filter(pl.col("area").is_in(list(members)) & pl.col("count").is_not_null() & (pl.col("count") >= 0))
     if ind.measure is not MeasureType.COUNT:
         usable = usable.filter(pl.col("denominator").is_not_null() & (pl.col("denominator") > 0))
     if ind.measure is MeasureType.PROPORTION:
         usable = usable.filter(pl.col("count") <= pl.col("denominator"))
+    usable = usable.unique(["area", "period"], keep="first", maintain_order=True)
     if usable.height == 0:
         return pl.DataFrame(), "no member has a count and denominator for this period"
-    summed = usable.select(
-        pl.col("count").sum(), pl.col("denominator").sum(), pl.len().cast(pl.Int64).alias("used"), pl.lit(1).alias("_g")
+    summed = usable.group_by("period", maintain_order=True).agg(
+        pl.col("count").sum(), pl.col("denominator").sum(), pl.len().cast(pl.Int64).alias("used")
     )
     if ind.measure is MeasureType.PROPORTION:
         done = proportion(summed, "count", "denominator", multiplier=ind.multiplier)
@@ -151,6 +172,60 @@ def _group_value(ind: Indicator, at: pl.DataFrame, members: Sequence[str]) -> tu
     else:
         done = count_ci(summed, "count")
     return done, None
+
+
+def _group_value(ind: Indicator, at: pl.DataFrame, members: Sequence[str]) -> tuple[pl.DataFrame, str | None]:
+    """One row (value, lower, upper, count, denominator, used) from the members' summed counts, or a reason."""
+    return _summed_by_period(ind, at, members)
+
+
+def _benchmark_series(
+    ind: Indicator,
+    rows: pl.DataFrame,
+    area: str,
+    group: ComparatorGroup | None,
+    benchmarks: Sequence[tuple[str, str | None]],
+    names: Mapping[str, str],
+) -> list[BenchmarkPoint]:
+    """England, the region and the group at every period of the area's own series (the lines drawn beside it)."""
+    periods = rows.filter(pl.col("area") == area).get_column("period").unique().to_list()
+    at = rows.filter(pl.col("period").is_in(periods))
+    points: list[BenchmarkPoint] = []
+    if group is not None:
+        done, reason = _summed_by_period(ind, at, list(group.members))
+        if reason is None:
+            points.extend(
+                BenchmarkPoint(
+                    "group",
+                    group.id,
+                    group.name,
+                    str(r["period"]),
+                    finite(r["value"]),
+                    finite(r["lowercl"]),
+                    finite(r["uppercl"]),
+                    int(r["used"]),
+                    len(group.members),
+                )
+                for r in done.iter_rows(named=True)
+            )
+    for kind, code in benchmarks:
+        if code is None:
+            continue
+        hit = at.filter(pl.col("area") == code).unique("period", keep="first", maintain_order=True)
+        points.extend(
+            BenchmarkPoint(
+                kind,
+                code,
+                names.get(code, code),
+                str(r["period"]),
+                finite(r["value"]),
+                finite(r["lower"]),
+                finite(r["upper"]),
+            )
+            for r in hit.iter_rows(named=True)
+        )
+    order = {kind: i for i, kind in enumerate(BENCHMARK_KINDS)}
+    return sorted(points, key=lambda p: (order.get(p.kind, 9), period_index(p.period) or 0.0))
 
 
 def _compare(value: float | None, lower: float | None, upper: float | None, bench: float | None, polarity: str) -> str:
@@ -340,4 +415,5 @@ def compare_with_comparators(
         members=listed if group is not None else [],
         missing=missing,
         notes=notes,
+        series=_benchmark_series(indicator, rows, area, group, (("england", england), ("region", region)), names),
     )
