@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from gapwatch.analysis.comparators import BenchmarkPoint
 from gapwatch.errors import InvalidInput
 from gapwatch.queries.indicator import comparators_doc
 from gapwatch.services.comments import add_comment, comments_on
@@ -17,7 +18,7 @@ from gapwatch.services.dashboard import STATUS_ORDER, indicator_statuses
 from gapwatch.services.indicator_view import IndicatorPage, indicator_csv, indicator_page
 from gapwatch.services.observations import cached
 from gapwatch.services.plans import current_plan
-from gapwatch.web.charts import districts_chart, gap_specs, groups_chart, trend_chart
+from gapwatch.web.charts import COMPARISON_COLOURS, districts_chart, gap_specs, groups_chart, trend_chart
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.permissions import Permission
 from gapwatch.web.routes._pages import COMMENT, DB, READ, blank_to_none, errors_of, form_value
@@ -60,30 +61,75 @@ def indicators_page(request: Request, user: CurrentUser | None = READ, db: Sessi
     )
 
 
-def _charts(page: IndicatorPage) -> dict[str, Any]:
+def benchmark_points(comparators: dict[str, Any] | None) -> list[BenchmarkPoint]:
+    """The comparators document's benchmark series (England, the region, the group at each of the area's
+    periods) as the chart takes them: the lines drawn are the numbers the API returns."""
+    return [BenchmarkPoint(**p) for p in (comparators or {}).get("series", [])]
+
+
+def _charts(page: IndicatorPage, comparators: dict[str, Any] | None = None) -> dict[str, Any]:
     unit = page.indicator.unit
+    lines = benchmark_points(comparators)
     return {
         "trend": trend_chart(
-            page.series, page.level_targets, unit, f"{page.indicator.code} in {page.area_name or 'the area'}"
+            page.series,
+            page.level_targets,
+            unit,
+            f"{page.indicator.code} in {page.area_name or 'the area'}",
+            benchmarks=lines,
+            area_name=page.area_name,
         ),
-        "districts": districts_chart(page.districts, page.benchmark, page.area_name or "the area", unit),
+        "districts": districts_chart(
+            page.districts,
+            page.benchmark,
+            page.area_name or "the area",
+            unit,
+            lines=[b for b in lines if b.period == page.districts_period],
+        ),
         "groups": groups_chart(page.groups, unit),
         "gaps": gap_specs([*page.gap_series, *page.sii]),
     }
 
 
-def _page_context(db: Session, indicator_id: str, area: str | None, user: CurrentUser | None) -> dict[str, object]:
+def _page_context(
+    db: Session,
+    indicator_id: str,
+    area: str | None,
+    user: CurrentUser | None,
+    comparator: str | None = None,
+    colour: str = "group",
+) -> dict[str, object]:
     page = indicator_page(db, indicator_id, area=area)
     plan = current_plan(db)
-    charts = cached(db, ("indicator_charts", indicator_id, area), lambda: _charts(page))
+    comparators = (
+        comparators_doc(db, indicator_id, area=page.area, comparator=comparator, colour=colour) if page.area else None
+    )
+    charts = cached(
+        db, ("indicator_charts", indicator_id, area, comparator, colour), lambda: _charts(page, comparators)
+    )
     return {
         "page": page,
         "charts": charts,
         "gap_specs": charts["gaps"],
         "plan": plan,
+        "comparators": comparators,
+        "benchmark_table": benchmark_table(comparators),
+        "comparison_colours": COMPARISON_COLOURS,
         "comments": comments_on(db, "indicator", indicator_id),
         "can_comment": user is not None and user.may(Permission.COMMENT),
     }
+
+
+def benchmark_table(comparators: dict[str, Any] | None) -> dict[str, Any]:
+    """The trend table's benchmark columns: each benchmark's name (in the document's order) and its value by
+    period — the text equivalent of the chart's lines."""
+    columns: dict[str, str] = {}
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    for p in (comparators or {}).get("series", []):
+        key = f"{p['kind']}:{p['code']}"
+        columns.setdefault(key, p["name"])
+        values[(key, p["period"])] = p
+    return {"columns": list(columns.items()), "values": values}
 
 
 @router.get("/indicators/{indicator_id}")
@@ -99,15 +145,8 @@ def indicator_detail(
     """One indicator's page; ``area`` reads it for another area (default: the partnership's own); ``comparator``
     (a comparator group id) and ``colour`` (group, england or region) choose the comparison — the API's
     ``comparators`` document, so the page and ``/api/v1/indicators/{id}?comparator=`` agree."""
-    context = _page_context(db, indicator_id, blank_to_none(area), user)
-    page = context["page"]
-    assert isinstance(page, IndicatorPage)
-    context["comparators"] = (
-        comparators_doc(
-            db, indicator_id, area=page.area, comparator=blank_to_none(comparator), colour=colour or "group"
-        )
-        if page.area
-        else None
+    context = _page_context(
+        db, indicator_id, blank_to_none(area), user, comparator=blank_to_none(comparator), colour=colour or "group"
     )
     context["saved"] = request.query_params.get("saved")
     context["rows"] = _rows_page(context["page"], request.query_params.get("rows"))  # type: ignore[arg-type]
