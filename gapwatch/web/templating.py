@@ -57,6 +57,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Plan", "/plan", Permission.READ),
     NavItem("Indicators", "/indicators", Permission.READ),
     NavItem("Gaps", "/gaps", Permission.READ),
+    NavItem("Initiatives", "/initiatives", Permission.READ),
     NavItem("Actions", "/actions", Permission.READ),
     NavItem("Risks", "/risks", Permission.READ),
     NavItem("Reports", "/reports", Permission.READ),
