@@ -1,22 +1,17 @@
-"""``gapwatch stats``: the statistics engine on a CSV file, for analysts.
+"""``gapwatch stats``: the statistics engine on a table, for analysts.
 
-``gapwatch stats METHOD INPUT.csv [options] [-o OUT.csv]`` reads the CSV with Polars, calls one function
-of :mod:`gapwatch.stats` and writes the input with the result columns added (to stdout when ``-o`` is
-omitted). Result columns are named as PHEindicatormethods names them: ``value``, ``lowercl``/``uppercl``
-for one confidence level, ``lower95_0cl``/``upper95_0cl``, ``lower99_8cl``/``upper99_8cl`` … for several,
-then ``confidence``, ``statistic`` and ``method``.
+``gapwatch stats METHOD INPUT [options] [-o OUTPUT]`` reads a CSV or Parquet file (``-``: CSV on standard
+input) with Polars, calls one function of :mod:`gapwatch.stats` and writes the input with the result columns
+added (CSV to stdout when ``-o`` is omitted or ``-``; Parquet when OUTPUT ends ``.parquet``). Result columns
+are named as PHEindicatormethods names them: ``value``, ``lowercl``/``uppercl`` for one confidence level,
+``lower95_0cl``/``upper95_0cl``, ``lower99_8cl``/``upper99_8cl`` … for several, then ``confidence``,
+``statistic`` and ``method``.
 
-The commands are thin: parse, call, write. Bad input (a missing file or column, non-numeric or infinite
-values, a ``ValueError`` from the statistics) becomes :class:`~gapwatch.errors.InvalidInput` naming the file,
-the column and the rows; ``gapwatch.cli.main`` prints it as one red line and exits with code 1. Conventions
-shared by every command (stated in ``gapwatch stats --help``):
-
-* rows are numbered as a spreadsheet shows the file: the header is row 1, the first data row is row 2;
-* a blank, NA or NaN value gives blank results, and a warning on stderr names the column and the rows;
-* an infinite value is refused; so is a multiplier of zero or below, which would turn the limits round;
-* a result column never overwrites an input column of the same name: the command stops and says so. To
-  know which columns a function adds without listing them per command, the input columns are renamed out of
-  the way (:class:`_Input`) and any result column that would collide with one is refused.
+The commands are thin: parse, call, write. Reading, checking, calling and writing, with the conventions every
+command shares (spreadsheet row numbers, blanks warned, infinite values and clashing columns refused), are in
+:mod:`gapwatch.cli._stats_input`; files in :mod:`gapwatch.cli._tables`. Bad input becomes
+:class:`~gapwatch.errors.InvalidInput` naming the file, the column and the rows; ``gapwatch.cli.main`` prints
+it as one red line and exits with code 1.
 
 Polars and the statistics are imported inside the functions that use them, so that ``gapwatch --help``
 answers quickly (see ``tests/cli/test_startup.py``).
@@ -25,15 +20,31 @@ answers quickly (see ``tests/cli/test_startup.py``).
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, overload
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gapwatch.cli._common import write_output
+from gapwatch.cli._stats_input import (
+    ConfidenceOpt,
+    DenominatorOpt,
+    GroupByOpt,
+    Input,
+    InputArg,
+    NumeratorOpt,
+    OutputOpt,
+    ValueOpt,
+    call,
+    confidence_arg,
+    load,
+    one_of,
+    positive,
+    read,
+    write,
+)
+from gapwatch.cli._tables import source_name, write_table
 from gapwatch.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -43,9 +54,11 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="stats",
-    help="Indicator statistics on a CSV file: values with confidence intervals, standardised rates, life "
-    "expectancy, gaps, inequality (SII/RII), trends, SPC charts, funnel limits, benchmark comparisons and target "
-    "status. The result columns are added to the input.\n\n"
+    help="Indicator statistics on a CSV or Parquet file: values with confidence intervals, standardised rates, "
+    "life expectancy, gaps, inequality (SII/RII), trends, SPC charts, funnel limits, benchmark comparisons and "
+    "target status. The result columns are added to the input.\n\n"
+    "Files: INPUT and --output are CSV, or Parquet when the name ends .parquet; - reads CSV from standard input, "
+    "and without --output (or with -o -) the result goes to standard output as CSV.\n\n"
     "Conventions: rows are numbered as a spreadsheet shows the file (the header is row 1, the first data row is "
     "row 2). Blank, NA or NaN values give blank results, with a warning on stderr naming the rows. Infinite "
     "values and multipliers of zero or below are refused. A result column never overwrites an input column of "
@@ -53,311 +66,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-#: Strings read as missing values. "NA" is how R and many exports write them.
-_NULL_VALUES = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
-_ROWS_HINT = "Rows are numbered as a spreadsheet shows the file: the header is row 1, the first data row is row 2."
-#: Input columns are renamed with this prefix while a function runs, so no result column can overwrite one.
-_IN = "__gw_in__"
-#: Row lists in the statistics' messages ("rows 0, 4 and 3 more"): 0-based positions in the frame.
-_ROW_LIST = re.compile(r"(?<!result )\b(rows?) (\d+(?:, \d+)*)( and \d+ more)?")
-
-# --- shared options ---------------------------------------------------------------------------------
-
-InputArg = Annotated[
-    Path,
-    typer.Argument(metavar="INPUT.csv", help="CSV file to read (with a header row).", show_default=False),
-]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="CSV file to write; standard output if omitted.")
-]
-GroupByOpt = Annotated[
-    list[str] | None,
-    typer.Option("--group-by", "-g", help="Column to group by (repeat for several); sums within groups."),
-]
-ConfidenceOpt = Annotated[
-    list[float] | None,
-    typer.Option(
-        "--confidence",
-        "-c",
-        help="Confidence level, 0.95 or 95 (repeat for several, e.g. -c 0.95 -c 0.998). Default 0.95.",
-        show_default=False,
-    ),
-]
-NumeratorOpt = Annotated[str, typer.Option("--x", help="Numerator column (events, successes).")]
-DenominatorOpt = Annotated[str, typer.Option("--n", help="Denominator column (population, cohort).")]
-ValueOpt = Annotated[str, typer.Option("--value", help="Column holding the values.")]
-
-
-# --- reading, calling, writing ----------------------------------------------------------------------
-
-
-def _spreadsheet_rows(positions: Sequence[int]) -> str:
-    """'row 5' or 'rows 5, 9' for 0-based frame positions (the header is row 1); five at most, then 'and N more'."""
-    shown = ", ".join(str(i + 2) for i in positions[:5])
-    more = f" and {len(positions) - 5} more" if len(positions) > 5 else ""
-    return ("row " if len(positions) == 1 else "rows ") + shown + more
-
-
-def _read(path: Path, columns: Sequence[str | None], numeric: Sequence[str | None] = ()) -> pl.DataFrame:
-    """Read ``path``, check that ``columns`` exist and ``numeric`` ones hold finite numbers, and cast those.
-
-    The CLI checks what it can locate better than the statistics can: a missing column, or the row of the
-    first non-numeric or infinite value. Missing values are allowed (they give blank results) but named in a
-    warning on stderr, so that blanks in the output never pass unnoticed.
-    """
-    df = _read_csv(path)
-    _require(path, df, columns)
-    return _numeric(path, df, numeric)
-
-
-def _read_csv(path: Path) -> pl.DataFrame:
-    import polars as pl
-
-    if not path.exists():
-        raise InvalidInput(f"{path}: file not found", hint="Check the path of the CSV file.")
-    if not path.is_file():
-        raise InvalidInput(f"{path}: is not a file", hint="Give the path of a CSV file.")
-    try:
-        return pl.read_csv(path, infer_schema_length=None, null_values=_NULL_VALUES, try_parse_dates=False)
-    except pl.exceptions.NoDataError:
-        raise InvalidInput(f"{path}: the file is empty", hint="Give a CSV file with a header row.") from None
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InvalidInput(
-            f"{path}: cannot be read as CSV ({first})", hint="Save it as comma-separated UTF-8 text."
-        ) from None
-
-
-def _require(path: Path, df: pl.DataFrame, columns: Sequence[str | None]) -> None:
-    for name in columns:
-        if name is not None and name not in df.columns:
-            shown = ", ".join(f"'{c}'" for c in df.columns[:20])
-            more = f" and {len(df.columns) - 20} more" if len(df.columns) > 20 else ""
-            raise InvalidInput(
-                f"{path}: column '{name}' not found (the columns are {shown}{more})",
-                hint="Name the right column with the command's options (see --help).",
-            )
-
-
-def _numeric(path: Path, df: pl.DataFrame, names: Sequence[str | None]) -> pl.DataFrame:
-    """Numbers, finite, cast to numbers; missing ones named in a warning."""
-    chosen = [n for n in dict.fromkeys(names) if n is not None]
-    for name in chosen:
-        _check_numeric(path, df, name)
-    df = _as_numbers(df, chosen)
-    for name in chosen:
-        _check_finite(path, df, name)
-        _warn_missing(path, df, name)
-    return df
-
-
-def _check_numeric(path: Path, df: pl.DataFrame, name: str) -> None:
-    import polars as pl
-
-    dtype = df.schema[name]
-    if dtype.is_numeric() or dtype == pl.Null:
-        return
-    bad = df.select(
-        (pl.col(name).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False).is_null())
-        & pl.col(name).is_not_null()
-    ).to_series()
-    rows = bad.arg_true()
-    if rows.len() == 0:  # numbers written with spaces around them: accept them
-        return
-    first = int(rows[0])
-    value = df.get_column(name)[first]
-    more = f" ({rows.len() - 1} more)" if rows.len() > 1 else ""
-    raise InvalidInput(
-        f"{path}: column '{name}' must be numeric, but row {first + 2} holds {value!r}{more}",
-        hint="Leave missing values empty or write NA. " + _ROWS_HINT,
-    )
-
-
-def _check_finite(path: Path, df: pl.DataFrame, name: str) -> None:
-    """An infinite count or population would give a rate of 0 with an interval of [0, 0]: refuse it."""
-    import polars as pl
-
-    if not df.schema[name].is_float():
-        return
-    rows = df.select(pl.col(name).is_infinite().fill_null(False)).to_series().arg_true().to_list()
-    if rows:
-        raise InvalidInput(
-            f"{path}: column '{name}' holds an infinite value in {_spreadsheet_rows(rows)}",
-            hint="Replace it with the real figure, or leave it empty (NA) if it is not known. " + _ROWS_HINT,
-        )
-
-
-def _warn_missing(path: Path, df: pl.DataFrame, name: str) -> None:
-    import polars as pl
-
-    rows = df.select(pl.col(name).is_null() | pl.col(name).cast(pl.Float64).is_nan()).to_series().arg_true()
-    if rows.len():
-        typer.secho(
-            f"Warning: {path}: column '{name}' has no value (blank, NA or NaN) in "
-            f"{_spreadsheet_rows(rows.to_list())}; results that need it are left blank.",
-            fg="yellow",
-            err=True,
-        )
-
-
-def _as_numbers(df: pl.DataFrame, names: Sequence[str | None]) -> pl.DataFrame:
-    """Cast checked string columns (numbers with stray spaces) to Float64; NaN becomes missing."""
-    import polars as pl
-
-    casts = [
-        pl.col(n).cast(pl.String).str.strip_chars().cast(pl.Float64)
-        for n in dict.fromkeys(names)
-        if n is not None and not (df.schema[n].is_numeric() or df.schema[n] == pl.Null)
-    ]
-    df = df.with_columns(casts) if casts else df
-    nans = [pl.col(n).fill_nan(None) for n in dict.fromkeys(names) if n is not None and df.schema[n].is_float()]
-    return df.with_columns(nans) if nans else df
-
-
-def _message(text: str) -> str:
-    """A statistics message as the user should read it: file row numbers, the input's own column names."""
-
-    def renumber(match: re.Match[str]) -> str:
-        numbers = [str(int(i) + 2) for i in match.group(2).split(", ")]
-        more = match.group(3) or ""
-        return ("row " if len(numbers) == 1 and not more else "rows ") + ", ".join(numbers) + more
-
-    return _ROW_LIST.sub(renumber, text.replace(_IN, "").replace("group_by", "--group-by"))
-
-
-class _Input:
-    """The file's rows with every column renamed out of the way while a statistics function runs.
-
-    The functions add their result columns with ``with_columns``, which would silently replace an input column
-    of the same name (a column called ``value`` or ``significance``). With the input's columns renamed, a
-    result column can only sit beside the input column it would have replaced, and :meth:`result` refuses
-    that, whichever command and options produced it.
-    """
-
-    def __init__(self, path: Path, df: pl.DataFrame) -> None:
-        self.path = path
-        self.names = set(df.columns)
-        self.frame = df.rename({c: _IN + c for c in df.columns})
-
-    @overload
-    def __call__(self, name: str) -> str: ...
-
-    @overload
-    def __call__(self, name: None) -> None: ...
-
-    def __call__(self, name: str | None) -> str | None:
-        """The renamed column."""
-        return None if name is None else _IN + name
-
-    def many(self, names: Sequence[str] | None) -> list[str] | None:
-        return None if names is None else [self(n) for n in names]
-
-    def column_or_value(self, text: str | None) -> str | None:
-        """A column (renamed) when ``text`` names one, else the text itself (a wording such as a polarity)."""
-        return self(text) if text is not None and text in self.names else text
-
-    def number_or_column(self, text: str | None, option: str) -> str | float | None:
-        """``--target 78`` or ``--target target_col``: a number, or a column of the file."""
-        if text is None:
-            return None
-        if text in self.names:
-            return self(text)
-        try:
-            return float(text)
-        except ValueError:
-            raise InvalidInput(
-                f"{option}: {text!r} is neither a number nor a column of {self.path}",
-                hint="Give a number, or the name of a column holding one per row.",
-            ) from None
-
-    def result(self, result: pl.DataFrame | pl.LazyFrame, command: str) -> pl.DataFrame:
-        """The result with the input's names back; refused when a result column has an input column's name."""
-        import polars as pl
-
-        df = result.collect() if isinstance(result, pl.LazyFrame) else result
-        clashes = [c for c in df.columns if not c.startswith(_IN) and _IN + c in df.columns]
-        if clashes:
-            shown = ", ".join(f"'{c}'" for c in clashes)
-            what = f"a column named {shown}" if len(clashes) == 1 else f"columns named {shown}"
-            raise InvalidInput(
-                f"{self.path}: the input already has {what}, which `gapwatch stats {command}` writes as a "
-                "result; it would be overwritten",
-                hint="Rename that column in the file (or leave it out), then run the command again.",
-            )
-        df = df.rename({c: c.removeprefix(_IN) for c in df.columns if c.startswith(_IN)})
-        if "groupvars" in df.columns and df.schema["groupvars"] == pl.String:  # names written as values
-            df = df.with_columns(pl.col("groupvars").str.replace_all(_IN, "", literal=True))
-        return df
-
-
-def _call(path: Path, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call one statistics function, turning a ``ValueError`` into :class:`InvalidInput` naming the file.
-
-    Warnings (an SII left out for a group with missing quantiles, say) are printed to stderr as one
-    line each: the analyst must see them, but they do not stop the output. Row numbers in messages are
-    turned into the file's (spreadsheet) row numbers.
-    """
-    import polars as pl
-
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = function(*args, **kwargs)
-        for warning in caught:
-            typer.secho(f"Warning: {_message(str(warning.message))}", fg="yellow", err=True)
-        return result
-    except (ValueError, pl.exceptions.PolarsError) as error:
-        # PolarsError: data Polars cannot handle as asked (a column of the wrong type for a join, say).
-        message = str(error).strip().splitlines()[0] if str(error).strip() else "invalid input"
-        hint = _ROWS_HINT if " row" in message else None
-        raise InvalidInput(f"{path}: {_message(message)}", hint=hint) from None
-
-
-def _confidence(values: Sequence[float] | None) -> float | list[float]:
-    """One level as a float (single ``lowercl``/``uppercl`` columns), several as a list."""
-    chosen = list(values or [0.95])
-    return chosen[0] if len(chosen) == 1 else chosen
-
-
-def _positive(option: str, value: float | None) -> None:
-    """A multiplier (or a reference value, a number of years) must be above zero."""
-    if value is not None and not value > 0:
-        raise InvalidInput(
-            f"{option}: must be greater than 0, got {value:g}",
-            hint="A multiplier of zero or below would turn the interval round (lower limit above the upper); "
-            "use 100 for percentages, 100000 for rates per 100,000.",
-        )
-
-
-def _one_of(option: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise InvalidInput(f"{option}: {value!r} is not one of {', '.join(allowed)}", hint="See --help.")
-
-
-def _write(result: pl.DataFrame | pl.LazyFrame, output: Path | None) -> None:
-    """Write the result as CSV to ``output`` (atomically) or to standard output."""
-    import polars as pl
-
-    df = result.collect() if isinstance(result, pl.LazyFrame) else result
-    write_output(df.write_csv(), output)
-    if output is not None:
-        typer.echo(f"Wrote {df.height:,} rows to {output}", err=True)
-
-
-# --- commands ---------------------------------------------------------------------------------------
-
-
-def _load(
-    path: Path, columns: Sequence[str | None], numeric: Sequence[str | None] = (), operands: Sequence[str | None] = ()
-) -> _Input:
-    """Read and check the file (:func:`_read`), ready for a statistics function (:class:`_Input`).
-
-    ``operands`` are option values that may be numbers or column names (``--target 78`` or ``--target
-    goal``): those naming a column are checked as numeric columns too.
-    """
-    df = _read(path, columns, numeric)
-    return _Input(path, _numeric(path, df, [o for o in operands if o is not None and o in df.columns]))
 
 
 @app.command("proportion")
@@ -404,19 +112,19 @@ def _x_over_n(
     output: Path | None,
 ) -> None:
     """The shared body of the x / n commands (proportion, rate): load, compute with intervals, write."""
-    _positive("--multiplier", multiplier)
-    data = _load(input, [x, n, *(group_by or [])], [x, n])
-    result = _call(
+    positive("--multiplier", multiplier)
+    data = load(input, [x, n, *(group_by or [])], [x, n])
+    result = call(
         input,
         method,
         data.frame,
         data(x),
         data(n),
-        confidence=_confidence(confidence),
+        confidence=confidence_arg(confidence),
         multiplier=multiplier,
         group_by=data.many(group_by),
     )
-    _write(data.result(result, kind), output)
+    write(data.result(result, kind), output)
 
 
 @app.command("count")
@@ -437,13 +145,13 @@ def count_command(
     """Counts with Poisson confidence intervals, exact or Byar's, chosen or automatic (count_ci)."""
     from gapwatch.stats.rates import COUNT_METHODS, count_ci
 
-    _one_of("--method", method, COUNT_METHODS)
-    data = _load(input, [x, *(group_by or [])], [x])
-    result = _call(
-        input, count_ci, data.frame, data(x), confidence=_confidence(confidence), group_by=data.many(group_by),
+    one_of("--method", method, COUNT_METHODS)
+    data = load(input, [x, *(group_by or [])], [x])
+    result = call(
+        input, count_ci, data.frame, data(x), confidence=confidence_arg(confidence), group_by=data.many(group_by),
         method=method,
     )  # fmt: skip
-    _write(data.result(result, "count"), output)
+    write(data.result(result, "count"), output)
 
 
 @app.command("mean")
@@ -457,11 +165,11 @@ def mean_command(
     """Means per group with Student's t intervals (phe_mean); one output row per group."""
     from gapwatch.stats.means import mean
 
-    data = _load(input, [value, *(group_by or [])], [value])
-    result = _call(
-        input, mean, data.frame, data(value), confidence=_confidence(confidence), group_by=data.many(group_by)
+    data = load(input, [value, *(group_by or [])], [value])
+    result = call(
+        input, mean, data.frame, data(value), confidence=confidence_arg(confidence), group_by=data.many(group_by)
     )
-    _write(data.result(result, "mean"), output)
+    write(data.result(result, "mean"), output)
 
 
 @app.command("dsr")
@@ -497,12 +205,12 @@ def dsr_command(
     """Directly standardised rates with Dobson's intervals (calculate_dsr); one row per group."""
     from gapwatch.stats.standardised import dsr
 
-    _positive("--multiplier", multiplier)
+    positive("--multiplier", multiplier)
     numeric = [x, n, stdpop, eventfreq]
     # The age band column is needed to join ESP2013 and to group non-independent events by band.
     band = ageband if stdpop is None or eventfreq is not None else None
-    data = _load(input, [*numeric, band, *(group_by or [])], numeric)
-    result = _call(
+    data = load(input, [*numeric, band, *(group_by or [])], numeric)
+    result = call(
         input,
         dsr,
         data.frame,
@@ -510,13 +218,13 @@ def dsr_command(
         data(n),
         stdpop=data(stdpop),
         group_by=data.many(group_by),
-        confidence=_confidence(confidence),
+        confidence=confidence_arg(confidence),
         multiplier=multiplier,
         independent_events=eventfreq is None,
         eventfreq=data(eventfreq),
         ageband=data(band),
     )
-    _write(data.result(result, "dsr"), output)
+    write(data.result(result, "dsr"), output)
 
 
 @app.command("isr")
@@ -538,18 +246,18 @@ def isr_command(
     """Indirectly standardised rates (calculate_ISRate), or ratios with --ratio (calculate_ISRatio)."""
     from gapwatch.stats.standardised import isr, isratio
 
-    _positive("--multiplier", multiplier)
-    _positive("--refvalue", refvalue)
+    positive("--multiplier", multiplier)
+    positive("--refvalue", refvalue)
     numeric = [x, n, x_ref, n_ref]
-    data = _load(input, [*numeric, *(group_by or [])], numeric)
-    level = _confidence(confidence)
+    data = load(input, [*numeric, *(group_by or [])], numeric)
+    level = confidence_arg(confidence)
     columns = (data.frame, data(x), data(n), data(x_ref), data(n_ref))
     keys = data.many(group_by)
     if ratio:
-        result = _call(input, isratio, *columns, group_by=keys, confidence=level, refvalue=refvalue)
+        result = call(input, isratio, *columns, group_by=keys, confidence=level, refvalue=refvalue)
     else:
-        result = _call(input, isr, *columns, group_by=keys, confidence=level, multiplier=multiplier)
-    _write(data.result(result, "isr"), output)
+        result = call(input, isr, *columns, group_by=keys, confidence=level, multiplier=multiplier)
+    write(data.result(result, "isr"), output)
 
 
 @app.command("life-expectancy")
@@ -592,12 +300,12 @@ def life_expectancy_command(
             raise InvalidInput(
                 f"--le-age: {chosen!r} must be whole ages (0, 65 …) or 'all'", hint="See --help."
             ) from None
-    data = _load(input, [age, pops, deaths, *(group_by or [])], [pops, deaths])
-    result = _call(
+    data = load(input, [age, pops, deaths, *(group_by or [])], [pops, deaths])
+    result = call(
         input, life_expectancy, data.frame, data(age), data(pops), data(deaths), group_by=data.many(group_by),
-        confidence=_confidence(confidence), le_age=ages,
+        confidence=confidence_arg(confidence), le_age=ages,
     )  # fmt: skip
-    _write(data.result(result, "life-expectancy"), output)
+    write(data.result(result, "life-expectancy"), output)
 
 
 _VALUE_TYPES = {"other": 0, "rate": 1, "proportion": 2}
@@ -640,8 +348,8 @@ def sii_command(
             "--multiplier: must not be 0", hint="1 for the SII as it is, 100 for percentages; < 0 reverses."
         )
     numeric = [quantile, population, value, x, lower, upper, se]
-    data = _load(input, [*numeric, *(group_by or [])], numeric)
-    result = _call(
+    data = load(input, [*numeric, *(group_by or [])], numeric)
+    result = call(
         input,
         sii,
         data.frame,
@@ -656,14 +364,14 @@ def sii_command(
         limits_level=limits_level,
         multiplier=multiplier,
         group_by=data.many(group_by),
-        confidence=_confidence(confidence),
+        confidence=confidence_arg(confidence),
         repetitions=repetitions,
         rii=rii,
         intercept=intercept,
         transform=transform,
         seed=seed,
     )
-    _write(data.result(result, "sii"), output)
+    write(data.result(result, "sii"), output)
 
 
 @app.command("quantile")
@@ -684,8 +392,8 @@ def quantile_command(
     """Assign each row to a quantile of --value within its group (phe_quantile)."""
     from gapwatch.stats.quantiles import quantile
 
-    data = _load(input, [value, invert_column, *(group_by or [])], [value])
-    result = _call(
+    data = load(input, [value, invert_column, *(group_by or [])], [value])
+    result = call(
         input,
         quantile,
         data.frame,
@@ -694,7 +402,7 @@ def quantile_command(
         nquantiles=nquantiles,
         invert=data(invert_column) if invert_column is not None else invert,
     )
-    _write(data.result(result, "quantile"), output)
+    write(data.result(result, "quantile"), output)
 
 
 @app.command("gap")
@@ -744,9 +452,9 @@ def gap_command(
 
     if measure not in ("proportion", "rate"):
         raise InvalidInput(f"--measure: {measure!r} is not 'proportion' or 'rate'", hint="Use --measure rate, …")
-    _positive("--multiplier", multiplier)
+    positive("--multiplier", multiplier)
     if quantile is not None:
-        data = _load(input, [x, n, quantile, *(group_by or [])], [x, n, quantile])
+        data = load(input, [x, n, quantile, *(group_by or [])], [x, n, quantile])
     else:
         if category is None or not subject:
             raise InvalidInput(
@@ -755,20 +463,20 @@ def gap_command(
             )
         if sum([comparator is not None, rest, parent is not None]) != 1:
             raise InvalidInput("gap: give exactly one of --comparator, --rest or --parent", hint="See --help.")
-        data = _load(input, [x, n, category, *(group_by or [])], [x, n])
+        data = load(input, [x, n, category, *(group_by or [])], [x, n])
     common: dict[str, Any] = {
         "x": data(x),
         "n": data(n),
         "measure": measure,
         "group_by": data.many(group_by),
         "multiplier": multiplier,
-        "confidence": _confidence(confidence),
+        "confidence": confidence_arg(confidence),
     }
     if quantile is not None:
-        result = _call(
+        result = call(
             input, deprived_vs_rest, data.frame, quantile_col=data(quantile), deprived=tuple(deprived or [1]), **common
         )
-        _write(data.result(result, "gap"), output)
+        write(data.result(result, "gap"), output)
         return
     assert category is not None and subject  # checked above
     # Labels on the command line are text: compare them with the column as text (codes like 1 or E07000110).
@@ -776,19 +484,17 @@ def gap_command(
     if comparator is not None:
         if len(subject) != 1:
             raise InvalidInput("gap: give one --subject with --comparator", hint="Use --rest for several.")
-        result = _call(
+        result = call(
             input, group_gap, df, category_col=data(category), subject=subject[0], comparator=comparator, **common
         )
     elif rest:
         members = df.get_column(data(category)).drop_nulls().unique(maintain_order=True).to_list()
-        result = _call(
-            input, area_vs_rest, df, area_col=data(category), subject_area=subject, members=members, **common
-        )
+        result = call(input, area_vs_rest, df, area_col=data(category), subject_area=subject, members=members, **common)
     else:
-        result = _call(
+        result = call(
             input, area_vs_rest, df, area_col=data(category), subject_area=subject, parent_area=parent, **common
         )
-    _write(data.result(result, "gap"), output)
+    write(data.result(result, "gap"), output)
 
 
 @app.command("trend")
@@ -828,12 +534,12 @@ def trend_command(
     """
     from gapwatch.stats.trends import gap_trend, recent_trend
 
-    _positive("--multiplier", multiplier)
+    positive("--multiplier", multiplier)
     if gap is not None:
         gap_se = se if se is not None or lower is not None else "gap_se"
         numeric = [gap, gap_se, lower, upper]
-        data = _load(input, [period, *numeric, *(group_by or [])], numeric)
-        result = _call(
+        data = load(input, [period, *numeric, *(group_by or [])], numeric)
+        result = call(
             input,
             gap_trend,
             data.frame,
@@ -847,7 +553,7 @@ def trend_command(
             points=points,
             confidence=0.95 if confidence is None else confidence,
         )
-        _write(data.result(result, "trend"), output)
+        write(data.result(result, "trend"), output)
         return
     if measure not in ("proportion", "rate", "value"):
         raise InvalidInput(f"--measure: {measure!r} is not proportion, rate or value", hint="See --help.")
@@ -856,9 +562,9 @@ def trend_command(
     else:
         x, n = x or "numerator", n or "denominator"
     numeric = [x, n, value, se, lower, upper]
-    data = _load(input, [period, *numeric, *(group_by or [])], numeric)
+    data = load(input, [period, *numeric, *(group_by or [])], numeric)
     extra: dict[str, Any] = {} if confidence is None else {"confidence": confidence}
-    result = _call(
+    result = call(
         input,
         recent_trend,
         data.frame,
@@ -877,10 +583,10 @@ def trend_command(
         multiplier=multiplier,
         **extra,
     )
-    _write(data.result(result, "trend"), output)
+    write(data.result(result, "trend"), output)
 
 
-def _period_value(data: _Input, column: str, text: str, option: str) -> Any:
+def _period_value(data: Input, column: str, text: str, option: str) -> Any:
     """An option's period (``--rebase 2024-04``) as a value of the period column's type, and one it holds.
 
     A period the column does not hold is refused: with labels such as 2024-13 a typo would otherwise start
@@ -983,7 +689,7 @@ def spc_command(
 
     if (baseline_from is None) != (baseline_to is None):
         raise InvalidInput("--baseline-from and --baseline-to: give both, or neither", hint="See --help.")
-    data = _load(input, [value, period, rebase_column, *(group_by or [])], [value], operands=[target])
+    data = load(input, [value, period, rebase_column, *(group_by or [])], [value], operands=[target])
     target_arg = data.number_or_column(target, "--target")
     window = (
         None
@@ -995,7 +701,7 @@ def spc_command(
     )
     breaks = [_period_value(data, period, p, "--rebase") for p in rebase or []]
     keys = data.many(group_by)
-    result = _call(
+    result = call(
         input,
         xmr_chart,
         data.frame,
@@ -1014,10 +720,10 @@ def spc_command(
     )
     points = data.result(result, "spc")
     target_out = target if isinstance(target_arg, str) else target_arg  # the column's own name, or the number
-    table = _call(input, spc_summary, points, value, period, group_by=group_by, target=target_out)
-    _write(points, output)
+    table = call(input, spc_summary, points, value, period, group_by=group_by, target=target_out)
+    write(points, output)
     if summary is not None:
-        write_output(table.write_csv(), summary)
+        write_table(table, summary)
         typer.echo(f"Wrote the summary of {table.height:,} series to {summary}", err=True)
     else:
         _print_spc_summary(table, list(group_by or []))
@@ -1081,20 +787,20 @@ def funnel_command(
         funnel_overdispersion,
     )
 
-    _one_of("--statistic", statistic, ("proportion", "ratio", "rate"))
-    _one_of("--overdispersion", overdispersion, ("none", "multiplicative", "additive"))
-    _positive("--multiplier", multiplier)
-    _positive("--years", years)
+    one_of("--statistic", statistic, ("proportion", "ratio", "rate"))
+    one_of("--overdispersion", overdispersion, ("none", "multiplicative", "additive"))
+    positive("--multiplier", multiplier)
+    positive("--years", years)
     if n is None and statistic != "rate":
         n = "denominator"
     scale = multiplier if multiplier is not None else (100.0 if statistic == "proportion" else 100_000.0)
-    data = _load(input, [x, n, rate], [x, n, rate])
+    data = load(input, [x, n, rate], [x, n, rate])
     levels = list(confidence or DEFAULT_FUNNEL_LEVELS)
     rate_args: dict[str, Any] = {"rate": data(rate), "rate_type": rate_type} if statistic == "rate" else {}
     spread: dict[str, Any] = {"overdispersion": overdispersion, "winsorise": winsorise}
     if overdispersion != "none":
         extra_rate = {"multiplier": scale} if statistic == "rate" else {}
-        found = _call(
+        found = call(
             input, funnel_overdispersion, data.frame, data(x), data(n), statistic=statistic, winsorise=winsorise,
             **rate_args, **extra_rate,
         ).row(0, named=True)  # fmt: skip
@@ -1112,17 +818,17 @@ def funnel_command(
         extra: dict[str, Any] = {"ratio_type": ratio_type} if statistic == "ratio" else {}
         if statistic == "rate":
             extra["years_of_data"] = years
-        table = _call(
+        table = call(
             input, calculate_funnel_limits, data.frame, data(x), data(n), statistic=statistic, multiplier=scale,
             confidence=levels, **rate_args, **extra, **spread,
         )  # fmt: skip
-        _write(data.result(table, "funnel"), output)
+        write(data.result(table, "funnel"), output)
         return
-    result = _call(
+    result = call(
         input, assign_funnel_significance, data.frame, data(x), data(n), statistic=statistic, multiplier=scale,
         confidence=levels, **rate_args, **spread,
     )  # fmt: skip
-    _write(data.result(result, "funnel"), output)
+    write(data.result(result, "funnel"), output)
 
 
 _POLARITY_WORDS = {
@@ -1165,7 +871,8 @@ def compare_command(
     if (lower is None) != (upper is None):
         raise InvalidInput("--lower and --upper: give both, or neither", hint="See --help.")
     polarity = _POLARITY_WORDS.get(polarity.strip().lower(), polarity)
-    header = _read(input, [value]).columns
+    table = read(input, [value])
+    header = table.columns
     pairs: list[tuple[str, str, str | None]] = []
     if lower is not None and upper is not None:
         pairs = [(lower, upper, level_label)]
@@ -1178,19 +885,19 @@ def compare_command(
             pairs = [("lowercl", "uppercl", None)]
         if not pairs:
             raise InvalidInput(
-                f"{input}: no confidence limit columns found (lowercl/uppercl, lower95_0cl/upper95_0cl …)",
+                f"{source_name(input)}: no confidence limit columns found (lowercl/uppercl, lower95_0cl/upper95_0cl …)",
                 hint="Name them with --lower and --upper.",
             )
     limit_columns = [c for pair in pairs for c in pair[:2]]
-    data = _load(input, [value, *limit_columns], [value, *limit_columns], operands=[benchmark])
+    data = load(input, [value, *limit_columns], [value, *limit_columns], operands=[benchmark], frame=table)
     bench = data.number_or_column(benchmark, "--benchmark")
     result: pl.DataFrame = data.frame
     for lo, hi, label in pairs:
-        result = _call(
+        result = call(
             input, compare_to_benchmark, result, benchmark=bench, polarity=data.column_or_value(polarity),
             value=data(value), lower=data(lo), upper=data(hi), level_label=label,
         )  # fmt: skip
-    _write(data.result(result, "compare"), output)
+    write(data.result(result, "compare"), output)
 
 
 NumberOrColumn = str
@@ -1224,18 +931,18 @@ def target_command(
     from gapwatch.stats.targets import level_target_status
 
     numeric = [value, period, lower, upper]
-    data = _load(input, numeric, numeric, operands=[baseline_value, baseline_period, target_value, target_period])
+    data = load(input, numeric, numeric, operands=[baseline_value, baseline_period, target_value, target_period])
     operands = {
         "baseline_value": data.number_or_column(baseline_value, "--baseline-value"),
         "baseline_period_index": data.number_or_column(baseline_period, "--baseline-period"),
         "target_value": data.number_or_column(target_value, "--target-value"),
         "target_period_index": data.number_or_column(target_period, "--target-period"),
     }
-    result = _call(
+    result = call(
         input, level_target_status, data.frame, value=data(value), period_index=data(period), lower=data(lower),
         upper=data(upper), polarity=data.column_or_value(polarity), **operands,
     )  # fmt: skip
-    _write(data.result(result, "target"), output)
+    write(data.result(result, "target"), output)
 
 
 @app.command("gap-target")
@@ -1261,15 +968,15 @@ def gap_target_command(
     from gapwatch.stats.targets import gap_closing_status
 
     numeric = [gap, period, lower, upper]
-    data = _load(input, numeric, numeric, operands=[baseline_gap, baseline_period, target_period])
-    result = _call(
+    data = load(input, numeric, numeric, operands=[baseline_gap, baseline_period, target_period])
+    result = call(
         input, gap_closing_status, data.frame, gap=data(gap), period_index=data(period),
         baseline_gap=data.number_or_column(baseline_gap, "--baseline-gap"),
         baseline_period_index=data.number_or_column(baseline_period, "--baseline-period"),
         target_period_index=data.number_or_column(target_period, "--target-period"),
         reduction=data.column_or_value(reduction), lower=data(lower), upper=data(upper),
     )  # fmt: skip
-    _write(data.result(result, "gap-target"), output)
+    write(data.result(result, "gap-target"), output)
 
 
 @app.command("reward")
@@ -1288,12 +995,12 @@ def reward_command(
     """Reward earned per target and in total, each target carrying a share of the grant (reward_share)."""
     from gapwatch.stats.targets import reward_share
 
-    data = _load(input, [achieved, share, *(group_by or [])], [share], operands=[total])
+    data = load(input, [achieved, share, *(group_by or [])], [share], operands=[total])
     reward = data.number_or_column(total, "--total")
     if isinstance(reward, float):
-        _positive("--total", reward)
-    result = _call(
+        positive("--total", reward)
+    result = call(
         input, reward_share, data.frame, achieved_col=data(achieved), share_col=data(share), total_reward=reward,
         group_by=data.many(group_by),
     )  # fmt: skip
-    _write(data.result(result, "reward"), output)
+    write(data.result(result, "reward"), output)
