@@ -77,6 +77,8 @@ def indicator_show(
         "level_targets": plain(page.level_targets),
         "gap_targets": [plain(dataclasses.replace(t, series=None)) for t in page.gap_targets],
         "spc": plain(page.spc),
+        # the plan's own figures beside later publications of the same cells (the series keeps the plan's)
+        "later_publications": plain(page.later),
         "comparators": comparators_doc(
             session, indicator_id, area=page.area, comparator=comparator, colour=colour, cutoff=cutoff
         )

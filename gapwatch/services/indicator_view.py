@@ -27,9 +27,17 @@ from gapwatch.analysis.verdicts import TrendResult
 from gapwatch.domain.indicators import Frequency, Indicator, Polarity
 from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
+from gapwatch.services._obsframe import (
+    SCHEMA,
+    cached,
+    headline_area,
+    observation_frame,
+    period_index,
+    with_intervals,
+)
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.csv_safe import csv_text
+from gapwatch.services.demo_data import LATER_PUBLICATION
 from gapwatch.services.gaps_view import (
     GapSeries,
     GapTargetView,
@@ -37,11 +45,13 @@ from gapwatch.services.gaps_view import (
     shown_gaps,
 )
 from gapwatch.stats.comparison import compare_to_benchmark
+from gapwatch.store.observations import get_batch, read_observations
 
 __all__ = [
     "AreaValue",
     "GroupValue",
     "IndicatorPage",
+    "LaterPublication",
     "LevelTargetView",
     "SeriesPoint",
     "indicator_csv",
@@ -82,6 +92,31 @@ class GroupValue:
     significance: str | None = None
 
 
+@dataclass(frozen=True)
+class LaterPublication:
+    """A figure the plan itself states and a later publication of the same cell, side by side.
+
+    An import never overwrites a plan's own figure (issue 12): the later value is stored under the series key's
+    value type "later publication" and shown beside the plan's, which stays the headline series.
+    """
+
+    period: str
+    area: str
+    area_name: str
+    category_type: str | None
+    category: str | None
+    plan_value: float | None
+    plan_source: str  #: the plan's document and section
+    value: float | None
+    lower: float | None
+    upper: float | None
+    count: float | None
+    denominator: float | None
+    batch: str
+    source: str  #: the import batch's name (publisher and file)
+    group: str = "All"  #: the breakdown and category by the framework's names
+
+
 @dataclass
 class IndicatorPage:
     """The indicator page's content."""
@@ -108,6 +143,7 @@ class IndicatorPage:
     table: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     spc: SpcResult | None = None
+    later: list[LaterPublication] = field(default_factory=list)
 
     @property
     def illustrative(self) -> bool:
@@ -252,6 +288,74 @@ def _table(plan: Plan, df: pl.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _plan_sources(plan: Plan, ind: Indicator) -> dict[tuple[Any, ...], tuple[float | None, str]]:
+    """The plan's own figures of ``ind`` keyed by cell, each with "document title, section" as its source."""
+    titles = {d.file: d.title for d in plan.framework.documents if d.file}
+    out: dict[tuple[Any, ...], tuple[float | None, str]] = {}
+    for ob in plan.framework.observations:
+        if ob.indicator != ind.id:
+            continue
+        where = "the plan"
+        if ob.source is not None:
+            where = titles.get(ob.source.document, ob.source.document) or "the plan"
+            if ob.source.section:
+                where += f", {ob.source.section}"
+        out[(ob.area, ob.category_type or None, ob.category or None, ob.period)] = (ob.value, where)
+    return out
+
+
+def _later(
+    session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff: date | None
+) -> list[LaterPublication]:
+    """Later publications of cells the plan states, for ``area`` (all breakdowns), oldest period first."""
+    if area is None:
+        return []
+    raw = read_observations(session.connection(), plan.pk, indicator_ids=[ind.id], area_codes=[area])
+    raw = raw.filter(pl.col("value_type") == LATER_PUBLICATION)
+    if raw.height == 0:
+        return []
+    frame = raw.select(
+        pl.col("indicator_id").alias("indicator"),
+        pl.col("area_code").alias("area"),
+        pl.when(pl.col("category_type").fill_null("") != "").then(pl.col("category_type")).alias("category_type"),
+        pl.when(pl.col("category").fill_null("") != "").then(pl.col("category")).alias("category"),
+        "period",
+        "value",
+        pl.col("numerator").alias("count"),
+        "denominator",
+        pl.col("lower_95").alias("lower"),
+        pl.col("upper_95").alias("upper"),
+        pl.col("batch_pk").cast(pl.String).alias("batch"),
+        pl.lit(False).alias("illustrative"),
+        pl.lit(None, pl.String).alias("source"),
+        "note",
+    )
+    frame = until(with_intervals(frame.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]), ind), cutoff)
+    own = _plan_sources(plan, ind)
+    names = {b: get_batch(session.connection(), int(b)).name for b in frame.get_column("batch").unique().to_list()}
+    out = [
+        LaterPublication(
+            period=r["period"],
+            area=r["area"],
+            area_name=plan.areas.get(r["area"], r["area"]),
+            category_type=r["category_type"],
+            category=r["category"],
+            plan_value=own.get((r["area"], r["category_type"], r["category"], r["period"]), (None, ""))[0],
+            plan_source=own.get((r["area"], r["category_type"], r["category"], r["period"]), (None, "the plan"))[1],
+            value=_f(r["value"]),
+            lower=_f(r["lower"]),
+            upper=_f(r["upper"]),
+            count=_f(r["count"]),
+            denominator=_f(r["denominator"]),
+            batch=r["batch"],
+            source=names[r["batch"]].removeprefix("Public data: "),
+            group=_group_name(plan, r["category_type"], r["category"]),
+        )
+        for r in frame.iter_rows(named=True)
+    ]
+    return sorted(out, key=lambda x: (period_index(x.period) or 0.0, x.category_type or "", x.category or ""))
+
+
 def indicator_page(
     session: Session, indicator_id: str, *, area: str | None = None, cutoff: date | None = None
 ) -> IndicatorPage:
@@ -316,6 +420,7 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff
         table=_table(plan, df),
         notes=notes,
         spc=_spc(ind, series),
+        later=_later(session, plan, ind, chosen, cutoff),
     )
 
 
