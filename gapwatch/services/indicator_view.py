@@ -304,6 +304,16 @@ def _plan_sources(plan: Plan, ind: Indicator) -> dict[tuple[Any, ...], tuple[flo
     return out
 
 
+def _group_name(plan: Plan, category_type: str | None, category: str | None) -> str:
+    """ "All", or "breakdown: category" by the framework's names."""
+    if category_type is None:
+        return "All"
+    ct = next((g for g in plan.framework.groups if g.id == category_type), None)
+    if ct is None:
+        return f"{category_type}: {category}"
+    return f"{ct.name}: " + next((c.name for c in ct.categories if c.id == category), category or "")
+
+
 def _later(
     session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff: date | None
 ) -> list[LaterPublication]:
