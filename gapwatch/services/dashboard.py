@@ -324,6 +324,30 @@ class Highlight:
     gap: GapSeries | None
     reason: str  #: why it is on the dashboard ("off track", "gap widening", …)
 
+    @property
+    def rows(self) -> list[dict[str, object]]:
+        """The figures behind both charts, one row per period of either (the charts' text alternative)."""
+        out: dict[str, dict[str, object]] = {}
+        for p in self.series:
+            if p.value is not None:
+                out[p.period] = {
+                    "period": p.period,
+                    "index": p.period_index,
+                    "value": p.value,
+                    "lower": p.lower,
+                    "upper": p.upper,
+                    "gap": None,
+                    "gap_lower": None,
+                    "gap_upper": None,
+                }
+        for g in self.gap.points if self.gap else ():
+            if g.gap is not None:
+                row = out.setdefault(
+                    g.period, {"period": g.period, "index": g.period_index, "value": None, "lower": None, "upper": None}
+                )
+                row.update(gap=g.gap, gap_lower=g.lower, gap_upper=g.upper)
+        return sorted(out.values(), key=lambda r: (r["index"] is None, r["index"] or 0.0))
+
 
 def _rank(s: IndicatorStatus) -> tuple[int, int, int]:
     widening = any(v == GapVerdict.WIDENING.value for _, v in s.gaps)

@@ -52,6 +52,14 @@ def test_dashboard_draws_small_charts_with_their_tables(client_as: Callable[[str
         parsed = json.loads(spec)
         assert parsed["height"] == 150 and "layer" in parsed
     assert html.count("The figures in a table") >= len({s.split("-", 2)[2] for s, _ in specs})
+    # each card's table holds every period either chart draws (the charts' text alternative)
+    for article in re.findall(r'<article class="gw-highlight".*?</article>', html, re.S):
+        drawn: set[str] = set()
+        for spec in re.findall(r'<script type="application/json" id="[^"]+-spec">(.*?)</script>', article):
+            for layer in json.loads(spec)["layer"]:
+                drawn |= {v["period"] for v in layer.get("data", {}).get("values", []) if "period" in v}
+        table = article[article.index("<tbody") :]
+        assert all(f">{period}</td>" in table for period in drawn), (drawn, table[:300])
     # every board row says how many indicators it has and how many have data
     assert re.search(r"Thanet</span>.*?<td[^>]*>\d+ \(\d+\)</td>", html, re.S)
 

@@ -40,7 +40,17 @@ def _small(spec: dict[str, Any] | None) -> dict[str, Any] | None:
     spec = {k: v for k, v in spec.items() if k != "title"}
     spec["height"] = _SMALL
     # Tick labels to the precision they need ("73", "2.5"), not "73.000000" on a one-value axis.
-    spec["config"] = {**spec.get("config", {}), "axisY": {"format": ",.2~f"}, "axisX": {"labelOverlap": True}}
+    # The figure is one image (role="img" with its label, the table beside it): the marks inside are hidden
+    # from assistive technology rather than announced one by one without text.
+    spec["config"] = {
+        **spec.get("config", {}),
+        "axisY": {"format": ",.2~f"},
+        "axisX": {"labelOverlap": True},
+        "aria": False,
+    }
+    for layer in spec.get("layer", []):
+        mark = layer.get("mark")
+        layer["mark"] = {**(mark if isinstance(mark, dict) else {"type": mark}), "aria": False}
     return spec
 
 
