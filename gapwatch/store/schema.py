@@ -28,6 +28,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "gapwatch.store.observations",
     "gapwatch.store.areas",
     "gapwatch.store.cycles",
+    "gapwatch.store.consultations",
 )
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
