@@ -5,13 +5,15 @@
 #   make bench-stats BENCH_ARGS=--quick   # ~1 million rows
 #   make bench-peer-env                   # only (re)build the peer's virtualenv
 #   make bench-startup                    # `gapwatch --help` and `gapwatch stats --help`, median of 5 runs
+#   make bench-cli                        # `gapwatch stats proportion` on 2 million CSV rows, end to end, + the peer
+#   make bench-suite                      # time the fast test suite, list the 15 slowest tests
 
 BENCH_PYTHON ?= .venv/bin/python
 BENCH_ARGS ?=
 UV ?= $(firstword $(wildcard .venv/bin/uv) uv)
 PEER_VENV := bench/.venv-peer
 
-.PHONY: bench-stats bench-peer-env bench-startup
+.PHONY: bench-stats bench-peer-env bench-startup bench-cli bench-suite
 
 # PHStatsMethods (GPL-3) goes into its own virtualenv, never into gapwatch's: the benchmark runs it in a
 # subprocess with this venv's python. Rebuilt when bench/peer_requirements.txt changes.
@@ -27,3 +29,10 @@ bench-stats: bench-peer-env
 
 bench-startup:
 	$(BENCH_PYTHON) bench/bench_startup.py $(BENCH_ARGS)
+
+# The peer is measured when its venv exists; `make bench-peer-env` first to include it.
+bench-cli:
+	$(BENCH_PYTHON) bench/bench_cli.py $(BENCH_ARGS)
+
+bench-suite:
+	$(BENCH_PYTHON) bench/bench_suite.py $(BENCH_ARGS)
