@@ -54,7 +54,9 @@ def gaps_page(request: Request, user: CurrentUser | None = READ, db: Session = D
                 colour=blank_to_none(q.get("colour")) or "group",
             )
         except InvalidInput as exc:
-            errors = errors_of(exc.problems)
+            # the page's field is "group" ("comparator" is the gap's own): say what was wrong and what to choose
+            detail = "; ".join(p.message for p in exc.problems)
+            errors = {"group": f"{exc.message} ({detail})" if detail else exc.message}
             comparators = comparators_doc(db, view.indicator_id, area=compared)
     hidden = [
         ("indicator", view.indicator_id),
