@@ -355,34 +355,31 @@ def imd_districts(
         caption=f"{first.get('lsoa_geography', '')}; denominators: {first.get('denominators', '')}; ranks among "
         f"all {first.get('districts_ranked', '?')} districts, 1 = most deprived",
     )
-    for col in (
-        "district",
-        "name",
-        "LSOAs",
-        "average score",
-        "rank",
-        "rank of average rank",
-        "extent",
-        "local concentration rank",
-        "in most deprived 10%",
-    ):
-        table.add_column(col)
+    # Codes, names and counts never wrap or shorten (an 80-column terminal showed "E0700…"); a measure no
+    # district has (average score before denominators are loaded) is left out rather than shown blank.
 
     def num(value: float | None, fmt: str) -> str:
         return "" if value is None else format(value, fmt)
 
-    for r in frame.iter_rows(named=True):
-        table.add_row(
-            r["district_code"] or "?",
-            r["name"] or "",
-            str(r["lsoas"]),
-            num(r["average_score"], ".3f"),
-            num(r["rank_of_average_score"], "d"),
-            num(r["rank_of_average_rank"], "d"),
-            num(r["extent"], ".4f"),
-            num(r["rank_of_local_concentration"], "d"),
-            f"{r['lsoas_in_most_deprived_decile']} ({r['share_in_most_deprived_decile']:.0%})",
-        )
+    columns = {
+        "LSOAs": lambda r: str(r["lsoas"]),
+        "avg score": lambda r: num(r["average_score"], ".3f"),
+        "rank": lambda r: num(r["rank_of_average_score"], "d"),
+        "rank of avg rank": lambda r: num(r["rank_of_average_rank"], "d"),
+        "extent": lambda r: num(r["extent"], ".4f"),
+        "local conc. rank": lambda r: num(r["rank_of_local_concentration"], "d"),
+        "in most deprived 10%": lambda r: (
+            f"{r['lsoas_in_most_deprived_decile']} ({r['share_in_most_deprived_decile']:.0%})"
+        ),
+    }
+    rows = list(frame.iter_rows(named=True))
+    shown = {name: cell for name, cell in columns.items() if any(cell(r) for r in rows)}
+    table.add_column("code", no_wrap=True)
+    table.add_column("district", no_wrap=True)
+    for name in shown:
+        table.add_column(name, justify="right", no_wrap=name.startswith("in most"))
+    for r in rows:
+        table.add_row(r["district_code"] or "?", r["name"] or "", *(cell(r) for cell in shown.values()))
     console.print(table)
 
 

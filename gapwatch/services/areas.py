@@ -521,7 +521,9 @@ def district_deprivation(engine: Engine, edition: str, *, county: str | None = N
     )
     if county is not None:
         out = out.filter(pl.col("county_code") == county)
-    return out.sort("rank_of_average_score", "lsoas_in_most_deprived_decile", nulls_last=True)
+    return out.sort(
+        ["rank_of_average_score", "lsoas_in_most_deprived_decile"], descending=[False, True], nulls_last=True
+    )
 
 
 def grouping_members(framework: Framework, areas: pl.DataFrame, grouping_id: str) -> list[str]:

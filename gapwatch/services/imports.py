@@ -404,7 +404,10 @@ def _write(
             on=["series_pk", "period_pk"],
             how="left",
         )
-        differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in _COMPARED])
+        # A revision is a change of figure, interval, flag or symbol. A note alone is not: re-importing the
+        # publisher's file over the same figures loaded earlier with a source note (the demo's extract) is
+        # "unchanged", not a hundred "revised" values, and the stored note stays.
+        differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in _COMPARED if c != "note"])
         rows = rows.with_columns(
             _status=pl.when(pl.col("pk").is_null())
             .then(pl.lit("new"))

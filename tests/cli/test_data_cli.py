@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -65,7 +67,9 @@ def test_import_show_and_rollback_a_renamed_fingertips_file(demo_db: Path, share
         str(demo_db),
     )
     assert dry.exit_code == 0, dry.output
-    assert "Dry run (nothing written)" in dry.stdout and "105 new" in dry.stdout
+    # The demo's extract already holds this file's rows for Kent, its neighbours in the file, the South East and
+    # England (20 of 105): the same figures, so they are unchanged; the other counties' 85 are new.
+    assert "Dry run (nothing written)" in dry.stdout and "85 new, 0 revised, 20 unchanged" in dry.stdout
     done = run_cli(
         "data",
         "import",
@@ -79,21 +83,29 @@ def test_import_show_and_rollback_a_renamed_fingertips_file(demo_db: Path, share
         str(demo_db),
     )
     assert done.exit_code == 0, done.output
-    assert "Batch 3: Suicide, South East" in done.stdout and "fingertips-41001" in done.stdout
+    batch = re.search(r"Batch (\d+): Suicide, South East", done.stdout)
+    assert batch and "41001" in done.stdout
+    number = batch.group(1)
     listed = run_cli("data", "batches", "--db", str(demo_db))
-    assert "Suicide, South East" in listed.stdout or "Suicide" in listed.stdout
-    shown = run_cli("data", "show", "-i", "fingertips-41001", "-a", "E10000016", "--csv", "--db", str(demo_db))
+    assert "Suicide" in listed.stdout
+    shown = run_cli("data", "show", "-i", "41001", "--csv", "--db", str(demo_db))
     lines = shown.stdout.strip().splitlines()
-    assert lines[0].startswith("indicator_id,area_code") and len(lines) == 2  # Kent: one value, for males
     header = lines[0].split(",")
-    value = dict(zip(header, lines[1].split(","), strict=True))
-    # The file's own figures for Kent (suicide rate, males, 2015-17: 15.9 per 100,000, 309 deaths) and their batch.
-    assert (value["sex"], value["period"], value["numerator"], value["batch_pk"]) == ("Male", "2015-17", "309.0", "3")
-    assert float(value["value"]) == pytest.approx(15.915062491681)
-    back = run_cli("data", "rollback", "3", "--db", str(demo_db))
-    assert back.exit_code == 0 and "105 value(s) removed" in back.stdout
-    again = run_cli("data", "rollback", "3", "--db", str(demo_db))
+    assert header[:2] == ["indicator_id", "area_code"]
+    rows = {line.split(",")[1]: dict(zip(header, next(csv.reader([line])), strict=True)) for line in lines[1:]}
+    assert len(rows) == 21  # Kent, the other South East counties and UAs, the region and England
+    # The file's own figures for Kent (suicide rate, males, 2015-17: 15.9 per 100,000, 309 deaths), kept from the
+    # extract's batch; a county the extract does not hold (Surrey) comes from the new batch.
+    kent = rows["E10000016"]
+    assert (kent["sex"], kent["period"], kent["numerator"]) == ("Male", "2015-17", "309.0")
+    assert float(kent["value"]) == pytest.approx(15.915062491681) and kent["batch_pk"] != number
+    assert rows["E10000030"]["batch_pk"] == number
+    back = run_cli("data", "rollback", number, "--db", str(demo_db))
+    assert back.exit_code == 0 and "85 value(s) removed" in back.stdout
+    again = run_cli("data", "rollback", number, "--db", str(demo_db))
     assert again.exit_code == 1 and "already rolled back" in again.stderr
+    after = run_cli("data", "show", "-i", "41001", "-a", "E10000016", "--csv", "--db", str(demo_db))
+    assert len(after.stdout.strip().splitlines()) == 2  # Kent's figure stays with the extract
 
 
 def test_bad_file_exits_1_with_located_problems(demo_db: Path, tmp_path: Path) -> None:
@@ -156,8 +168,11 @@ def test_import_the_district_export(demo_db: Path, shared_data: Path) -> None:
     path = str(shared_data / "fingertips" / "indicators-DistrictUApre419.data.csv")
     result = run_cli("data", "import", path, "--add-unknown-indicators", "--add-unknown-areas", "--db", str(demo_db))
     assert result.exit_code == 0, result.output
-    assert "2,600 new" in result.stdout and "152 skipped" in result.stdout
-    shown = run_cli("data", "show", "-i", "fingertips-92659", "--csv", "--db", str(demo_db))
+    # The demo's extract already holds the Kent districts', the South East's and England's rows of this file
+    # (14 areas x 8 indicators), with the same figures: those are unchanged, the rest new.
+    assert "2,488 new" in result.stdout and "0 revised, 112 unchanged" in result.stdout
+    assert "152 skipped" in result.stdout
+    shown = run_cli("data", "show", "-i", "92659", "--csv", "--db", str(demo_db))
     areas = {line.split(",")[1] for line in shown.stdout.strip().splitlines()[1:]}
     assert {f"E07000{n}" for n in range(105, 117)} <= areas  # every Kent district, as the export names them
 
