@@ -41,6 +41,7 @@ _GROUPS: list[tuple[str, str]] = [
     ("indicator", "indicator"),
     ("gap", "gap"),
     ("initiative", "initiative"),
+    ("consultation", "consultation"),
     ("area", "area"),
 ]
 _COMMANDS: list[tuple[str, str]] = [

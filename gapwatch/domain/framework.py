@@ -16,6 +16,7 @@ from pydantic import Field
 from gapwatch.domain._base import Item, ItemId, Model, Source, Text
 from gapwatch.domain.areas import LEVEL_RANK, Area, AreaGrouping
 from gapwatch.domain.comparators import ComparatorGroup, comparator_group_problems
+from gapwatch.domain.consultations import Consultation
 from gapwatch.domain.evidence import InformationSource, PlanObservation, Risk, Study
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
@@ -73,6 +74,7 @@ KINDS: tuple[str, ...] = (
     "risks",
     "evidence",
     "initiatives",
+    "consultations",
     "observations",
 )
 
@@ -109,6 +111,7 @@ class Framework(Model):
     risks: list[Risk] = Field(default_factory=list)
     evidence: list[Study] = Field(default_factory=list)
     initiatives: list[Initiative] = Field(default_factory=list)
+    consultations: list[Consultation] = Field(default_factory=list)
     observations: list[PlanObservation] = Field(default_factory=list)
 
     def items(self, kind: str) -> list[Item]:
@@ -200,6 +203,10 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
         for j, value in enumerate(values):
             check((*path, j), value, kind, also=also)
 
+    for i, cons in enumerate(framework.consultations):
+        check_all(("consultations", i, "kpqs"), cons.kpqs, "kpqs")
+        for j, q in enumerate(cons.questions):
+            check_all(("consultations", i, "questions", j, "kpqs"), q.kpqs, "kpqs")
     for i, kpq in enumerate(framework.kpqs):
         check(("kpqs", i, "ambition"), kpq.ambition, "ambitions")
         for j, ev in enumerate(kpq.evidence):
