@@ -41,7 +41,9 @@ ILLUSTRATIVE_NOTE = "Includes illustrative demo data, not real observations"
 _CHART_NOTE = "Illustrative demo data, not real"
 
 #: The generic family: resolved once by vl-convert (a list of named fonts costs ~10 ms per chart to resolve).
-_FONT = "sans-serif"
+#: The font the charts are measured and drawn in: the report's own (DejaVu Sans), so that vl-convert lays text out
+#: in the widths WeasyPrint draws it (a generic "sans-serif" may be measured in one font and drawn in another).
+_FONT = "DejaVu Sans"
 _WIDTH = 300
 _HEIGHT = 150
 _BLUE = "#1d70b8"
@@ -50,6 +52,11 @@ _RED = "#d4351c"
 #: House style: few ticks and no vertical grid (fewer marks to draw, easier to read at A4 half width).
 #: The longest line of a category label before it wraps (in characters).
 _LABEL_CHARS = 30
+#: The longest line of a chart's title and subtitle (12 and 11 px DejaVu Sans across a 300 px chart).
+_TITLE_CHARS = 40
+_SUB_CHARS = 46
+#: The longest line of a legend label (9 px under a 300 px chart).
+_LEGEND_CHARS = 52
 _CONFIG: dict[str, Any] = {
     "font": _FONT,
     "view": {"strokeWidth": 0},
@@ -116,8 +123,12 @@ def _titled(
     at every composition step). The specifications are validated against the Vega-Lite schema in the
     tests, once per kind of chart.
     """
-    subtitles = [s for s in (subtitle, _CHART_NOTE if illustrative else None) if s]
-    params: dict[str, Any] = {"text": title, "anchor": "start", "fontSize": 12}
+    # Titles wrap to the chart's width rather than run into the chart beside it (a list is drawn as lines).
+    subtitles = [
+        line for s in (subtitle, _CHART_NOTE if illustrative else None) if s for line in textwrap.wrap(s, _SUB_CHARS)
+    ]
+    lines = textwrap.wrap(title, _TITLE_CHARS) or [title]
+    params: dict[str, Any] = {"text": lines if len(lines) > 1 else title, "anchor": "start", "fontSize": 12}
     if subtitles:
         params.update(subtitle=subtitles, subtitleColor=_RED if illustrative else _GREY, subtitleFontSize=11)
     with debug_mode(False):
@@ -209,6 +220,10 @@ def trend_chart(page: IndicatorPage, area_name: str, *, chart_id: str | None = N
     )
 
 
+#: Legends below the chart, one entry a row, long labels on several lines (never cut short).
+_LEGEND = alt.Legend(orient="bottom", direction="vertical", labelLimit=0, labelExpr="split(datum.label, '|')")
+
+
 def gap_chart(page: IndicatorPage, gaps: Sequence[GapVerdict], *, chart_id: str | None = None) -> Chart | None:
     """Each gap of the indicator over time (subject minus comparator, or the SII) with its interval.
 
@@ -220,14 +235,18 @@ def gap_chart(page: IndicatorPage, gaps: Sequence[GapVerdict], *, chart_id: str 
     points: list[SeriesPoint] = []
     for gap in gaps:
         label = "SII" if gap.measure == "sii" else gap.label
-        rows.extend(_value_rows(gap.points, label))
+        rows.extend(_value_rows(gap.points, "|".join(textwrap.wrap(label, _LEGEND_CHARS)) or label))
         points.extend(gap.points)
     if not rows:
         return None
     order = period_order(points)
     illustrative = any(r["data"] == "illustrative" for r in rows) or any(g.illustrative for g in gaps)
     x = alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=0 if len(order) <= 5 else -40))
-    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0))
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        legend=_LEGEND,
+    )
     base = alt.Chart(_named("values"))
     layers: list[Any] = [
         alt.Chart(_named("zero")).mark_rule(color=_GREY, strokeDash=[4, 3]).encode(y=alt.Y("zero:Q")),
@@ -245,7 +264,7 @@ def gap_chart(page: IndicatorPage, gaps: Sequence[GapVerdict], *, chart_id: str 
         "Group minus comparator (SII: slope index); 95% intervals",
         {"values": rows, "zero": [{"zero": 0}]},
     )
-    names = "; ".join(sorted({str(r["series"]) for r in rows}))
+    names = "; ".join(sorted({str(r["series"]).replace("|", " ") for r in rows}))
     return Chart(
         id=chart_id or f"gaps-{_slug(page.id)}",
         kind="gap",
