@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from gapwatch.services.sealing import Sealer
 from gapwatch.store.accounts import (
     SessionRow,
     UserRow,
@@ -58,6 +59,7 @@ class _Settings(Protocol):
     session_idle_minutes: int
     session_lifetime_hours: int
     admin_confirm_minutes: int
+    secret_key: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class SignInPolicy:
     #: how recently an administrator must have entered their password to change someone else's account: a
     #: session's id is new at every authentication, so its start is the moment the password was last given
     confirm_window: timedelta = timedelta(minutes=15)
+    #: seals authenticator secrets at rest with a key derived from the secret key (see services/sealing.py)
+    sealer: Sealer = Sealer()
 
     @property
     def attempts_per_hour(self) -> int:
@@ -90,6 +94,7 @@ class SignInPolicy:
             idle=timedelta(minutes=settings.session_idle_minutes),
             lifetime=timedelta(hours=settings.session_lifetime_hours),
             confirm_window=timedelta(minutes=settings.admin_confirm_minutes),
+            sealer=Sealer.from_secret_key(settings.secret_key),
         )
 
 

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from gapwatch.errors import InvalidInput, Problem
+from gapwatch.services.sealing import Sealer, is_sealed
 from gapwatch.services.sessions import DEFAULT_POLICY, SignInPolicy, aware
 from gapwatch.store.accounts import SessionRow, UserRow, claim_code_attempt
 from gapwatch.store.audit import record_audit
@@ -44,6 +45,7 @@ __all__ = [
     "enrolment_secret",
     "forget_enrolment",
     "new_totp_secret",
+    "pending_enrolment",
     "totp_code",
     "totp_uri",
     "verify_totp",
@@ -86,17 +88,23 @@ def _matching_step(secret: str, code: str, now: float | None = None) -> int | No
     return None
 
 
-def verify_totp(session: Session, user: UserRow, code: str, *, now: float | None = None) -> bool:
+def verify_totp(
+    session: Session, user: UserRow, code: str, *, now: float | None = None, sealer: Sealer = DEFAULT_POLICY.sealer
+) -> bool:
     """Whether ``code`` is valid for ``user`` now and not used before (a replayed code is refused).
 
-    No attempt limit here: sign-in and re-authentication go through :func:`check_sign_in_code`.
+    The stored secret is opened with ``sealer``; one stored before sealing existed is sealed once it has
+    proved right. No attempt limit here: sign-in and re-authentication go through :func:`check_sign_in_code`.
     """
     if not user.totp_secret:
         return True
-    step = _matching_step(user.totp_secret, code, now)
+    secret = sealer.open(user.totp_secret)
+    step = _matching_step(secret, code, now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
     user.totp_last_step = step
+    if sealer.seals and not is_sealed(user.totp_secret):
+        user.totp_secret = sealer.seal(secret)
     return True
 
 
@@ -150,7 +158,7 @@ def check_sign_in_code(
         if until is None:  # tries used up but no lock: the limit was lowered since; lock now
             until = _lock(session, user, now=now, policy=policy, purpose=purpose)
         return CodeCheck(CodeOutcome.LOCKED, locked_until=until)
-    if verify_totp(session, user, code, now=now.timestamp()):
+    if verify_totp(session, user, code, now=now.timestamp(), sealer=policy.sealer):
         user.totp_failures = 0
         user.totp_lockouts = 0
         user.totp_locked_until = None
@@ -180,12 +188,20 @@ def _lock(session: Session, user: UserRow, *, now: datetime, policy: SignInPolic
     return until
 
 
-def enrolment_secret(web_session: SessionRow, *, fresh: bool = False) -> str:
-    """The secret of the authenticator being set up in this session, kept in the stored session (never in the
-    cookie) until the code proves the app has it; ``fresh`` starts again with a new one. The caller commits."""
-    if fresh or not web_session.totp_setup:
-        web_session.totp_setup = new_totp_secret()
-    return web_session.totp_setup
+def enrolment_secret(web_session: SessionRow, *, fresh: bool = False, sealer: Sealer = DEFAULT_POLICY.sealer) -> str:
+    """The secret of the authenticator being set up in this session, kept sealed in the stored session (never
+    in the cookie) until the code proves the app has it; ``fresh`` starts again with a new one. The caller
+    commits."""
+    current = pending_enrolment(web_session, sealer=sealer)
+    if fresh or current is None:
+        current = new_totp_secret()
+        web_session.totp_setup = sealer.seal(current)
+    return current
+
+
+def pending_enrolment(web_session: SessionRow, *, sealer: Sealer = DEFAULT_POLICY.sealer) -> str | None:
+    """The secret of the authenticator being set up in this session, or None."""
+    return sealer.open(web_session.totp_setup) if web_session.totp_setup else None
 
 
 def forget_enrolment(web_session: SessionRow) -> None:
@@ -193,15 +209,23 @@ def forget_enrolment(web_session: SessionRow) -> None:
     web_session.totp_setup = None
 
 
-def enable_totp(session: Session, user: UserRow, secret: str, code: str, *, now: float | None = None) -> None:
-    """Turn on the second factor once the user proves their app shows the right code."""
+def enable_totp(
+    session: Session,
+    user: UserRow,
+    secret: str,
+    code: str,
+    *,
+    now: float | None = None,
+    sealer: Sealer = DEFAULT_POLICY.sealer,
+) -> None:
+    """Turn on the second factor once the user proves their app shows the right code (stored sealed)."""
     step = _matching_step(secret, code, now)
     if step is None:
         raise InvalidInput(
             "The code is not correct",
             problems=[Problem("Enter the 6-digit code your authenticator app shows now", field="code")],
         )
-    user.totp_secret = secret
+    user.totp_secret = sealer.seal(secret)
     user.totp_last_step = step
     user.totp_failures = 0
     user.totp_lockouts = 0

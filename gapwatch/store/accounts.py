@@ -57,7 +57,7 @@ class UserRow(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # sealed (services/sealing.py)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # refuses a code used twice
     totp_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # wrong codes in a row
     totp_lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # locks in a row (back-off)
@@ -99,7 +99,7 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     address: Mapped[str | None] = mapped_column(String(64))
-    totp_setup: Mapped[str | None] = mapped_column(String(64))
+    totp_setup: Mapped[str | None] = mapped_column(String(255))  # sealed
 
 
 class LoginAttemptRow(Base):

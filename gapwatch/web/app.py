@@ -108,6 +108,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.signing_key = settings.secret_key or new_session_secret()
     app.state.sign_in_policy = SignInPolicy.from_settings(settings)
+    if not settings.secret_key:
+        log.warning(
+            "GAPWATCH_SECRET_KEY is not set: sessions end when the server restarts and authenticator secrets are "
+            "stored unsealed. Set it in production (docs/settings.md)."
+        )
     app.state.trusted_proxies = settings.trusted_proxy_networks()
     app.state.clock = _utcnow
     app.state.sessionmaker = session_factory(engine)

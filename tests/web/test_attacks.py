@@ -333,7 +333,7 @@ def test_turning_codes_off_needs_the_password_and_a_code(
     sneaky = admin.post("/admin/users/ada/two-factor/disable", data={"csrf_token": csrf_of(admin)})
     assert sneaky.status_code == 403
     with session_scope(app.state.engine) as session:
-        assert get_user(session, "ada").totp_secret == secret
+        assert app.state.sign_in_policy.sealer.open(get_user(session, "ada").totp_secret) == secret
     clock.advance(seconds=30)
     done = turn_off(current_password=USERS["admin"][1], code=totp_code(secret, clock.step))
     assert done.status_code == 303
@@ -351,7 +351,8 @@ def test_no_totp_secret_in_any_cookie(app: FastAPI, client_as: Callable[[str], A
     for name, value in admin.cookies.items():
         assert secret not in value and secret not in json.dumps(contents), name
     with session_scope(app.state.engine) as session:
-        assert session.scalars(select(SessionRow.totp_setup)).one() == secret  # kept server-side
+        stored = session.scalars(select(SessionRow.totp_setup)).one()  # kept server-side, and sealed there
+        assert secret not in stored and app.state.sign_in_policy.sealer.open(stored) == secret
     on = admin.post("/account/two-factor", data={"code": totp_code(secret, clock.step), "csrf_token": csrf_of(admin)})
     assert on.status_code == 303
     with session_scope(app.state.engine) as session:
@@ -517,3 +518,38 @@ def test_an_admin_session_left_open_cannot_change_accounts_without_the_password(
     clock.advance(minutes=16)  # and the confirmation itself runs out
     again = admin.post("/admin/users/leo/reset-password", data={"csrf_token": csrf_of(admin)}, follow_redirects=False)
     assert again.status_code == 303 and again.headers["location"].startswith("/admin/confirm")
+
+
+# --- a copy of the database does not give away anyone's sign-in codes ------------------------------------------
+
+
+def test_authenticator_secrets_are_sealed_at_rest(app: FastAPI, client_as: Callable[[str], Any], clock: Clock) -> None:
+    """ASVS 6.4: someone holding a dump of the database (every table, every column) cannot find the secret an
+    authenticator app was given; with the server's key the code still signs in, and a legacy unsealed secret is
+    sealed the first time it proves right."""
+    admin = client_as("admin")
+    secret = _turn_on_codes(admin, clock)
+    with app.state.engine.connect() as connection:
+        dump = "\n".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM users"))
+        dump += "\n".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM user_sessions"))
+        dump += "\n".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM audit_log"))
+    assert secret not in dump and "sealed:v1:" in dump
+    # another server key cannot open it (and says so plainly)
+    from gapwatch.errors import GapwatchError
+    from gapwatch.services.sealing import Sealer
+
+    with session_scope(app.state.engine) as session:
+        stored = get_user(session, "ada").totp_secret
+        with pytest.raises(GapwatchError, match="secret key has changed"):
+            Sealer.from_secret_key("another-key").open(stored)
+        user = get_user(session, "ada")
+        user.totp_secret = secret  # as a database from before sealing holds it
+    # the right code still signs in, and the secret is sealed on the way
+    with make_client(app) as owner:
+        assert _sign_in(owner, *USERS["admin"]).status_code == 303
+        clock.advance(seconds=30)
+        ok = owner.post("/sign-in/code", data={"code": totp_code(secret, clock.step), "csrf_token": csrf_of(owner)})
+        assert ok.status_code == 303
+    with session_scope(app.state.engine) as session:
+        resealed = get_user(session, "ada").totp_secret
+        assert resealed.startswith("sealed:v1:") and secret not in resealed

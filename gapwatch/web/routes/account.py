@@ -25,6 +25,7 @@ from gapwatch.services.accounts import (
     enable_totp,
     enrolment_secret,
     forget_enrolment,
+    pending_enrolment,
     reauthenticate,
     revoke_api_token,
     sign_out_everywhere,
@@ -234,7 +235,7 @@ def two_factor_page(request: Request, user: Admin, db: DbSession) -> Response:
     row = _row(db, user)
     secret = None
     if not row.totp_secret:
-        secret = enrolment_secret(_web_session(request))
+        secret = enrolment_secret(_web_session(request), sealer=policy_of(request).sealer)
         db.commit()
     return render(request, "account/two_factor.html", _two_factor_context(row, secret))
 
@@ -249,11 +250,12 @@ def two_factor(
     """Turn the second factor on once the app shows a correct code."""
     row = _row(db, user)
     web_session = _web_session(request)
-    secret = web_session.totp_setup
+    sealer = policy_of(request).sealer
+    secret = pending_enrolment(web_session, sealer=sealer)
     if row.totp_secret or not secret:
         return RedirectResponse("/account/two-factor", status_code=303)
     try:
-        enable_totp(db, row, secret, code, now=now_of(request).timestamp())
+        enable_totp(db, row, secret, code, now=now_of(request).timestamp(), sealer=sealer)
     except InvalidInput as exc:
         return render(
             request, "account/two_factor.html", _two_factor_context(row, secret, _field_errors(exc)), status_code=422
