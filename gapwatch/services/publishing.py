@@ -50,6 +50,7 @@ from gapwatch.errors import Conflict, NotFound
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services._public_report import (
     CONFIDENTIAL,
+    NOT_AVAILABLE,
     SYMBOLS,
     Key,
     PublicReport,
@@ -68,11 +69,14 @@ from gapwatch.store.engine import session_scope
 
 __all__ = [
     "CSV_COLUMNS",
+    "NOT_AVAILABLE",
     "SYMBOLS",
+    "PublicReport",
     "PublicView",
     "PublicationInfo",
     "Withdrawn",
     "cell_id",
+    "csvw_metadata",
     "disclosure_control",
     "gap_id",
     "list_publications",
@@ -501,6 +505,120 @@ def open_data(engine: Engine, cycle: str | None, board: str, fmt: str = "csv") -
             ],
             "observations": rows,
         }
+        return json.dumps(defuse_all(doc), indent=1, ensure_ascii=False)
+
+
+# --- the data dictionary (CSV on the Web) -----------------------------------------------------------------
+
+#: Each open-data column: its title, what it holds, and its CSVW datatype. Numeric columns may hold a GSS
+#: symbol instead of a number (declared as the column's ``null`` values, so a CSVW reader sees a blank).
+CSV_DICTIONARY: dict[str, tuple[str, str, str]] = {
+    "indicator": ("Indicator id", "The indicator's id in the partnership's framework.", "string"),
+    "indicator_code": ("Indicator code", "The indicator's published code, e.g. 'NI 102'.", "string"),
+    "indicator_title": ("Indicator", "What the indicator measures.", "string"),
+    "period": (
+        "Period",
+        "The period the figure is for (year, academic year 'AY', financial year 'FY' or span).",
+        "string",
+    ),
+    "area_code": ("Area code", "The area's GSS code (ONS), or the partnership's code for a local area.", "string"),
+    "area_name": ("Area", "The area's name.", "string"),
+    "breakdown_id": ("Breakdown id", "The population breakdown's id; blank for the whole population.", "string"),
+    "breakdown": (
+        "Breakdown",
+        "The population breakdown (e.g. free school meal eligibility); blank for all.",
+        "string",
+    ),
+    "category_id": ("Group id", "The group's id within the breakdown; blank for the whole population.", "string"),
+    "category": ("Group", "The group within the breakdown (e.g. eligible for free school meals).", "string"),
+    "value": ("Value", "The indicator's value, in the unit of the 'unit' column.", "number"),
+    "lower_95": ("Lower 95% limit", "Lower limit of the 95% confidence interval of the value.", "number"),
+    "upper_95": ("Upper 95% limit", "Upper limit of the 95% confidence interval of the value.", "number"),
+    "count": ("Count", "The numerator: how many people or events the value counts.", "number"),
+    "denominator": ("Denominator", "The population the count is out of (blank [z] for counts).", "number"),
+    "unit": ("Unit", "The unit of value and limits (e.g. '%', 'per 1,000', 'percentage points').", "string"),
+    "suppressed": ("Withheld", "'yes' when disclosure control withheld this row's figures, else 'no'.", "string"),
+    "disclosure_control": (
+        "Disclosure control",
+        "How small numbers were protected: 'threshold' (small counts withheld, with what they could be worked "
+        "out from) or 'rounding' (counts to the nearest 5, small ones withheld).",
+        "string",
+    ),
+    "illustrative": ("Illustrative", "'yes' for generated demonstration values, not real data.", "string"),
+    "batch": ("Import batch", "The import the figure came from; blank for figures stated in the plan.", "string"),
+}
+_NULLS = ["", *SYMBOLS]
+#: How intervals are computed for each kind of measure (docs/statistics.md; PHEindicatormethods' methods).
+INTERVAL_METHODS: dict[str, str] = {
+    "proportion": "95% interval by the Wilson score method (Wilson 1927; PHEindicatormethods phe_proportion)",
+    "rate": "95% interval by exact Poisson limits below 10 events and Byar's method from 10 (phe_rate)",
+    "count": "95% interval by exact Poisson limits below 10 events and Byar's method from 10",
+    "standardised_rate": "95% interval by Dobson's method (phe_dsr)",
+}
+
+
+def _csvw(plan: Plan, public: PublicReport, cycle: str, pub: PublicationRow, csv_url: str) -> dict[str, Any]:
+    report = public.report
+    columns: list[dict[str, Any]] = []
+    for name in CSV_COLUMNS:
+        title, description, datatype = CSV_DICTIONARY[name]
+        column: dict[str, Any] = {"name": name, "titles": title, "dc:description": description, "datatype": datatype}
+        column["null"] = _NULLS if datatype == "number" else [""]
+        if name in ("indicator", "period", "area_code", "suppressed", "disclosure_control", "illustrative"):
+            column["required"] = True
+        columns.append(column)
+    indicators = []
+    for page in report.indicators:
+        ind = plan.indicators.get(page.id)
+        measure = ind.measure.value if ind else page.measure
+        indicators.append(
+            {
+                "dc:identifier": page.id,
+                "dc:title": f"{page.code}: {page.title}",
+                "unit": page.unit,
+                "measure": measure,
+                "method": INTERVAL_METHODS.get(measure, "95% interval as published by the source, when it gives one"),
+                "disclosure_control": _rule(public, page.id),
+                "dc:source": (ind.data_source if ind is not None and ind.data_source else None),
+            }
+        )
+    return {
+        "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
+        "url": csv_url,
+        "dc:title": f"{report.partnership}: {report.board.name}, {cycle} - open data",
+        "dc:description": (
+            "Every figure in the published report, one row per indicator, period, area and group. Small numbers "
+            "are protected by disclosure control before publication; a withheld or missing figure is shown by "
+            "its Government Statistical Service symbol, explained in 'notes'."
+        ),
+        "dc:publisher": report.partnership,
+        "dc:issued": pub.published_at.date().isoformat(),
+        "dc:license": {"@id": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"},
+        "dialect": {"header": True, "encoding": "utf-8"},
+        "tableSchema": {
+            "columns": columns,
+            "primaryKey": ["indicator", "period", "area_code", "breakdown_id", "category_id"],
+        },
+        "notes": [
+            {"type": "symbols", "dc:description": "GSS symbols used in place of numbers", "symbols": dict(SYMBOLS)},
+            {
+                "type": "indicators",
+                "dc:description": "Each indicator's unit, measure, method",
+                "indicators": indicators,
+            },
+        ],
+    }
+
+
+def csvw_metadata(engine: Engine, cycle: str | None, board: str, *, csv_url: str = "data.csv") -> str:
+    """The W3C CSV on the Web metadata of a publication's open-data CSV: a ``tableSchema`` describing every column
+    (title, description, datatype, which GSS symbols stand in for a number), and per indicator its unit,
+    measure, interval method and disclosure control. Served beside the CSV as ``data.csv-metadata.json``
+    (the CSVW convention, https://www.w3.org/TR/tabular-data-primer/)."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row, pub = _publication(session, plan, cycle, board)
+        doc = _csvw(plan, _load(pub), row.name, pub, csv_url)
         return json.dumps(defuse_all(doc), indent=1, ensure_ascii=False)
 
 

@@ -11,24 +11,27 @@ withdraws a publication with a reason, audited by :func:`gapwatch.services.appro
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound
+from gapwatch.queries.public import PublicPage, chart_points, public_page
 from gapwatch.services.approvals import MAX_WITHDRAWAL_REASON, withdraw_publication
 from gapwatch.services.plans import current_plan
 from gapwatch.services.publishing import (
     SYMBOLS,
-    gap_id,
+    csvw_metadata,
     list_publications,
     list_withdrawals,
     open_data,
     public_view,
 )
+from gapwatch.web.charts import trend_chart
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import DB, ENGINE, MANAGE, PUBLIC, errors_of, form_value
 from gapwatch.web.templating import render
@@ -67,6 +70,23 @@ def public_home(
     )
 
 
+#: Public charts have a fixed width, so a chart inside a closed <details> is drawn at its size when opened.
+CHART_WIDTH = 440
+
+
+def _chart(page: PublicPage, indicator: str) -> dict[str, Any] | None:
+    """The trend chart of an indicator's *published* headline values (withheld ones are simply not drawn)."""
+    found = next((i for i in page.indicators if i.id == indicator), None)
+    if found is None:
+        return None
+    title = f"{found.code}, {found.area_name}"
+    spec = trend_chart(chart_points(found.headline), [], found.unit, title, area_name=found.area_name)
+    if spec is not None:
+        spec["width"] = CHART_WIDTH
+        spec["height"] = 220
+    return spec
+
+
 @router.get("/public/{cycle}/{board}")
 def public_report_page(
     request: Request,
@@ -76,25 +96,50 @@ def public_report_page(
     engine: Engine = ENGINE,
     db: Session = DB,
 ) -> Response:
-    """A published report as published (symbols for withheld figures), or the notice of its withdrawal."""
+    """A published report, summary first: plain-English answers to the KPQs with a chart and a table beside each,
+    what improved and what did not, and each indicator's published figures behind a <details>; or the notice
+    of its withdrawal."""
     view = public_view(engine, cycle, board)
     if view.published is None:
         return render(request, "public/withdrawn.html", {"info": view.info}, status_code=410)
     plan = current_plan(db)
+    page = public_page(view.published, plan.framework, plan.areas)
+    wanted = {i.id for i in page.indicators} | {k.indicator for k in page.kpqs if k.indicator}
+    charts = {ind: _chart(page, ind) for ind in sorted(wanted)}
     return render(
         request,
         "public/report.html",
         {
             "report": view.published.report,
+            "page": page,
+            "charts": charts,
             "published": view.published,
             "info": view.info,
             "symbols": SYMBOLS,
-            "gap_id": gap_id,
             "cycle": cycle,
             "board": board,
-            "areas": plan.areas,
         },
     )
+
+
+@router.get("/public/{cycle}/{board}/summary.json")
+def public_summary(
+    cycle: str, board: str, user: CurrentUser | None = PUBLIC, engine: Engine = ENGINE, db: Session = DB
+) -> Response:
+    """The public page's content as JSON (the same read model the page is drawn from)."""
+    view = public_view(engine, cycle, board)
+    if view.published is None:
+        return public_data(cycle, board, "json", user, engine)  # raises Withdrawn (410), one error shape
+    plan = current_plan(db)
+    page = public_page(view.published, plan.framework, plan.areas)
+    return JSONResponse(page.model_dump(mode="json"))
+
+
+@router.get("/public/{cycle}/{board}/data.csv-metadata.json")
+def public_metadata(cycle: str, board: str, user: CurrentUser | None = PUBLIC, engine: Engine = ENGINE) -> Response:
+    """The data dictionary of the open data CSV: W3C CSV on the Web (CSVW) metadata, served beside the CSV."""
+    body = csvw_metadata(engine, cycle, board, csv_url="data.csv")
+    return Response(body, media_type="application/csvm+json")
 
 
 @router.get("/public/{cycle}/{board}/data.{fmt}")
