@@ -177,6 +177,13 @@ def _dupes(framework: Framework) -> list[tuple[Path, str]]:
         if ind.code in codes:
             out.append((("indicators", i, "code"), f"duplicate indicator code '{ind.code}'"))
         codes.setdefault(ind.code, i)
+    # A publisher's breakdown name must lead to one category type only (imports match by name or alias).
+    named: dict[str, str] = {}
+    for i, group in enumerate(framework.groups):
+        for label in sorted(group.labels()):
+            first = named.setdefault(label, group.id)
+            if first != group.id:
+                out.append((("groups", i, "aliases"), f"name or alias '{label}' is already category type '{first}'"))
     return out
 
 

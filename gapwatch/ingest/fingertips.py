@@ -16,11 +16,11 @@ suggests the mapping to use.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
 
+from gapwatch.domain.groups import quantile_rank
 from gapwatch.errors import InvalidInput, Problem
 from gapwatch.ingest.csvfile import read_csv_table
 from gapwatch.ingest.limits import ReadLimits
@@ -202,32 +202,11 @@ def read_fingertips(
     return ParsedFile(raw.file, built, raw.warnings, "fingertips", meta, problems)
 
 
-_ORDINALS = {
-    "most": 1,
-    "second most": 2,
-    "third more": 3,
-    "fourth more": 4,
-    "fifth more": 5,
-    "fifth less": 6,
-    "fourth less": 7,
-    "third less": 8,
-    "second least": 9,
-    "least": 10,
-}
-_QUINTILES = {"most": 1, "second most": 2, "middle": 3, "third": 3, "second least": 4, "least": 5}
-
-
 def deprivation_rank(category: str | None) -> int | None:
     """The number of a Fingertips deprivation category: "Most deprived decile (IMD2015)" -> 1,
-    "Third less deprived decile" -> 8, "Second least deprived quintile" -> 4; plain "1".."10" as is."""
-    if not category:
-        return None
-    text = category.strip().lower()
-    if re.fullmatch(r"(d|q|decile |quintile )?\d{1,2}", text):
-        return int(re.sub(r"\D", "", text))
-    m = re.match(r"(.*?)\s*deprived (decile|quintile)", text)
-    if not m:
-        m2 = re.match(r"(middle|third) quintile", text)
-        return 3 if m2 else None
-    table = _ORDINALS if m[2] == "decile" else _QUINTILES
-    return table.get(m[1].strip())
+    "Third less deprived decile" -> 8, "Second least deprived quintile" -> 4; plain "1".."10" as is.
+
+    The one reading of these labels is :func:`gapwatch.domain.groups.quantile_rank`, which the importers
+    also use to land such rows on the framework's deprivation breakdowns.
+    """
+    return quantile_rank(category)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from gapwatch.domain.framework import Framework
+from gapwatch.domain.groups import match_category_type
 from gapwatch.domain.indicators import Indicator, MeasureType
 from gapwatch.ingest.lookups import level_for_code
 from gapwatch.ingest.metadata import complete_definition, measure_of, polarity_of
@@ -174,26 +175,22 @@ def resolve_areas(
 
 
 def resolve_categories(frame: pl.DataFrame, framework: Framework, warnings: list[str]) -> pl.DataFrame:
-    types: dict[str, str] = {}
-    cats: dict[tuple[str, str], str] = {}
-    for group in framework.groups:
-        types[group.id.lower()] = group.id
-        types.setdefault(group.name.lower(), group.id)
-        for c in group.categories:
-            cats[(group.id, c.id.lower())] = c.id
-            cats.setdefault((group.id, c.name.lower()), c.id)
+    """Category types and categories named as the framework names them, by id, name or alias ignoring case
+    (:func:`gapwatch.domain.groups.match_category_type`), deprivation quantiles also by their place
+    ("Most deprived decile (IMD2015)" -> d1), so every importer lands publishers' rows on the framework's
+    breakdowns."""
     pairs = frame.select("category_type", "category").unique()
     type_map: dict[str, str] = {}
     cat_map: dict[str, str] = {}
     unmatched: list[str] = []
     for ctype, cat in pairs.iter_rows():
-        gid = types.get(ctype.lower()) if ctype else None
-        if gid is None:
+        group = match_category_type(framework.groups, ctype)
+        if group is None:
             continue
-        type_map[ctype] = gid
-        cid = cats.get((gid, cat.lower()))
+        type_map[ctype] = group.id
+        cid = group.category_for(cat)
         if cid is None:
-            unmatched.append(f"{cat} ({gid})")
+            unmatched.append(f"{cat} ({group.id})")
         else:
             cat_map[f"{ctype}\x00{cat}"] = cid
     if unmatched:
