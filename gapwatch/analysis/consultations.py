@@ -12,6 +12,10 @@ One place decides every consultation figure gapwatch shows (pages, API, CLI, boa
   word, a phrase anywhere, case ignored; an answer may carry several themes), and the share of answers per theme
   with its interval and a few examples.
 * :func:`kpq_evidence` — the consultation's figures for the KPQs its questions serve, each with its interval.
+* :func:`judge_share` — the statistical verdict a KPQ rule counts: is the share of respondents giving an answer
+  above or below a stated threshold? Above when the whole Wilson interval lies above it, below when the whole
+  interval lies below, otherwise not significantly different (the benchmark rule Fingertips applies to a value
+  and its interval, Public Health England 2018, "Technical Guide: Confidence intervals").
 
 A consultation's results are views: they describe who responded, not the whole population (a consultation is a
 self-selected sample), and every evidence item says so.
@@ -22,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import polars as pl
@@ -31,10 +36,14 @@ from gapwatch.stats.proportions import wilson_limits
 
 __all__ = [
     "LEVEL",
+    "SELF_SELECTED",
     "ConsultationResult",
     "KpqEvidenceItem",
+    "ShareJudgement",
+    "ShareVerdict",
     "ThemeCount",
     "code_texts",
+    "judge_share",
     "kpq_evidence",
     "published_results",
     "response_results",
@@ -299,3 +308,73 @@ def kpq_evidence(c: Consultation, results: Sequence[ConsultationResult]) -> list
                 )
             )
     return out
+
+
+class ShareVerdict(StrEnum):
+    """Where a share of respondents stands against a threshold, judged by its Wilson interval."""
+
+    ABOVE = "significantly above the threshold"
+    BELOW = "significantly below the threshold"
+    NOT_DIFFERENT = "not significantly different from the threshold"
+    NOT_JUDGED = "not judged (no threshold stated)"
+    NOT_CALCULATED = "could not be calculated"
+
+
+@dataclass(frozen=True)
+class ShareJudgement:
+    """A consultation figure judged against a threshold: the figure, the verdict and the words for both."""
+
+    consultation: str
+    question: str
+    option: str
+    respondent_type: str | None
+    threshold: float | None
+    verdict: ShareVerdict
+    result: ConsultationResult | None
+    text: str
+    caveat: str = SELF_SELECTED
+
+    @property
+    def illustrative(self) -> bool:
+        return bool(self.result is not None and self.result.illustrative)
+
+
+def judge_share(
+    c: Consultation,
+    results: Sequence[ConsultationResult],
+    question: str,
+    option: str,
+    threshold: float | None,
+    *,
+    respondent_type: str | None = None,
+) -> ShareJudgement:
+    """The share of respondents (all, or of one type) answering ``option`` to ``question``, against ``threshold``
+    percent: above when the Wilson interval's lower limit exceeds it, below when the upper limit falls short of it,
+    otherwise not significantly different. No threshold: the figure is given but not judged; no figure, or no base
+    (so no interval): not calculated, with the reason."""
+    found = next(
+        (r for r in results if r.question == question and r.option == option and r.respondent_type == respondent_type),
+        None,
+    )
+    who = "respondents" if respondent_type is None else f"respondents of type '{respondent_type}'"
+
+    def judged(verdict: ShareVerdict, text: str) -> ShareJudgement:
+        return ShareJudgement(c.id, question, option, respondent_type, threshold, verdict, found, text)
+
+    if found is None:
+        return judged(ShareVerdict.NOT_CALCULATED, f"no figure for '{option}' of question '{question}' among {who}")
+    if found.percent is None or found.lower is None or found.upper is None:
+        return judged(ShareVerdict.NOT_CALCULATED, found.reason or "no base: the share has no interval")
+    pct = (
+        f"{found.percent:.0f}% of {found.base:,} {who} (95% CI {found.lower:.1f}% to {found.upper:.1f}%,"
+        f" {METHOD}): {found.option_label or option}"
+    )
+    if threshold is None:
+        return judged(ShareVerdict.NOT_JUDGED, pct)
+    if found.lower > threshold:
+        verdict = ShareVerdict.ABOVE
+    elif found.upper < threshold:
+        verdict = ShareVerdict.BELOW
+    else:
+        verdict = ShareVerdict.NOT_DIFFERENT
+    return judged(verdict, f"{pct}; {verdict.value.replace('the threshold', f'{threshold:g}%')}")

@@ -187,6 +187,21 @@ def _dupes(framework: Framework) -> list[tuple[Path, str]]:
     return out
 
 
+def _consultation_reference(
+    framework: Framework, base: Path, consultation: str | None, question: str | None, option: str | None
+) -> list[tuple[Path, str]]:
+    """A KPQ's ``consultation`` evidence must name a question of that consultation and one of its options."""
+    found = framework.index("consultations").get(consultation or "") if consultation else None
+    if found is None or question is None:
+        return []
+    q = next((x for x in found.questions if x.id == question), None)
+    if q is None:
+        return [((*base, "question"), f"'{question}' is not a question of consultation '{consultation}'")]
+    if option is not None and option not in {o.id for o in q.options}:
+        return [((*base, "option"), f"'{option}' is not an option of question '{question}'")]
+    return []
+
+
 def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
     """Problems only the whole framework can show: duplicates and references to unknown items.
 
@@ -222,6 +237,8 @@ def reference_problems(framework: Framework) -> list[tuple[Path, str]]:
             check((*base, "category_type"), ev.category_type, "groups")
             check((*base, "study"), ev.study, "evidence")
             check((*base, "initiative"), ev.initiative, "initiatives")
+            check((*base, "consultation"), ev.consultation, "consultations")
+            problems.extend(_consultation_reference(framework, base, ev.consultation, ev.question, ev.option))
             if ev.category_type is not None:
                 check((*base, "subject"), ev.subject, "groups", also=categories)
                 check((*base, "comparator"), ev.comparator, "groups", also=categories)

@@ -15,11 +15,24 @@ SII across deprivation        SII falling significantly → supports; rising →
 actions                       mostly green → supports; any red (or overdue) beyond a
                               quarter of them → against; otherwise neutral
 study                         positive finding → supports; negative → against
+initiative impact             improved significantly against comparison areas (so it
+                              closes the gap where its areas started worse) → supports;
+                              significantly worse → against; no significant effect →
+                              neutral; not credible or not computable → missing
+consultation                  share of respondents (Wilson interval) wholly above the
+                              rule's threshold → supports; wholly below → against;
+                              interval spanning it → neutral; no figure → missing
 ============================  =========================================================
+
+Studies, initiatives and consultations are the third source of performance information (research and
+evaluation). An initiative is judged by its own effect, never by the raw gap between its areas and the rest: an
+initiative whose areas started worse and improved more than their comparison areas is closing the gap, and
+counts for, never against.
 
 The answer then follows from the weights of the directions (each evidence item weighs 1 unless the
 framework says otherwise) and from the evidence's **coverage**: how many of the rule's items have data
-(a study listed as context only, with no judgement stated, is not counted either way):
+(context is not counted either way: a study with no judgement stated, a consultation figure with no threshold,
+and an initiative or consultation linked to the KPQ that no rule of the KPQ judges):
 
 1. No evidence with data → **Not enough evidence**.
 2. Only neutral evidence → **Not enough evidence**: "no significant change" is not a yes.
@@ -78,6 +91,14 @@ class EvidenceFinding(BaseModel):
     weight: float = 1.0
     batches: list[int] = Field(default_factory=list, description="Import batches of the numbers used.")
     illustrative: bool = Field(default=False, description="The numbers used include illustrative (generated) values.")
+    source: str | None = Field(
+        default=None, description="The source of performance information: 'actions', 'indicators' or 'research'."
+    )
+    value: float | None = Field(default=None, description="The estimate judged (a share, a difference in differences).")
+    lower: float | None = Field(default=None, description="Lower limit of the estimate's 95% interval.")
+    upper: float | None = Field(default=None, description="Upper limit of the estimate's 95% interval.")
+    unit: str | None = Field(default=None, description="What the value and its limits are in, e.g. '%'.")
+    counted: bool = Field(default=True, description="False for context: listed with the answer, counted neither way.")
 
 
 class KpqAnswer(BaseModel):
@@ -93,15 +114,15 @@ class KpqAnswer(BaseModel):
 
 
 def _counts(findings: list[EvidenceFinding]) -> tuple[int, int, list[str]]:
-    """(items with data, items counted, labels of the items without data); context-only studies not counted."""
-    counted = [f for f in findings if not (f.measure == "study" and f.direction is Direction.MISSING)]
+    """(items with data, items counted, labels of the items without data); context is not counted."""
+    counted = [f for f in findings if f.counted and not (f.measure == "study" and f.direction is Direction.MISSING)]
     missing = [f.label for f in counted if f.direction is Direction.MISSING]
     return len(counted) - len(missing), len(counted), missing
 
 
 def combine(kpq: str, question: str, findings: list[EvidenceFinding]) -> KpqAnswer:
     """Apply the combination rules in this module's docstring to a KPQ's findings."""
-    weight = {d: sum(f.weight for f in findings if f.direction is d) for d in Direction}
+    weight = {d: sum(f.weight for f in findings if f.direction is d and f.counted) for d in Direction}
     support, against, neutral = (
         weight[Direction.SUPPORTS],
         weight[Direction.AGAINST],

@@ -100,6 +100,8 @@ class EvidenceMeasure(StrEnum):
     STUDY = "study"  #: findings of evaluation studies
     #: an initiative's areas against comparison areas (difference-in-differences)
     INITIATIVE_IMPACT = "initiative_impact"
+    #: a consultation's or survey's share of respondents giving an answer, against a stated threshold
+    CONSULTATION = "consultation"
 
 
 class KpqEvidence(Model):
@@ -113,6 +115,15 @@ class KpqEvidence(Model):
     actions: list[ItemId] = Field(default_factory=list, description="Action ids, or outcome ids for all their actions.")
     study: ItemId | None = None
     initiative: ItemId | None = Field(default=None, description="The initiative whose impact is the evidence.")
+    consultation: ItemId | None = Field(default=None, description="The consultation whose figure is the evidence.")
+    question: ItemId | None = Field(default=None, description="The consultation's question.")
+    option: ItemId | None = Field(default=None, description="The answer whose share of respondents is the evidence.")
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Percent the share is judged against: its whole 95% interval above supports, below is against.",
+    )
     weight: float = Field(default=1.0, gt=0)
     note: str | None = None
 
@@ -125,6 +136,8 @@ class KpqEvidence(Model):
         elif m is EvidenceMeasure.STUDY:
             if not self.study:
                 raise ValueError("'study' evidence needs a 'study' id")
+        elif m is EvidenceMeasure.CONSULTATION:
+            pass
         elif not self.indicator:
             raise ValueError(f"'{m.value}' evidence needs an 'indicator'")
         if m is EvidenceMeasure.GROUP_GAP and not (self.category_type and self.subject):
@@ -133,6 +146,8 @@ class KpqEvidence(Model):
             raise ValueError(
                 "'initiative_impact' evidence needs an 'initiative' id (and the 'indicator' to judge it on)"
             )
+        if m is EvidenceMeasure.CONSULTATION and not (self.consultation and self.question and self.option):
+            raise ValueError("'consultation' evidence needs a 'consultation', its 'question' and the 'option' counted")
         if m is EvidenceMeasure.AREA_GAP and not (self.subject and self.comparator):
             raise ValueError("'area_gap' evidence needs a 'subject' area and a 'comparator' grouping")
         return self

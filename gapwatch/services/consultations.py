@@ -43,6 +43,7 @@ __all__ = [
     "ImportSummary",
     "consultation_results",
     "coded_responses",
+    "evidence_results",
     "get_consultation",
     "import_responses",
     "list_consultations",
@@ -133,6 +134,25 @@ def _texts_frame(rows: list[ConsultationResponseRow]) -> pl.DataFrame:
     )
 
 
+def _answers_frame(rows: list[ConsultationResponseRow]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(r.response_id, r.respondent_type, q, o) for r in rows for q, options in r.answers.items() for o in options],
+        schema={"response": pl.String, "respondent_type": pl.String, "question": pl.String, "option": pl.String},
+        orient="row",
+    )
+
+
+def evidence_results(session: Session, c: Consultation) -> list[ConsultationResult]:
+    """The figures a consultation's KPQ evidence rests on — the imported responses' when any, else the published
+    summary's — exactly as :func:`consultation_results` chooses them for its ``evidence``."""
+    rows = _rows(session, c.id)
+    if rows:
+        found = response_results(c, _answers_frame(rows), illustrative=any(r.illustrative for r in rows))
+        if found:
+            return found
+    return published_results(c)
+
+
 def import_responses(
     engine: Engine, consultation_id: str, path: Path, *, actor: Actor | str | None, illustrative: bool = False
 ) -> ImportSummary:
@@ -217,17 +237,7 @@ def consultation_results(engine: Engine, consultation_id: str) -> ConsultationRe
     themes: list[ThemeCount] = []
     illustrative = any(r.illustrative for r in rows)
     if rows:
-        answers = pl.DataFrame(
-            [
-                (r.response_id, r.respondent_type, q, o)
-                for r in rows
-                for q, options in r.answers.items()
-                for o in options
-            ],
-            schema={"response": pl.String, "respondent_type": pl.String, "question": pl.String, "option": pl.String},
-            orient="row",
-        )
-        from_responses = response_results(c, answers, illustrative=illustrative)
+        from_responses = response_results(c, _answers_frame(rows), illustrative=illustrative)
         coded = pl.DataFrame(
             [(r.response_id, t) for r in rows for t in r.themes],
             schema={"response": pl.String, "theme": pl.String},

@@ -2,10 +2,10 @@
 
 The building blocks :mod:`gapwatch.services.kpq` assesses evidence with and the board reports
 (:mod:`gapwatch.services.cycles`) show: an :class:`EvidenceContext` holding the observations of periods
-ending by the cycle's cut-off (with 95% limits filled from counts), the recent trend of a series
-(:func:`trend_of`, Fingertips trend markers) and the gap series a rule names (:func:`gap_for`, through the
-same :mod:`gapwatch.services.gaps_view` the gap pages use), each carrying its import batches and whether
-any value is illustrative.
+ending by the cycle's cut-off (with 95% limits filled from counts) and each consultation's figures, the
+recent trend of a series (:func:`trend_of`, Fingertips trend markers) and the gap series a rule names
+(:func:`gap_for`, through the same :mod:`gapwatch.services.gaps_view` the gap pages use), each
+carrying its import batches and whether any value is illustrative.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.consultations import ConsultationResult, published_results
 from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result
+from gapwatch.domain.consultations import Consultation
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
@@ -25,6 +27,7 @@ from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
 from gapwatch.services._obsframe import observation_frame, with_intervals
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import list_actions
+from gapwatch.services.consultations import evidence_results
 from gapwatch.services.gaps_view import (
     GapSeries,
     area_gap,
@@ -72,6 +75,7 @@ class EvidenceContext:
     area: str | None
     cutoff: date
     actions: dict[str, ActionStatus] = field(default_factory=dict)
+    consultations: dict[str, list[ConsultationResult]] = field(default_factory=dict)
     _rows: dict[str, pl.DataFrame] = field(default_factory=dict)
     _gaps: dict[tuple[str, ...], GapSeries] = field(default_factory=dict)
 
@@ -81,6 +85,11 @@ class EvidenceContext:
             own = self.frame.filter(pl.col("indicator") == indicator.id)
             self._rows[indicator.id] = with_intervals(own, indicator)
         return self._rows[indicator.id]
+
+    def consultation_results(self, consultation: Consultation) -> list[ConsultationResult]:
+        """The consultation's figures the evidence rests on (imported responses', else published), as loaded."""
+        found = self.consultations.get(consultation.id)
+        return found if found is not None else published_results(consultation)
 
 
 @dataclass(frozen=True)
@@ -231,4 +240,12 @@ def evidence_context(session: Session, plan: Plan, *, window: CycleWindow, area:
     statuses = {v.id: ActionStatus(rag=v.rag, overdue=v.overdue) for v in list_actions(session, window=window)}
     ids = {ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator}
     frame = observations_until(session, plan, window.cutoff, ids or None)
-    return EvidenceContext(plan=plan, frame=frame, area=area or county_of(plan), cutoff=window.cutoff, actions=statuses)
+    consultations = {c.id: evidence_results(session, c) for c in plan.framework.consultations}
+    return EvidenceContext(
+        plan=plan,
+        frame=frame,
+        area=area or county_of(plan),
+        cutoff=window.cutoff,
+        actions=statuses,
+        consultations=consultations,
+    )

@@ -26,6 +26,15 @@ by the rules documented there. Per measure:
   interval and a pre-period parallel-trends check (:mod:`gapwatch.analysis.impact`). Improved significantly
   supports (it closes the gap when its areas started worse); no significant effect is neutral; a significant
   worsening counts against; not credible (pre-trends differ) or not computable is missing;
+* ``consultation`` — the share of respondents giving the rule's ``option`` to its ``question`` (of all
+  respondents, or of the respondent type named as ``subject``) with its Wilson interval, from the imported
+  responses when there are any, else the published summary (:func:`~gapwatch.analysis.consultations.judge_share`):
+  the whole interval above the rule's ``threshold`` supports, below it counts against, spanning it is neutral;
+  a rule with no threshold lists the figure as context. A consultation describes those who responded (a
+  self-selected sample), and its detail says so;
+* context — an initiative or a consultation question that names the KPQ in its own ``kpqs`` but that no rule
+  of the KPQ judges is listed with the answer (its figures, or why its impact is not computed) and counted
+  neither way;
 * ``study`` — the study's finding, with the judgement the framework states in the rule's ``note``,
   which must begin ``supports:``, ``against:`` or ``neutral:``; a study with no finding, or a rule with no
   stated judgement, is listed as missing (a finding is never judged by reading its words).
@@ -41,8 +50,10 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gapwatch.analysis.consultations import SELF_SELECTED, ShareVerdict, judge_share
 from gapwatch.analysis.targets import level_targets
 from gapwatch.analysis.verdicts import GapVerdict
+from gapwatch.domain.consultations import QuestionKind
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
@@ -77,6 +88,29 @@ HISTORY_YEARS = 3
 _OFF = {"off track", "not achieved"}
 _ON = {"achieved", "on track"}
 _JUDGEMENTS = {"supports": Direction.SUPPORTS, "against": Direction.AGAINST, "neutral": Direction.NEUTRAL}
+
+#: How a consultation share's verdict bears on a KPQ (the rule's threshold says what "enough" is).
+_SHARE_DIRECTION = {
+    ShareVerdict.ABOVE: Direction.SUPPORTS,
+    ShareVerdict.BELOW: Direction.AGAINST,
+    ShareVerdict.NOT_DIFFERENT: Direction.NEUTRAL,
+    ShareVerdict.NOT_JUDGED: Direction.MISSING,
+    ShareVerdict.NOT_CALCULATED: Direction.MISSING,
+}
+
+#: The three sources of performance information (domain.evidence.SourceKind) each measure draws on.
+_SOURCE_OF = {
+    EvidenceMeasure.ACTIONS: "actions",
+    EvidenceMeasure.STUDY: "research",
+    EvidenceMeasure.INITIATIVE_IMPACT: "research",
+    EvidenceMeasure.CONSULTATION: "research",
+    EvidenceMeasure.TREND: "indicators",
+    EvidenceMeasure.TARGET: "indicators",
+    EvidenceMeasure.GROUP_GAP: "indicators",
+    EvidenceMeasure.AREA_GAP: "indicators",
+    EvidenceMeasure.DEPRIVATION_GAP: "indicators",
+    EvidenceMeasure.SII: "indicators",
+}
 
 
 #: How each gap verdict of the analysis core bears on "is the gap reducing?". A gap that has closed is the
@@ -319,20 +353,129 @@ def _initiative_finding(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indica
     direction = IMPACT_DIRECTION[result.verdict]
     verdict = result.verdict.value + (" (closes the gap)" if result.closes_gap else "")
     used = rows.filter(pl.col("area").is_in([*result.treated.areas, *result.comparison.areas]))
+    detail = result.verdict_text
+    rc = result.relative_chance
+    if rc is not None:
+        detail += (
+            f"; relative chance after the start {rc.ratio:.2f} (95% CI {rc.lower:.2f} to {rc.upper:.2f}), "
+            f"{abs(rc.percent_different):.0f}% {'higher' if rc.ratio >= 1 else 'lower'} than in the comparison areas"
+        )
+    did = result.did
+    unit = "percentage points" if result.measure == "proportion" and result.multiplier == 100 else None
     return EvidenceFinding(
         label=label,
         measure="initiative_impact",
         direction=direction,
         verdict=tag_illustrative(verdict, any_illustrative(used)),
         illustrative=any_illustrative(used),
-        detail=result.verdict_text,
+        detail=detail,
         weight=ev.weight,
         batches=batches_of(used),
+        value=did.value if did else None,
+        lower=did.lower if did else None,
+        upper=did.upper if did else None,
+        unit=(unit or f"per {result.multiplier:,.0f}") if did else None,
     )
 
 
+def _consultation_finding(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
+    c = ctx.plan.framework.index("consultations").get(ev.consultation or "")
+    label = f"Consultation: {c.name if c is not None else ev.consultation}"
+    if c is None:
+        return EvidenceFinding(
+            label=label, measure="consultation", direction=Direction.MISSING, verdict="unknown consultation"
+        )
+    j = judge_share(
+        c, ctx.consultation_results(c), ev.question or "", ev.option or "", ev.threshold, respondent_type=ev.subject
+    )
+    r = j.result
+    direction = _SHARE_DIRECTION[j.verdict]
+    counted = j.verdict is not ShareVerdict.NOT_JUDGED
+    question = r.question_text if r is not None else ev.question
+    verdict = j.verdict.value
+    if ev.threshold is not None and j.verdict is not ShareVerdict.NOT_CALCULATED:
+        verdict = verdict.replace("the threshold", f"{ev.threshold:g}%")
+    return EvidenceFinding(
+        label=f"{label}: {question}",
+        measure="consultation",
+        direction=direction,
+        verdict=tag_illustrative(verdict, j.illustrative),
+        illustrative=j.illustrative,
+        detail="; ".join(x for x in (j.text, j.caveat, ev.note) if x),
+        weight=ev.weight,
+        value=r.percent if r is not None and r.lower is not None else None,
+        lower=r.lower if r is not None else None,
+        upper=r.upper if r is not None else None,
+        unit="%" if r is not None and r.lower is not None else None,
+        counted=counted,
+    )
+
+
+def _context_findings(ctx: EvidenceContext, kpq: Kpq) -> list[EvidenceFinding]:
+    """Initiatives and consultations that name this KPQ but that none of its rules judges: listed as context,
+    counted neither way (a figure is only evidence for or against once the framework says how to judge it)."""
+    framework = ctx.plan.framework
+    named_ini = {ev.initiative for ev in kpq.evidence if ev.initiative}
+    named_q = {(ev.consultation, ev.question) for ev in kpq.evidence if ev.consultation}
+    out: list[EvidenceFinding] = []
+    for ini in framework.initiatives:
+        if kpq.id in ini.kpqs and ini.id not in named_ini:
+            why = "no start date recorded" if ini.start is None else "no rule of this KPQ names an indicator for it"
+            out.append(
+                EvidenceFinding(
+                    label=f"Initiative: {ini.name}",
+                    measure="initiative_impact",
+                    direction=Direction.MISSING,
+                    verdict=f"context (not judged): {why}",
+                    detail=f"start: {ini.start or ini.start_text or 'not recorded'}; target areas: "
+                    + (", ".join(ini.target_areas) or "none recorded"),
+                    counted=False,
+                )
+            )
+    for c in framework.consultations:
+        results = None
+        for q in c.questions:
+            if q.kind is QuestionKind.FREE_TEXT or (c.id, q.id) in named_q:
+                continue
+            if kpq.id not in q.kpqs:
+                continue
+            results = results if results is not None else ctx.consultation_results(c)
+            shares = [judge_share(c, results, q.id, o.id, None) for o in q.options]
+            shown = [
+                f"{j.result.option_label}: {j.result.percent:.0f}% ({j.result.lower:.1f}% to {j.result.upper:.1f}%)"
+                for j in shares
+                if j.result is not None
+                and j.verdict is ShareVerdict.NOT_JUDGED
+                and j.result.percent is not None
+                and j.result.lower is not None
+                and j.result.upper is not None
+            ]
+            out.append(
+                EvidenceFinding(
+                    label=f"Consultation: {c.name}: {q.text}",
+                    measure="consultation",
+                    direction=Direction.MISSING,
+                    verdict=tag_illustrative(
+                        "context (not judged): no rule of this KPQ states a threshold",
+                        any(j.illustrative for j in shares),
+                    ),
+                    illustrative=any(j.illustrative for j in shares),
+                    detail=("; ".join(shown) + f" (95% Wilson intervals; {SELF_SELECTED})") if shown else None,
+                    counted=False,
+                )
+            )
+    return out
+
+
 def assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
-    """One piece of evidence assessed: its direction and statistical verdict."""
+    """One piece of evidence assessed: its direction, statistical verdict and source of information."""
+    finding = _assess(ctx, ev)
+    return finding.model_copy(update={"source": _SOURCE_OF[ev.measure]})
+
+
+def _assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
+    if ev.measure is EvidenceMeasure.CONSULTATION:
+        return _consultation_finding(ctx, ev)
     if ev.measure is EvidenceMeasure.ACTIONS:
         return _actions_finding(ctx, ev)
     if ev.measure is EvidenceMeasure.STUDY:
@@ -358,7 +501,15 @@ def assess(ctx: EvidenceContext, ev: KpqEvidence) -> EvidenceFinding:
 
 def evaluate(ctx: EvidenceContext, kpqs: Iterable[Kpq]) -> list[KpqAnswer]:
     """Answer each KPQ from its evidence by the rules of :mod:`gapwatch.domain.kpq`."""
-    return [combine(k.id, k.question, [assess(ctx, ev) for ev in k.evidence]) for k in kpqs]
+    return [
+        combine(
+            k.id,
+            k.question,
+            [assess(ctx, ev) for ev in k.evidence]
+            + [f.model_copy(update={"source": "research"}) for f in _context_findings(ctx, k)],
+        )
+        for k in kpqs
+    ]
 
 
 def _kpqs_of(plan: Plan, ambition: int | str | None) -> list[Kpq]:

@@ -25,7 +25,8 @@ def finding(direction: Direction, weight: float = 1.0) -> EvidenceFinding:
         ([A], Answer.NO),  # widening
         ([A, N, N], Answer.PARTLY),
         ([S, A], Answer.PARTLY),
-        ([S, M, M], Answer.YES),  # missing evidence neither helps nor hurts
+        ([S, M, M], Answer.NOT_ENOUGH_EVIDENCE),  # coverage: only 1 of 3 items has data (rule 6)
+        ([S, S, M], Answer.YES),  # 2 of 3 have data: enough
     ],
 )
 def test_combination_rules(directions: list[Direction], expected: Answer) -> None:
