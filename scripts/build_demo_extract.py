@@ -8,8 +8,9 @@ Every file is read exactly as ``gapwatch demo --public-data DIR`` reads it: the 
 :func:`gapwatch.services.imports.read_data_file`. The rows kept are those of Kent (E10000016), its twelve
 districts, the South East, England and Kent's ten DfE statistical neighbours (so that comparator groups
 work), plus Kent's LSOAs for the one LSOA-level indicator. Real series whose definition matches one of the
-framework's own indicators are written under that indicator (``_demo_recipes.FRAMEWORK_IDS``); deprivation
-deciles under the framework's deprivation groups.
+framework's own indicators are written under that indicator (``_demo_recipes.FRAMEWORK_IDS``); breakdowns a
+framework category type names (by id, name or alias: Fingertips' deprivation deciles of each IMD edition) under
+that category type and its categories.
 
 Output, deterministic (same bytes on every run): ``public-extract.csv.gz`` in gapwatch's tidy columns plus a
 ``source`` column (publisher and file of every row), and ``DATA-LICENCE.md`` (Open Government Licence v3.0
@@ -26,9 +27,11 @@ from pathlib import Path
 
 import polars as pl
 
+from gapwatch.domain.groups import match_category_type
 from gapwatch.ingest.imd import read_imd
 from gapwatch.ingest.tidy import TableMapping
 from gapwatch.services import _demo_recipes as recipes
+from gapwatch.services.frameworks import bundled_framework_path, validate_framework
 from gapwatch.services.imports import read_data_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,6 +221,27 @@ def _framework_mapping(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _framework_groups(frame: pl.DataFrame) -> pl.DataFrame:
+    """Publishers' breakdowns under the framework's own category types and categories, by name or alias (the
+    rule every import applies, :func:`gapwatch.domain.groups.match_category_type`): Fingertips' "County & UA
+    deprivation deciles in England (IMD2015)" / "Most deprived decile (IMD2015)" become
+    ``imd2015-decile-county-ua`` / ``d1``, so the extract reads as the framework names things."""
+    groups = validate_framework(bundled_framework_path("kent")).framework.groups
+    types: dict[str, str] = {}
+    cats: dict[str, str] = {}
+    for ctype, cat in frame.select("category_type", "category").unique().drop_nulls().iter_rows():
+        group = match_category_type(groups, ctype)
+        cid = group.category_for(cat) if group is not None else None
+        if group is not None and cid is not None:
+            types[ctype] = group.id
+            cats[f"{ctype}\x00{cat}"] = cid
+    key = pl.concat_str("category_type", pl.lit("\x00"), "category")
+    return frame.with_columns(
+        key.replace_strict(cats, default=pl.col("category")).alias("category"),
+        pl.col("category_type").replace_strict(types, default=pl.col("category_type")).alias("category_type"),
+    )
+
+
 def _ni81(frame: pl.DataFrame) -> pl.DataFrame:
     """NI 81, the Level 3 at 19 gap: non-FSM minus FSM percentage of NI 80 (DfE), area by area, year by year."""
     ni80 = frame.filter((pl.col("indicator") == "NI80") & (pl.col("category_type") == "fsm"))
@@ -266,7 +290,7 @@ def build(folder: Path) -> tuple[pl.DataFrame, dict[str, str]]:
     idaci = _idaci(folder)
     if idaci is not None:
         frame = pl.concat([frame, idaci], how="vertical")
-    frame = _framework_mapping(frame)
+    frame = _framework_groups(_framework_mapping(frame))
     frame = pl.concat([frame, _ni81(frame)], how="vertical")
     frame = frame.unique(
         subset=[c for c in COLUMNS if c not in ("note", "source", "area_name")], keep="first", maintain_order=True

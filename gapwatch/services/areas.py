@@ -527,18 +527,44 @@ def district_deprivation(engine: Engine, edition: str, *, county: str | None = N
 
 
 def grouping_members(framework: Framework, areas: pl.DataFrame, grouping_id: str) -> list[str]:
-    """The area codes a framework grouping stands for: its members, or its parent's children minus exclusions."""
+    """The current area codes a framework grouping stands for: its members, or its parent's children minus
+    exclusions — never an abolished area (one with an ``end_year``).
+
+    A parent's children come from the geography, which keeps abolished districts for history (Shepway's old
+    code, the districts merged into Somerset's unitary authority), so those are left out; otherwise a "rest
+    of the county" would count an area twice, under its old and its new code. An explicit member that has
+    been abolished stands for its current successor (``successor_code``, followed), listed once; one with no
+    successor is left out. Areas the geography does not hold (a framework's own) are kept as named.
+    """
     groupings = framework.index("area_groupings")
     if grouping_id not in groupings:
         raise NotFound(f"The framework has no area grouping '{grouping_id}'")
     g: Any = groupings[grouping_id]
+    ended = _abolished(areas)
     if g.kind is GroupingKind.EXPLICIT:
         out: list[str] = []
         for member in g.members:
-            out += grouping_members(framework, areas, member) if member in groupings else [member]
+            named = grouping_members(framework, areas, member) if member in groupings else [member]
+            for code in named:
+                current: str | None = code
+                for _ in range(len(ended) + 1):  # follow a chain of successors (bounded: no loops)
+                    if current not in ended:
+                        break
+                    current = ended[current]
+                if current is not None and current not in out and current not in ended:
+                    out.append(current)
         return out
     children = areas.filter(pl.col("parent_code") == g.parent)["code"].to_list()
-    return sorted(c for c in children if c not in set(g.excluding))
+    return sorted(c for c in children if c not in set(g.excluding) and c not in ended)
+
+
+def _abolished(areas: pl.DataFrame) -> dict[str, str | None]:
+    """Abolished area codes -> their successor (None when the geography names none)."""
+    if "end_year" not in areas.columns:
+        return {}
+    successor = pl.col("successor_code") if "successor_code" in areas.columns else pl.lit(None, pl.String)
+    gone = areas.filter(pl.col("end_year").is_not_null()).select("code", successor.alias("successor"))
+    return dict(gone.iter_rows())
 
 
 def load_england_geography(engine: Engine) -> int:
