@@ -18,6 +18,7 @@ from gapwatch.domain.areas import LEVEL_RANK, Area, AreaGrouping
 from gapwatch.domain.comparators import ComparatorGroup, comparator_group_problems
 from gapwatch.domain.consultations import Consultation
 from gapwatch.domain.evidence import InformationSource, PlanObservation, Risk, Study
+from gapwatch.domain.facts import Fact
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.initiatives import Initiative
@@ -76,6 +77,7 @@ KINDS: tuple[str, ...] = (
     "initiatives",
     "consultations",
     "observations",
+    "facts",
 )
 
 
@@ -113,6 +115,7 @@ class Framework(Model):
     initiatives: list[Initiative] = Field(default_factory=list)
     consultations: list[Consultation] = Field(default_factory=list)
     observations: list[PlanObservation] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list, description="Context facts about the area, with sources.")
 
     def items(self, kind: str) -> list[Item]:
         """The items of one kind (a name from :data:`KINDS`)."""
