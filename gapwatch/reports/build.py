@@ -233,7 +233,7 @@ def _section(page: IndicatorPage, names: Names, commentary: list[CommentaryEntry
     anchor = f"{prefix}ind-{_slug(page.id)}"
     area_name = names.area(page.area)
     charts = []
-    trend = trend_chart(page, area_name, chart_id=f"{anchor}-trend")
+    trend = trend_chart(page, area_name, chart_id=f"{anchor}-trend", names=names.areas)
     if trend is not None:
         charts.append(trend)
     gaps = gap_chart(page, page.gaps, chart_id=f"{anchor}-gaps")

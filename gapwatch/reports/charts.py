@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -160,21 +160,39 @@ def _value_rows(points: Iterable[SeriesPoint], label: str | None = None) -> list
     return rows
 
 
-def trend_chart(page: IndicatorPage, area_name: str, *, chart_id: str | None = None) -> Chart | None:
-    """The indicator's headline series over time with 95% intervals and its level targets.
+def trend_chart(
+    page: IndicatorPage,
+    area_name: str,
+    *,
+    chart_id: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Chart | None:
+    """The indicator's headline series over time with 95% intervals, its level targets and trajectories,
+    and England's and the region's values as comparator lines.
 
     Error bars are the intervals the data carry (Wilson for proportions, Byar's or exact Poisson for
-    rates, as computed by the statistics engine); a target is a diamond at its value and date.
+    rates, as computed by the statistics engine); a target is a diamond at its value and date, joined to
+    its baseline by a dashed trajectory (the straight line a target's status is judged against); the
+    comparators are grey lines named in the legend (``names`` maps their area codes to names).
     """
     rows = _value_rows(page.headline)
     if not rows:
         return None
+    level = [t for t in page.targets if t.kind == "level" and t.target_value is not None and t.target_period]
     targets = [
-        {"period": t.target_period, "value": t.target_value, "label": f"target {t.target_period}"}
-        for t in page.targets
-        if t.kind == "level" and t.target_value is not None and t.target_period
+        {"period": t.target_period, "value": t.target_value, "label": f"target {t.target_period}"} for t in level
     ]
-    order = period_order(page.headline, [str(t["period"]) for t in targets])
+    trajectories = [
+        {"period": period, "value": value, "target": t.target}
+        for t in level
+        if t.baseline is not None and t.baseline_period
+        for period, value in ((t.baseline_period, t.baseline), (t.target_period, t.target_value))
+    ]
+    comparators = [
+        {**r, "series": (names or {}).get(p.area, p.area)} for p in page.comparators for r in _value_rows([p])
+    ]
+    extra = [str(t["period"]) for t in targets + trajectories]
+    order = period_order(page.headline, extra)
     illustrative = any(r["data"] == "illustrative" for r in rows)
     mixed = illustrative and any(r["data"] != "illustrative" for r in rows)  # mark which points are which
     x = alt.X("period:O", sort=order, title=None, axis=alt.Axis(labelAngle=0 if len(order) <= 5 else -40))
@@ -191,6 +209,25 @@ def trend_chart(page: IndicatorPage, area_name: str, *, chart_id: str | None = N
     ]
     if any(r["lower"] is not None and r["upper"] is not None for r in rows):
         layers.insert(0, base.mark_rule(color=_BLUE, opacity=0.6).encode(x=x, y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q")))
+    if comparators:
+        datasets["comparators"] = comparators
+        layers.insert(
+            0,
+            alt.Chart(_named("comparators"))
+            .mark_line(strokeWidth=1.5, strokeDash=[2, 2], point=True)
+            .encode(
+                x=x,
+                y=alt.Y("value:Q"),
+                color=alt.Color("series:N", title=None, scale=alt.Scale(range=[_GREY, "#6f777b"]), legend=_LEGEND),
+            ),
+        )
+    if trajectories:
+        datasets["trajectories"] = trajectories
+        layers.append(
+            alt.Chart(_named("trajectories"))
+            .mark_line(color=_RED, strokeDash=[6, 3], strokeWidth=1.5)
+            .encode(x=x, y=alt.Y("value:Q"), detail="target:N")
+        )
     if targets:
         datasets["targets"] = targets
         target_base = alt.Chart(_named("targets"))
@@ -203,11 +240,21 @@ def trend_chart(page: IndicatorPage, area_name: str, *, chart_id: str | None = N
             )
         )
     title = f"{page.code}: {area_name}, {order[0]} to {order[-1]}" if len(order) > 1 else f"{page.code}: {area_name}"
-    subtitle = "95% confidence intervals" + ("; diamonds: targets" if targets else "")
+    subtitle = (
+        "95% confidence intervals"
+        + ("; diamonds: targets" if targets else "")
+        + ("; dashed red: trajectory" if trajectories else "")
+        + ("; grey: comparators" if comparators else "")
+    )
     spec = _titled(alt.layer(*layers, width=_WIDTH, height=_HEIGHT), title, illustrative, subtitle, datasets)
     description = (
         f"Line chart of {page.code} in {area_name}, {len(rows)} period(s) from {order[0]} to {order[-1]}"
         + (", with the target(s) marked" if targets else "")
+        + (
+            ", with " + " and ".join(sorted({c["series"] for c in comparators})) + " for comparison"
+            if comparators
+            else ""
+        )
         + "; values in the table below."
     )
     return Chart(

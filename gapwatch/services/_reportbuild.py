@@ -21,7 +21,7 @@ from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
 from gapwatch.domain.targets import Target, TargetKind
-from gapwatch.queries.scorecard import scorecard
+from gapwatch.queries.scorecard import STALE_YEARS, scorecard
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import ActionFilters, list_actions
@@ -50,7 +50,7 @@ from gapwatch.services.report_data import (
     TargetStatus,
 )
 from gapwatch.services.risks import RiskFilters, list_risks
-from gapwatch.services.scope import board_indicators, stale_indicators
+from gapwatch.services.scope import board_indicators
 from gapwatch.store.cycles import CommentaryRow, CycleRow
 from gapwatch.store.observations import ImportBatchRow
 
@@ -220,6 +220,14 @@ def _indicator_page(ctx: EvidenceContext, indicator: Indicator, area: str, count
     )
     gaps = _gaps(ctx, indicator, area)
     targets = _targets(ctx, indicator, county)
+    # The comparator lines of the trend chart: England and the region, in the periods the headline has.
+    benchmarks = [a.id for a in ctx.plan.framework.areas if a.level.value in ("country", "region") and a.id != area]
+    periods = sorted({p.period for p in headline if p.value is not None})
+    comparators = _points(
+        rows.filter(
+            pl.col("area").is_in(benchmarks) & pl.col("category_type").is_null() & pl.col("period").is_in(periods)
+        )
+    )
     return IndicatorPage(
         id=indicator.id,
         code=indicator.code,
@@ -231,6 +239,7 @@ def _indicator_page(ctx: EvidenceContext, indicator: Indicator, area: str, count
         area=area,
         headline=headline,
         breakdowns=breakdowns,
+        comparators=comparators,
         trend=trend.assessment or trend.trend,
         trend_detail=trend.detail,
         gaps=gaps,
@@ -396,18 +405,16 @@ def build_report(
         for finding in answer.reasons:
             batch_ids.update(finding.batches)
     batches = _batches(session, batch_ids)
-    stale = stale_indicators(session, plan, cycle.data_cutoff, [board.id])
     scope_note = plan.board_scope_note(board)
     notes = [scope_note] if scope_note else []
-    # One count of everything: of the indicators with a headline value in the report's own area, those whose
-    # newest value is older than their frequency allows (indicators with no value at all are counted once,
-    # in the paper's summary and indicator sections).
-    valued = {p.id for p in pages if any(pt.value is not None for pt in p.headline)}
-    old = [s for s in stale if s.indicator in valued]
+    # One count of everything: the scorecard (the summary page) decides which headline values are old, and
+    # the note says how many of the same rows are.
+    card = scorecard(session, window, board.id)
+    old = [r for r in card.with_value if r.stale]
     if old:
         notes.append(
-            f"{len(old)} of the {len(valued)} indicator(s) with a headline value have none recent enough for "
-            f"their reporting frequency at the cut-off {cycle.data_cutoff:%d %B %Y}"
+            f"{len(old)} of the {len(card.with_value)} indicator(s) with a headline value have a latest value from "
+            f"over {STALE_YEARS} years before the cut-off {cycle.data_cutoff:%d %B %Y} (marked old in the summary)"
         )
     actions = _actions(session, board, window)
     risks = _risks(session, plan, board, window)
@@ -463,7 +470,7 @@ def build_report(
             {a.id for a in actions},
             {r.id for r in risks},
         ),
-        scorecard=scorecard(session, window, board.id),
+        scorecard=card,
         batches=batches,
         illustrative=illustrative,
         notes=notes,

@@ -141,6 +141,10 @@ class IndicatorPage(BaseModel):
     breakdowns: list[SeriesPoint] = Field(
         default_factory=list, description="Group and sub-area values behind the gap charts."
     )
+    comparators: list[SeriesPoint] = Field(
+        default_factory=list,
+        description="England's and the region's values in the headline's periods (whole population).",
+    )
     trend: str = Field(default="not enough data", description="getting better | getting worse | …")
     trend_detail: str | None = None
     gaps: list[GapVerdict] = Field(default_factory=list)

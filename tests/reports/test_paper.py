@@ -209,3 +209,17 @@ def test_an_old_latest_value_is_said_to_be_old(real_closed: Engine) -> None:
     assert old, "the real data hold values from 2006/07 for a 2012 cycle"
     assert all(r.latest_end is not None and r.latest_end.year <= 2009 for r in old)
     assert {r.indicator for r in old} == report.stale_ids
+    # One count of everything: the cover's note counts the same rows the summary marks old.
+    assert any(n.startswith(f"{len(old)} of the {len(report.summary)} indicator(s)") for n in report.notes)
+
+
+def test_indicator_pages_draw_the_comparators_beside_the_area(real_closed: Engine) -> None:
+    report = build_board_report(real_closed, "kent-forum", REAL_CYCLE)
+    compared = [s for s in report.sections if s.page.comparators]
+    assert compared, "the real data hold England's values for some of Kent's indicators"
+    for section in compared:
+        trend = section.charts[0]
+        assert trend.kind == "trend" and trend.spec["datasets"]["comparators"]
+        assert "England" in trend.description
+        periods = {p.period for p in section.page.headline}
+        assert {p.period for p in section.page.comparators} <= periods
