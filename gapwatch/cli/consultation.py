@@ -82,14 +82,27 @@ def show(
 @app.command("import")
 def import_command(
     consultation: str = typer.Argument(..., help="Consultation id."),
-    file: Path = typer.Argument(..., help="CSV: response_id, respondent_type, one column per question id."),
+    file: Path = typer.Argument(
+        ..., help="CSV: response_id, respondent_type, one column per question id (or, with --summary, the counts)."
+    ),
     illustrative: bool = typer.Option(False, "--illustrative", help="The file is generated, not real responses."),
+    summary: bool = typer.Option(
+        False,
+        "--summary",
+        help="The file is the published summary: one row per figure (question, option, respondent_type, count,"
+        " base); it replaces the consultation's published figures.",
+    ),
     by: str | None = ByOption,
     db: Path | None = DbOption,
 ) -> None:
-    """Import a response file (checked whole; nothing is written when any row is wrong) and code its free text."""
-    from gapwatch.services.consultations import import_responses
+    """Import a response file, or with --summary the published summary counts (checked whole; nothing is written
+    when any row is wrong); free text is coded by the codebook."""
+    from gapwatch.services.consultations import import_responses, import_summary
 
+    if summary:
+        n = import_summary(engine_for(db), consultation, file, actor=cli_actor(by))
+        console.print(f"{file.name}: {n} published figures imported to '{consultation}' (the summary replaced)")
+        return
     s = import_responses(engine_for(db), consultation, file, actor=cli_actor(by), illustrative=illustrative)
     flag = " (illustrative)" if s.illustrative else ""
     console.print(

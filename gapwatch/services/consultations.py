@@ -30,7 +30,7 @@ from gapwatch.analysis.consultations import (
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.consultations import Consultation, QuestionKind, Theme
 from gapwatch.errors import InvalidInput, NotFound, Problem
-from gapwatch.ingest.consultations import read_responses
+from gapwatch.ingest.consultations import read_responses, read_summary
 from gapwatch.ingest.tables import file_sha256
 from gapwatch.store.audit import record_audit
 from gapwatch.store.consultations import ConsultationResponseRow
@@ -46,6 +46,7 @@ __all__ = [
     "evidence_results",
     "get_consultation",
     "import_responses",
+    "import_summary",
     "list_consultations",
     "review_coding",
     "update_codebook",
@@ -223,6 +224,44 @@ def import_responses(
             {**summary.__dict__, "sha256": file_sha256(path)},
         )
     return summary
+
+
+def import_summary(engine: Engine, consultation_id: str, path: Path, *, actor: Actor | str | None) -> int:
+    """Replace a consultation's published summary with the counts of a CSV file (question, option, respondent
+    type, count, base), checked whole first (:func:`gapwatch.ingest.consultations.read_summary`): a bad row is
+    refused with file, row and field and nothing is written. Stored as a framework revision, audited with the
+    figures before and after and the file's SHA-256. Needs MANAGE_DATA. Returns the number of figures."""
+    who = as_actor(actor) if actor is not None else None
+    if who is not None:
+        ensure_may(who, Permission.MANAGE_DATA, doing="import a consultation's published summary")
+    with session_scope(engine) as session:
+        framework = get_framework(session)
+        c = _find(session, consultation_id)
+        figures = read_summary(path, c)
+        try:
+            updated_c = Consultation.model_validate({**c.model_dump(), "published": figures})
+        except ValueError as exc:
+            raise InvalidInput(f"{path.name}: {str(exc).splitlines()[-1].strip()}; nothing was written") from exc
+        updated = framework.model_copy(
+            update={"consultations": [updated_c if x.id == c.id else x for x in framework.consultations]}
+        )
+        revision, _ = save_framework(
+            session, updated, source=f"published summary {path.name}", loaded_by=who.username if who else None
+        )
+        record_audit(
+            session,
+            who,
+            "consultation.summary",
+            f"consultation:{c.id}",
+            [f.model_dump(mode="json", exclude_none=True) for f in c.published],
+            {
+                "published": [f.model_dump(mode="json", exclude_none=True) for f in figures],
+                "file": path.name,
+                "sha256": file_sha256(path),
+                "revision": revision.number if revision else None,
+            },
+        )
+        return len(figures)
 
 
 def consultation_results(engine: Engine, consultation_id: str) -> ConsultationResults:
