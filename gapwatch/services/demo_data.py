@@ -26,8 +26,10 @@ Loading is idempotent: a batch whose content is already loaded (same name and SH
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, cast
 
@@ -48,6 +50,7 @@ from gapwatch.services.frameworks import stored_framework
 from gapwatch.services.imports import batches, import_file, import_parsed, parse_frame
 from gapwatch.services.observations import observations_frame
 from gapwatch.store.areas import read_populations
+from gapwatch.store.observations import finish_batch
 
 __all__ = [
     "EXTRACT",
@@ -71,6 +74,8 @@ EXTRACT = Path(__file__).resolve().parent.parent / "frameworks" / "kent" / "data
 #: The value type of a real value that falls on a cell the plan itself states (the plan's figure stays the value).
 LATER_PUBLICATION = "later publication"
 _EXTRACT_BATCH = "Public data: "
+#: LSOA -> ward -> district lookups of the framework's districts (scripts/build_framework_lookups.py).
+LOOKUPS = EXTRACT.parent / "lookups"
 ILLUSTRATIVE_BATCH = "Illustrative demo data (not real figures)"
 SEED = 2008
 ILLUSTRATIVE_NOTE = (
@@ -393,13 +398,50 @@ _WAIVED: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+def load_framework_lookups(engine: Engine, folder: Path = LOOKUPS, *, loaded_by: str = "gapwatch demo") -> list[str]:
+    """Load the shipped LSOA -> ward -> district lookups of the framework's districts (2011 LSOAs to 2020 wards,
+    then 2021 LSOAs to 2024 wards, so current LSOAs end under current wards), each once.
+
+    They are the ONS lookups cut down by ``scripts/build_framework_lookups.py``, gzipped; each is unpacked to a
+    temporary file of the ONS name and read by the same reader as the full file, so a local area can be built
+    from Kent's wards or LSOAs without the user loading ONS files.
+    """
+    done: list[str] = []
+    for packed in sorted(folder.glob("*.csv.gz")) if folder.is_dir() else []:
+        name = f"Areas: {packed.name}"
+        sha = file_sha256(packed)
+        if _loaded(engine, name, sha):
+            done.append(f"{name}: already loaded")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = Path(tmp) / packed.name.removesuffix(".gz")
+            plain.write_bytes(gzip.decompress(packed.read_bytes()))
+            try:
+                report = load_areas_file(engine, plain, loaded_by=loaded_by)
+            except GapwatchError as exc:
+                done.append(f"{name}: not loaded — {exc.message}")
+                continue
+        _rename_batch(engine, report.batch, name, sha)
+        done.append(report.summary())
+    return done
+
+
+def _rename_batch(engine: Engine, batch: int | None, name: str, sha: str) -> None:
+    """Record the shipped file (not its temporary copy) as the batch's name and hash, so it loads once."""
+    if batch is None:
+        return
+    with engine.begin() as conn:
+        finish_batch(conn, batch, name=name, sha256=sha)
+
+
 def load_public_extract(engine: Engine, *, path: Path = EXTRACT, loaded_by: str = "gapwatch demo") -> list[str]:
-    """Load the shipped real-data extract, one batch per source (publisher and file), skipping those loaded."""
+    """Load the shipped real-data extract, one batch per source (publisher and file), skipping those loaded;
+    the framework's small-area lookups first (:func:`load_framework_lookups`)."""
+    done = load_framework_lookups(engine, path.parent / "lookups", loaded_by=loaded_by)
     if not path.is_file():
-        return [f"No public-data extract at {path} (run scripts/build_demo_extract.py)"]
+        return [*done, f"No public-data extract at {path} (run scripts/build_demo_extract.py)"]
     framework = stored_framework(engine)
     frame = public_extract_frame(framework, path)
-    done: list[str] = []
     for (source,), part in frame.group_by(["source"], maintain_order=True):
         name = f"{_EXTRACT_BATCH}{source}"[:300]
         rows = part.drop("source")
