@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from pydantic import ValidationError
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
@@ -92,6 +93,13 @@ class ConsultationResults:
     evidence: list[KpqEvidenceItem]
     illustrative_responses: bool
     notes: list[str] = field(default_factory=list)
+
+
+def _message(error: Any) -> str:
+    """A pydantic error in words: its message and, for a field, the field's name."""
+    loc = ".".join(str(x) for x in error.get("loc", ()))
+    msg = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
 
 
 def list_consultations(engine: Engine) -> list[Consultation]:
@@ -240,8 +248,11 @@ def import_summary(engine: Engine, consultation_id: str, path: Path, *, actor: A
         figures = read_summary(path, c)
         try:
             updated_c = Consultation.model_validate({**c.model_dump(), "published": figures})
-        except ValueError as exc:
-            raise InvalidInput(f"{path.name}: {str(exc).splitlines()[-1].strip()}; nothing was written") from exc
+        except ValidationError as exc:
+            raise InvalidInput(
+                f"{path.name}: the summary does not fit the consultation; nothing was written",
+                problems=[Problem(_message(e), file=path.name) for e in exc.errors()],
+            ) from exc
         updated = framework.model_copy(
             update={"consultations": [updated_c if x.id == c.id else x for x in framework.consultations]}
         )
@@ -367,8 +378,8 @@ def update_codebook(
     for i, t in enumerate(codebook):
         try:
             themes.append(t if isinstance(t, Theme) else Theme.model_validate(t))
-        except ValueError as exc:
-            problems.append(Problem(str(exc).splitlines()[-1].strip(), field=f"codebook[{i}]"))
+        except ValidationError as exc:
+            problems += [Problem(_message(e), field=f"codebook[{i}]") for e in exc.errors()]
     ids = [t.id for t in themes]
     if len(set(ids)) != len(ids):
         problems.append(Problem("duplicate theme ids", field="codebook"))

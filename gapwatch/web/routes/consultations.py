@@ -1,6 +1,8 @@
 """Consultations: the JSON API (``/api/v1/consultations…``, the objects ``gapwatch consultation … --format json``
 prints) and the pages — results with intervals (/consultations/{id}), and the coding review screen where an
-officer confirms or changes the themes of each free-text response (/consultations/{id}/review, audited)."""
+officer confirms or changes the themes of each free-text response (/consultations/{id}/review, audited), and the
+codebook form (/consultations/{id}/codebook: rename, add or remove a theme, its keywords and phrases; audited, the
+responses not yet reviewed recoded)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from gapwatch.errors import GapwatchError
 from gapwatch.queries.consultations import consultation_coding, consultation_doc, consultation_list
 from gapwatch.web.deps import CurrentUser, require
 from gapwatch.web.permissions import Permission
-from gapwatch.web.routes._pages import ENGINE, MANAGE, READ, errors_of
+from gapwatch.web.routes._pages import ENGINE, MANAGE, READ, errors_of, form_value
 from gapwatch.web.templating import render
 
 __all__ = ["api_router", "router"]
@@ -80,3 +82,67 @@ async def review_post(
         errors = errors_of(problems) if problems else {"form": error.message}
         return render(request, "consultations/review.html", {"d": d, "rows": rows, "errors": errors}, status_code=400)
     return RedirectResponse(f"/consultations/{consultation_id}/review#r-{response_id}", status_code=303)
+
+
+def _split(text: str) -> list[str]:
+    """Keywords or phrases typed one a line or separated by commas."""
+    return [p.strip() for p in text.replace("\r", "\n").replace(",", "\n").split("\n") if p.strip()]
+
+
+def _codebook_from_form(form: Any, count: int) -> tuple[list[dict[str, Any]], dict[str, str], list[dict[str, Any]]]:
+    """The codebook a submitted form describes (existing themes kept, renamed or removed; one new theme), the form
+    field each theme's problems belong to, and the form's rows as submitted (to show them again on an error)."""
+    themes: list[dict[str, Any]] = []
+    fields: dict[str, str] = {}
+    rows: list[dict[str, Any]] = []
+    for i in [*range(count), None]:
+        key = "new" if i is None else str(i)
+        row = {
+            "key": key,
+            "id": form_value(form, f"id-{key}").strip(),
+            "label": form_value(form, f"label-{key}").strip(),
+            "keywords": _split(form_value(form, f"keywords-{key}")),
+            "phrases": _split(form_value(form, f"phrases-{key}")),
+            "remove": bool(form_value(form, f"remove-{key}")),
+        }
+        rows.append(row)
+        if row["remove"] or not (row["id"] or row["label"]):
+            continue
+        fields[f"codebook[{len(themes)}]"] = f"id-{key}" if i is None else f"label-{key}"
+        themes.append(
+            {k: row[k] for k in ("id", "label", "keywords", "phrases")} | {"label": row["label"] or row["id"]}
+        )
+    return themes, fields, rows
+
+
+@router.get("/consultations/{consultation_id}/codebook")
+def codebook_page(
+    request: Request, consultation_id: str, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE
+) -> Response:
+    """The codebook as a form: rename a theme, change its keywords and phrases, remove it, or add one."""
+    d = consultation_doc(engine, consultation_id)
+    rows = [{"key": str(i), **t, "remove": False} for i, t in enumerate(d["codebook"])]
+    rows.append({"key": "new", "id": "", "label": "", "keywords": [], "phrases": [], "remove": False})
+    context = {"d": d, "rows": rows, "errors": {}, "recoded": request.query_params.get("recoded")}
+    return render(request, "consultations/codebook.html", context)
+
+
+@router.post("/consultations/{consultation_id}/codebook")
+async def codebook_post(
+    request: Request, consultation_id: str, user: CurrentUser | None = MANAGE, engine: Engine = ENGINE
+) -> Response:
+    """Save the codebook (a framework revision, audited) and recode the responses no officer has reviewed."""
+    from gapwatch.services.consultations import update_codebook
+
+    form = await request.form()
+    d = consultation_doc(engine, consultation_id)
+    themes, fields, rows = _codebook_from_form(form, len(d["codebook"]))
+    try:
+        assert user is not None
+        recoded = update_codebook(engine, consultation_id, themes, actor=user)
+    except GapwatchError as error:
+        problems = getattr(error, "problems", None) or []
+        errors = {fields.get(p.field or "", "form"): p.message for p in problems} or {"form": error.message}
+        context = {"d": d, "rows": rows, "errors": errors, "recoded": None}
+        return render(request, "consultations/codebook.html", context, status_code=400)
+    return RedirectResponse(f"/consultations/{consultation_id}/codebook?recoded={recoded}", status_code=303)
