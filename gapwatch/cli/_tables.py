@@ -17,6 +17,8 @@ Polars is imported inside the functions, so that ``gapwatch --help`` stays fast 
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,6 +114,11 @@ def _read_csv(source: Path | bytes) -> pl.DataFrame:
     return df
 
 
+def _broken_pipe(exc: OSError) -> bool:
+    """A closed pipe on standard output; Polars reports it as a plain OSError naming "os error 32"."""
+    return isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE or "os error 32" in str(exc)
+
+
 def write_table(df: pl.DataFrame, output: Path | None) -> None:
     """Write ``df`` as CSV to standard output (``None`` or ``-``), or to ``output`` as CSV or Parquet.
 
@@ -119,9 +126,16 @@ def write_table(df: pl.DataFrame, output: Path | None) -> None:
     half-written file nor the temporary.
     """
     if output is None or is_stdio(output):
-        sys.stdout.flush()  # anything already echoed comes first
-        df.write_csv(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.flush()  # anything already echoed comes first
+            df.write_csv(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            if not _broken_pipe(exc):
+                raise InvalidInput(f"standard output: cannot write the result ({exc.strerror or exc})") from None
+            # The reader stopped early (`| head`): stop quietly, as Unix tools do, with SIGPIPE's exit code.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(141) from None
         return
     tmp = output.with_name(output.name + ".part")
     try:

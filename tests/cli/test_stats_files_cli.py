@@ -191,3 +191,20 @@ def test_a_large_file_keeps_the_same_types_and_output_as_a_whole_file_read(tmp_p
     got = _tables.read_table(path)
     assert got.equals(_full_read(path))
     assert got.schema["numerator"] == pl.Int64
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`gapwatch stats … | head` closes the pipe: the command stops quietly with SIGPIPE's code, 141."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.csv"
+    source.write_text("numerator,denominator\n" + "1,10\n" * 200_000)
+    command = [sys.executable, "-c", "from gapwatch.cli.main import main; main()", "stats", "proportion", str(source)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().startswith(b"numerator,denominator,value")
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 141
+    assert "Traceback" not in stderr
