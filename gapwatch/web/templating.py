@@ -59,12 +59,15 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Gaps", "/gaps", Permission.READ),
     NavItem("Initiatives", "/initiatives", Permission.READ),
     NavItem("Actions", "/actions", Permission.READ),
+    NavItem("My work", "/my-work", Permission.UPDATE_OWN),
+    NavItem("Accountability", "/accountability", Permission.MANAGE_DATA),
     NavItem("Risks", "/risks", Permission.READ),
     NavItem("Reports", "/reports", Permission.READ),
     NavItem("Data", "/data", Permission.MANAGE_DATA),
     NavItem("Audit log", "/admin/audit", Permission.VIEW_AUDIT),
     NavItem("Users", "/admin/users", Permission.MANAGE_USERS),
     NavItem("Public site", "/public", Permission.PUBLIC),
+    NavItem("About the area", "/about-the-area", Permission.PUBLIC),
 )
 
 _MONTHS = tuple(calendar.month_name)[1:]  # English month names, whatever the locale says

@@ -53,5 +53,6 @@ ROUTERS: list[APIRouter] = [
     api_resources.router,
     api_queries.router,
     consultations.api_router,
+    plan.api_router,
     reports.router,
 ]

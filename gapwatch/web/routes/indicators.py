@@ -36,12 +36,14 @@ def indicators_page(request: Request, user: CurrentUser | None = READ, db: Sessi
     q = request.query_params
     ambition, priority = blank_to_none(q.get("ambition")), blank_to_none(q.get("priority"))
     status, words = blank_to_none(q.get("status")), (blank_to_none(q.get("q")) or "").casefold()
+    flag = blank_to_none(q.get("flag"))  # 'laa' (Local Area Agreement) or 'statutory' (national indicator set)
     chosen = [
         i
         for i in plan.framework.indicators
         if (ambition is None or ambition in plan.indicator_ambitions(i))
         and (priority is None or priority in plan.indicator_priorities(i))
         and (not words or words in f"{i.code} {i.title} {i.description or ''}".casefold())
+        and (flag not in ("laa", "statutory") or getattr(i, flag))
     ]
     statuses = indicator_statuses(db, chosen, None)
     if status:
@@ -55,6 +57,8 @@ def indicators_page(request: Request, user: CurrentUser | None = READ, db: Sessi
             "ambition": ambition,
             "priority": priority,
             "status": status,
+            "flag": flag,
+            "flags": {i.id: [f for f in ("laa", "statutory") if getattr(i, f)] for i in chosen},
             "q": q.get("q", ""),
             "status_options": [(s, s.capitalize()) for s in STATUS_ORDER],
         },
