@@ -108,9 +108,35 @@ def with_intervals(df: pl.DataFrame, indicator: Indicator) -> pl.DataFrame:
     )
 
 
+def own_area(plan: Plan) -> str | None:
+    """The partnership's own area: the county-level area with the most child areas (Kent, not Medway)."""
+    counties = [a for a in plan.framework.areas if a.level.value == "county"]
+    if not counties:
+        return None
+    children = {a.id: sum(1 for b in plan.framework.areas if b.parent == a.id) for a in counties}
+    return max(counties, key=lambda a: children[a.id]).id
+
+
 def headline_area(plan: Plan, rows: pl.DataFrame) -> str | None:
-    """The partnership's own area: the county-level area with data, else the area with most rows."""
+    """The area an indicator's headline is given for when no area is asked for — one rule for the dashboard,
+    the board paper and the pages.
+
+    The partnership's own area if it has figures; else the nearest area above it that has (its region, then
+    England: an indicator published only nationally, such as NCMP by deprivation decile, is shown for England,
+    named so); else the own area, whose page then says it has no figures. Never a neighbouring county, whose
+    figures may be loaded as comparators. Frameworks without a county area: the first region or country with
+    data, else the area with most rows.
+    """
     present = set(rows.get_column("area").unique().to_list()) if rows.height else set()
+    own = own_area(plan)
+    if own is not None:
+        parents = {a.id: a.parent for a in plan.framework.areas}
+        step: str | None = own
+        while step is not None:
+            if step in present:
+                return step
+            step = parents.get(step)
+        return own
     for level in ("county", "region", "country"):
         for a in plan.framework.areas:
             if a.level.value == level and a.id in present:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.frame import finite as _f
+from gapwatch.analysis.frame import headline_area
 from gapwatch.analysis.targets import level_targets
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
@@ -392,7 +393,14 @@ def build_report(
     kpqs = [k for k in plan.framework.kpqs if k.ambition in board.ambitions]
     titles = {a.id: a.title for a in plan.framework.ambitions}
     answers = evaluate(ctx, kpqs)
-    pages = [_indicator_page(ctx, ind, area or "", county) for ind in indicators]
+    # A board over an area reports that area; otherwise each indicator is given for the one headline area the
+    # dashboard uses too (the county, or England for a figure published only nationally).
+    pages = [
+        _indicator_page(
+            ctx, ind, area if own_area in plan.areas else (headline_area(plan, ctx.rows(ind)) or area or ""), county
+        )
+        for ind in indicators
+    ]
     outcomes = {
         o.id
         for o in plan.framework.outcomes
