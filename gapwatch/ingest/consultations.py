@@ -91,8 +91,9 @@ def parse_responses(frame: pl.DataFrame, c: Consultation, file: str) -> Consulta
     ids = ids.with_columns(pl.col("respondent_type").str.strip_chars().str.to_lowercase().alias("key")).join(
         types, on="key", how="left"
     )
+    located(ids.filter(pl.col("key").fill_null("") == ""), "respondent_type", "no respondent type given")
     located(
-        ids.filter(pl.col("type_id").is_null()),
+        ids.filter(pl.col("type_id").is_null() & (pl.col("key").fill_null("") != "")),
         "respondent_type",
         "'{respondent_type}' is not a respondent type of this consultation"
         + f" ({', '.join(t.id for t in c.respondent_types)})",

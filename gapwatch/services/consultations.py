@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.consultations import (
@@ -49,6 +49,7 @@ __all__ = [
     "import_responses",
     "import_summary",
     "list_consultations",
+    "responses_version",
     "review_coding",
     "update_codebook",
 ]
@@ -149,6 +150,13 @@ def _answers_frame(rows: list[ConsultationResponseRow]) -> pl.DataFrame:
         schema={"response": pl.String, "respondent_type": pl.String, "question": pl.String, "option": pl.String},
         orient="row",
     )
+
+
+def responses_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever consultation responses are imported (an import replaces the rows, so new keys): part of
+    the cache key of results that rest on them, such as the KPQ answers."""
+    row = session.execute(select(func.count(ConsultationResponseRow.pk), func.max(ConsultationResponseRow.pk))).one()
+    return tuple(row)
 
 
 def evidence_results(session: Session, c: Consultation) -> list[ConsultationResult]:

@@ -63,6 +63,7 @@ from gapwatch.errors import GapwatchError, NotFound
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.cache import remember, state_key
+from gapwatch.services.consultations import responses_version
 from gapwatch.services.evidence import (
     EvidenceContext,
     any_illustrative,
@@ -529,12 +530,13 @@ def dashboard_answers(session: Session, plan: Plan, *, window: CycleWindow) -> d
 
     For a cycle's window these are the answers of the cycle's report for the county. Answering takes seconds
     on a large framework, so the answers are kept in :mod:`gapwatch.services.cache` until the database, the
-    framework revision, the data, the actions or the window's as-of date and cut-off change.
+    framework revision, the data, the imported consultation responses, the actions or the window's as-of date and
+    cut-off change.
     """
     state = state_key(session, plan, as_of=window.as_of, cutoff=window.cutoff, actions=True)
     answers = remember(
         state,
-        ("kpq_answers",),
+        ("kpq_answers", responses_version(session)),
         lambda: evaluate(evidence_context(session, plan, window=window), plan.framework.kpqs),
     )
     by_kpq = {k.id: k.ambition for k in plan.framework.kpqs}

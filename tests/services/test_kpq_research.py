@@ -77,6 +77,7 @@ def _framework(*, target: float, comparison: float, effect: float, polarity: str
                 "id": "survey",
                 "name": "Residents' survey",
                 "responses": 793,
+                "respondent_types": [{"id": "public", "label": "Members of the public"}],
                 "questions": [
                     {
                         "id": "confident",
@@ -281,3 +282,33 @@ def test_kent_kpq_json_carries_the_interval_and_illustrative_flag(kent: tuple[En
     a2 = {a["kpq"]: a for a in shown}
     sip = [r for r in a2["A2-KPQ1"]["reasons"] if r["label"] == "Initiative: Supporting Independence Programme (SIP)"]
     assert len(sip) == 1 and sip[0]["counted"] is False and "no start date recorded" in sip[0]["verdict"]
+
+
+def test_imported_responses_replace_the_published_figure_and_the_cached_answer(tmp_path: Path) -> None:
+    from gapwatch.services._plan import current_plan
+    from gapwatch.services.kpq import dashboard_answers
+    from gapwatch.store.engine import session_scope
+
+    db = _load(tmp_path, _framework(target=0.06, comparison=0.10, effect=0.0, polarity="higher_is_better"))
+    engine: Engine = engine_for(db)
+
+    def first_reason() -> EvidenceFinding:
+        with session_scope(engine) as session:
+            answers = dashboard_answers(session, current_plan(session), window=WINDOW)["A1"]
+        return next(a for a in answers if a.kpq == "A1-KPQ2").reasons[0]
+
+    try:
+        assert first_reason().value == 81  # the published summary
+        rows = "response_id,respondent_type,confident\n" + "".join(
+            f"R{i},public,{'yes' if i < 3 else 'no'}\n" for i in range(10)
+        )
+        (tmp_path / "r.csv").write_text(rows)
+        result = run_cli("consultation", "import", "survey", str(tmp_path / "r.csv"), "--illustrative", "--db", str(db))
+        assert result.exit_code == 0, result.output
+        after = first_reason()  # not the cached answer: the responses are part of the cache key
+        assert after.value == pytest.approx(30.0) and after.illustrative is True
+        assert after.direction is Direction.NEUTRAL  # 3 of 10: 10.8% to 60.3%, spanning 50%
+        assert (round(after.lower or 0, 1), round(after.upper or 0, 1)) == (10.8, 60.3)
+        assert after.upper is not None and after.lower is not None and after.lower < 30 < after.upper
+    finally:
+        engine.dispose()
