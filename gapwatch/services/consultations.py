@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.consultations import (
+    SELF_SELECTED,
     ConsultationResult,
     KpqEvidenceItem,
     ThemeCount,
@@ -30,6 +31,7 @@ from gapwatch.analysis.consultations import (
 )
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.consultations import Consultation, QuestionKind, Theme
+from gapwatch.domain.framework import Framework
 from gapwatch.errors import InvalidInput, NotFound, Problem
 from gapwatch.ingest.consultations import read_responses, read_summary
 from gapwatch.ingest.tables import file_sha256
@@ -39,11 +41,13 @@ from gapwatch.store.engine import session_scope
 from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
 
 __all__ = [
+    "ConsultationBrief",
     "CodedResponse",
     "ConsultationResults",
     "ImportSummary",
     "consultation_results",
     "coded_responses",
+    "consultation_briefs",
     "evidence_results",
     "get_consultation",
     "import_responses",
@@ -422,3 +426,45 @@ def update_codebook(
             },
         )
         return len(rows)
+
+
+class ConsultationBrief(BaseModel):
+    """A consultation as a board paper shows it: who responded and its published figures with Wilson intervals
+    (the figures of :func:`consultation_results`, so the paper and the consultation page agree)."""
+
+    id: str
+    name: str
+    opened: str | None = None
+    closed: str | None = None
+    responses: int | None = None
+    figures: list[ConsultationResult] = Field(default_factory=list)
+    imported_responses: int = 0
+    illustrative: bool = False
+    caveat: str = SELF_SELECTED
+    source: str | None = None
+
+
+def consultation_briefs(session: Session, framework: Framework, *, kpqs: set[str]) -> list[ConsultationBrief]:
+    """The consultations whose own or whose questions' ``kpqs`` include any of ``kpqs`` (a board's)."""
+    out: list[ConsultationBrief] = []
+    for c in framework.consultations:
+        linked = set(c.kpqs) | {k for q in c.questions for k in q.kpqs}
+        if not linked & kpqs:
+            continue
+        rows = _rows(session, c.id)
+        out.append(
+            ConsultationBrief(
+                id=c.id,
+                name=c.name,
+                opened=c.opened.isoformat() if c.opened else None,
+                closed=c.closed.isoformat() if c.closed else None,
+                responses=c.responses,
+                figures=published_results(c),
+                imported_responses=len(rows),
+                illustrative=c.illustrative,
+                source=(c.source.document + (f", {c.source.section}" if c.source.section else ""))
+                if c.source
+                else None,
+            )
+        )
+    return out

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
 
 import polars as pl
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -30,7 +33,7 @@ from gapwatch.domain.framework import Framework, area_members
 from gapwatch.domain.indicators import Indicator, MeasureType
 from gapwatch.domain.initiatives import Initiative
 from gapwatch.domain.kpq import Direction
-from gapwatch.errors import InsufficientData, InvalidInput, NotFound, Problem
+from gapwatch.errors import GapwatchError, InsufficientData, InvalidInput, NotFound, Problem
 from gapwatch.services._obsframe import observation_frame
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.store.areas import deprivation_editions
@@ -38,10 +41,13 @@ from gapwatch.store.engine import session_scope
 
 __all__ = [
     "IMPACT_DIRECTION",
+    "InitiativeBrief",
     "Scenarios",
     "expand_areas",
     "get_initiative",
+    "impact_in_session",
     "impact_of",
+    "initiative_briefs",
     "impact_on_rows",
     "initiative_scenarios",
     "list_initiatives",
@@ -246,57 +252,75 @@ def impact_of(
             problems=[Problem("both given", field="--comparison / --matched")],
         )
     with session_scope(engine) as session:
-        plan = current_plan(session)
-        framework = plan.framework
-        ini = _find(plan, initiative_id)
-        ind = _indicator(plan, ini, indicator)
-        _start(ini)
-        assert ini.start is not None
-        if not ini.target_areas:
+        return impact_in_session(
+            session, current_plan(session), initiative_id, comparison=comparison, matched=matched, indicator=indicator
+        )
+
+
+def impact_in_session(
+    session: Session,
+    plan: Plan,
+    initiative_id: str,
+    *,
+    comparison: Sequence[str] | None = None,
+    matched: int | None = None,
+    indicator: str | None = None,
+    cutoff: date | None = None,
+) -> ImpactResult:
+    """:func:`impact_of` inside a session the caller holds (a board paper's build), on the observations of periods
+    ending by ``cutoff`` when given (a cycle reports the data it had)."""
+    framework = plan.framework
+    ini = _find(plan, initiative_id)
+    ind = _indicator(plan, ini, indicator)
+    _start(ini)
+    assert ini.start is not None
+    if not ini.target_areas:
+        raise InvalidInput(
+            f"initiative '{ini.id}' has no target areas",
+            problems=[Problem("no target areas", field="target_areas")],
+        )
+    rows = observation_frame(session, plan, [ind.id])
+    rows = rows.filter(pl.col("category_type").is_null())
+    if cutoff is not None:
+        rows = rows.filter(pl.col("period_end").is_not_null() & (pl.col("period_end") <= cutoff))
+    if comparison:
+        _check_comparison(framework, ini, comparison, "--comparison")
+        return impact_on_rows(plan, ini, ind, rows, comparison)
+    if matched is None:
+        if not ini.comparison_areas:
             raise InvalidInput(
-                f"initiative '{ini.id}' has no target areas",
-                problems=[Problem("no target areas", field="target_areas")],
+                f"initiative '{ini.id}' has no comparison areas",
+                problems=[Problem("none stated", field="comparison_areas")],
+                hint="Name them with --comparison AREA (repeatable) or ask for matched ones with --matched N.",
             )
-        rows = observation_frame(session, plan, [ind.id])
-        rows = rows.filter(pl.col("category_type").is_null())
-        if comparison:
-            _check_comparison(framework, ini, comparison, "--comparison")
-            return impact_on_rows(plan, ini, ind, rows, comparison)
-        if matched is None:
-            if not ini.comparison_areas:
-                raise InvalidInput(
-                    f"initiative '{ini.id}' has no comparison areas",
-                    problems=[Problem("none stated", field="comparison_areas")],
-                    hint="Name them with --comparison AREA (repeatable) or ask for matched ones with --matched N.",
-                )
-            return impact_on_rows(plan, ini, ind, rows, ini.comparison_areas)
-        treated = expand_areas(framework, ini.target_areas)
-        levels = {a.id: a.level for a in framework.areas}
-        wanted = {levels[a] for a in treated if a in levels}
-        target_ground: set[str] = set()
-        for a in ini.target_areas:
-            target_ground |= area_members(framework, a)
-        present = sorted(set(rows.get_column("area").drop_nulls().to_list()))
-        # Candidates: areas with data at the initiative's level (framework areas by level; other areas, such as
-        # imported wards or LSOAs, by their GSS code prefix), sharing no ground with its areas.
-        prefixes = {a[:3] for a in treated}
-        candidates = [
-            a
-            for a in present
-            if (levels.get(a) in wanted if a in levels else a[:3] in prefixes)
-            and not (area_members(framework, a) & target_ground)
-        ]
-        baseline = baseline_levels(rows, ini.start, ind.multiplier)
-        dep, notes = _deprivation(session, framework, [*treated, *candidates])
-        covariates = dep.join(baseline, on="area", how="left")
-        matching = match_comparison(covariates, treated=treated, candidates=candidates, n=matched)
-        if not matching.chosen:
-            raise InsufficientData(
-                f"no comparison areas could be matched for initiative '{ini.id}' on '{ind.id}'",
-                hint="Areas at the level of the initiative's areas need data before the start.",
-            )
-        matching = replace(matching, notes=[*matching.notes, *notes])
-        return impact_on_rows(plan, ini, ind, rows, matching.chosen, matching=matching)
+        return impact_on_rows(plan, ini, ind, rows, ini.comparison_areas)
+    treated = expand_areas(framework, ini.target_areas)
+    levels = {a.id: a.level for a in framework.areas}
+    wanted = {levels[a] for a in treated if a in levels}
+    target_ground: set[str] = set()
+    for a in ini.target_areas:
+        target_ground |= area_members(framework, a)
+    present = sorted(set(rows.get_column("area").drop_nulls().to_list()))
+    # Candidates: areas with data at the initiative's level (framework areas by level; other areas, such as
+    # imported wards or LSOAs, by their GSS code prefix), sharing no ground with its areas.
+    prefixes = {a[:3] for a in treated}
+    candidates = [
+        a
+        for a in present
+        if (levels.get(a) in wanted if a in levels else a[:3] in prefixes)
+        and not (area_members(framework, a) & target_ground)
+    ]
+    baseline = baseline_levels(rows, ini.start, ind.multiplier)
+    dep, notes = _deprivation(session, framework, [*treated, *candidates])
+    covariates = dep.join(baseline, on="area", how="left")
+    matching = match_comparison(covariates, treated=treated, candidates=candidates, n=matched)
+    if not matching.chosen:
+        raise InsufficientData(
+            f"no comparison areas could be matched for initiative '{ini.id}' on '{ind.id}'",
+            hint="Areas at the level of the initiative's areas need data before the start.",
+        )
+    matching = replace(matching, notes=[*matching.notes, *notes])
+    return impact_on_rows(plan, ini, ind, rows, matching.chosen, matching=matching)
 
 
 def initiative_scenarios(engine: Engine, initiative_id: str) -> Scenarios:
@@ -313,3 +337,94 @@ def initiative_scenarios(engine: Engine, initiative_id: str) -> Scenarios:
         caseload=caseload_scenarios(ini.caseload_scenario) if ini.caseload_scenario else None,
         savings=savings_scenarios(ini.savings) if ini.savings else None,
     )
+
+
+class InitiativeBrief(BaseModel):
+    """One initiative as a board paper shows it: who, where, when, money and caseload, its impact with its interval
+    (or the reason none is computed) and its scenarios — each figure from the functions the initiative page and
+    ``gapwatch initiative …`` use, so the paper and the page agree."""
+
+    id: str
+    name: str
+    lead: str | None = None
+    target_areas: list[str] = Field(default_factory=list, description="Names of the target areas.")
+    dates: str
+    budget: float | None = None
+    cost: float | None = None
+    caseload: int | None = None
+    staff: float | None = None
+    max_per_worker: float | None = None
+    impact_indicator: str | None = None
+    impact_verdict: str | None = None
+    impact_text: str
+    did: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    unit: str | None = None
+    relative_chance: str | None = None
+    pre_trends: str | None = None
+    caseload_scenarios: CaseloadScenarios | None = None
+    savings: SavingsScenarios | None = None
+    source: str | None = None
+
+
+def _dates(ini: Initiative) -> str:
+    start = ini.start.isoformat() if ini.start else (f"{ini.start_text} (no exact date)" if ini.start_text else None)
+    end = ini.end.isoformat() if ini.end else ini.end_text
+    if start is None and end is None:
+        return "no dates given in the sources"
+    return f"from {start or 'an unrecorded start'}" + (f" to {end}" if end else "")
+
+
+def initiative_briefs(
+    session: Session, plan: Plan, *, kpqs: set[str], outcomes: set[str], cutoff: date | None = None
+) -> list[InitiativeBrief]:
+    """The initiatives serving any of ``kpqs`` or ``outcomes`` (a board's), in framework order, each with its
+    impact on the data up to ``cutoff`` against the comparison areas the framework states."""
+    framework = plan.framework
+    orgs = framework.index("organisations")
+    out: list[InitiativeBrief] = []
+    for ini in framework.initiatives:
+        if not (set(ini.kpqs) & kpqs or set(ini.outcomes) & outcomes):
+            continue
+        fields: dict[str, Any] = {}
+        try:
+            result = impact_in_session(session, plan, ini.id, cutoff=cutoff)
+        except GapwatchError as error:
+            fields["impact_text"] = f"Not computed: {error.message}" + (f". {error.hint}" if error.hint else "")
+        else:
+            indicator = plan.indicators.get(result.indicator)
+            rc = result.relative_chance
+            fields |= {
+                "impact_indicator": f"{indicator.code}: {indicator.title}" if indicator else result.indicator,
+                "impact_verdict": result.verdict.value,
+                "impact_text": result.verdict_text,
+                "did": result.did.value if result.did else None,
+                "lower": result.did.lower if result.did else None,
+                "upper": result.did.upper if result.did else None,
+                "unit": "percentage points" if result.measure == "proportion" and result.multiplier == 100 else None,
+                "relative_chance": f"{rc.ratio:.2f} (95% CI {rc.lower:.2f} to {rc.upper:.2f})" if rc else None,
+                "pre_trends": result.pre_trends.check.value
+                + (f": {result.pre_trends.reason}" if result.pre_trends.reason else ""),
+            }
+        out.append(
+            InitiativeBrief(
+                id=ini.id,
+                name=ini.name,
+                lead=orgs[ini.lead].name if ini.lead in orgs else ini.lead,
+                target_areas=[plan.areas.get(a) or a for a in ini.target_areas],
+                dates=_dates(ini),
+                budget=ini.budget,
+                cost=ini.cost,
+                caseload=ini.caseload,
+                staff=ini.staff,
+                max_per_worker=ini.max_per_worker,
+                caseload_scenarios=caseload_scenarios(ini.caseload_scenario) if ini.caseload_scenario else None,
+                savings=savings_scenarios(ini.savings) if ini.savings else None,
+                source=(ini.source.document + (f", {ini.source.section}" if ini.source.section else ""))
+                if ini.source
+                else None,
+                **fields,
+            )
+        )
+    return out
