@@ -36,6 +36,8 @@ class Plan:
     person_org: dict[str, str | None] = field(default_factory=dict)
     organisations: dict[str, str] = field(default_factory=dict)
     areas: dict[str, str] = field(default_factory=dict)
+    #: answers of :meth:`board_covers_indicator` already worked out (a dashboard asks it ~2,500 times a view)
+    _covers: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False, compare=False)
 
     def ambition_of_outcome(self, outcome_id: str | None) -> str | None:
         """The ambition an outcome serves (through its priority), if any."""
@@ -100,6 +102,13 @@ class Plan:
         indicators, e.g. PSA 1's); and, for a locality board, through a gap-closing target whose subject is
         the board's own area (Thanet's board oversees "close the gap between Thanet and the rest of Kent").
         """
+        key = (board.id, indicator.id)
+        known = self._covers.get(key)
+        if known is None:
+            known = self._covers[key] = self._board_covers_indicator(board, indicator)
+        return known
+
+    def _board_covers_indicator(self, board: Board, indicator: Indicator) -> bool:
         if self.indicator_priorities(indicator) & set(board.priorities):
             return True
         if self.indicator_ambitions(indicator) & set(board.ambitions):

@@ -34,7 +34,14 @@ def _database(session: Session) -> str:
 
 
 def current_plan(session: Session, framework_id: str | None = None) -> Plan:
-    """The stored framework (the named one, or the latest loaded) with its indexes, from the cache."""
+    """The stored framework (the named one, or the latest loaded) with its indexes, from the cache (asked of
+    the database once per transaction: a page asks for it dozens of times)."""
+    from gapwatch.services.cache import per_transaction
+
+    return per_transaction(session, ("current_plan", framework_id), lambda: _current_plan(session, framework_id))
+
+
+def _current_plan(session: Session, framework_id: str | None) -> Plan:
     query = select(FrameworkRow.pk, FrameworkRow.revision, FrameworkRow.loaded_at, FrameworkRow.id)
     if framework_id is not None:
         query = query.where(FrameworkRow.id == framework_id)

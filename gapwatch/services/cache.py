@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from gapwatch.domain.catalogue import Plan
 from gapwatch.store.observations import ImportBatchRow
 
-__all__ = ["StateKey", "clear", "data_version", "remember", "state_key"]
+__all__ = ["StateKey", "clear", "data_version", "per_transaction", "remember", "state_key"]
 
 _T = TypeVar("_T")
 _SIZE = 2048
@@ -43,8 +43,45 @@ class StateKey:
     cutoff: date | None = None
 
 
+_TX_MEMO = "gapwatch.per_transaction"
+
+
+def per_transaction(session: Session, name: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()`` once per database transaction of ``session`` (until it writes, commits or rolls back).
+
+    Why: one page view asks "which framework revision? which data version?" dozens of times (every cached
+    result checks its key); the answers cannot change inside one transaction except by its own writes, so
+    they are read once. A flush, commit or rollback forgets them (listeners below). On PostgreSQL (read
+    committed) this also gives the whole view one consistent version instead of a mix.
+    """
+    memo: tuple[object, dict[tuple[object, ...], Any]] | None = session.info.get(_TX_MEMO)
+    transaction = session.get_transaction()
+    if memo is not None and transaction is not None and memo[0] is transaction and name in memo[1]:
+        return memo[1][name]  # type: ignore[no-any-return]
+    value = compute()
+    transaction = session.get_transaction()
+    if transaction is not None:
+        if memo is None or memo[0] is not transaction:
+            memo = (transaction, {})
+            session.info[_TX_MEMO] = memo
+        memo[1][name] = value
+    return value
+
+
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(_TX_MEMO, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, _forget)
+
+
 def data_version(session: Session) -> tuple[object, ...]:
-    """Changes whenever a batch is imported or rolled back."""
+    """Changes whenever a batch is imported or rolled back (read once per transaction)."""
+    return per_transaction(session, ("data_version",), lambda: _data_version(session))
+
+
+def _data_version(session: Session) -> tuple[object, ...]:
     row = session.execute(
         select(
             func.count(ImportBatchRow.pk),
@@ -59,7 +96,7 @@ def data_version(session: Session) -> tuple[object, ...]:
 def _action_version(session: Session, plan: Plan) -> tuple[object, ...]:
     from gapwatch.store.progress import action_version
 
-    return action_version(session, plan.pk)
+    return per_transaction(session, ("action_version", plan.pk), lambda: action_version(session, plan.pk))
 
 
 def state_key(

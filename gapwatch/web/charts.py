@@ -8,8 +8,12 @@ are drawn hollow and say so in their tooltip. Colours are GOV.UK Frontend's pale
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import copy
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec
 
 import altair as alt
 
@@ -55,6 +59,37 @@ VALUE_FORMAT = ",.2~f"
 _WIDTH = "container"
 
 
+_P = ParamSpec("_P")
+#: How many chart specs each chart kind keeps (about 5 KB each): the dashboard's, the busiest indicators' and gaps'.
+_MEMO_SIZE = 512
+
+
+def _memoised(build: Callable[_P, dict[str, Any] | None]) -> Callable[_P, dict[str, Any] | None]:
+    """Build each distinct chart once: Altair takes tens of milliseconds to build a layered chart (most of a
+    dashboard request under load), while its inputs — frozen dataclasses of the analysis core — change only
+    when the data do. Keyed by the arguments' repr (every field of those dataclasses), least recently used
+    dropped first; callers get their own copy, since pages adjust specs (e.g. the dashboard's small charts).
+    """
+    cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(build)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any] | None:
+        key = repr((args, sorted(kwargs.items())))
+        with lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return copy.deepcopy(cache[key])
+        spec = build(*args, **kwargs)
+        with lock:
+            cache[key] = spec
+            while len(cache) > _MEMO_SIZE:
+                cache.popitem(last=False)
+        return copy.deepcopy(spec)
+
+    return wrapper
+
+
 def _value_scale(values: Sequence[float | None]) -> alt.Scale:
     """A value axis that does not start at zero and, when every value is the same (one point, a flat line), is
     padded by 10% either side so the ticks are not a magnified sliver of one number."""
@@ -90,6 +125,7 @@ def _flag(illustrative: bool) -> str:
     return "illustrative (generated)" if illustrative else "reported"
 
 
+@_memoised
 def trend_chart(
     series: Sequence[SeriesPoint],
     targets: Sequence[LevelTargetView],
@@ -196,6 +232,7 @@ def trend_chart(
     return _spec(chart)
 
 
+@_memoised
 def districts_chart(
     districts: Sequence[AreaValue],
     benchmark: float | None,
@@ -276,6 +313,7 @@ def districts_chart(
     return _spec(chart.properties(width=_WIDTH, height=max(120, 26 * len(rows))))
 
 
+@_memoised
 def groups_chart(groups: Sequence[GroupValue], unit: str) -> dict[str, Any] | None:
     """The latest value of each population group with its 95% interval."""
     rows = [
@@ -308,6 +346,7 @@ def groups_chart(groups: Sequence[GroupValue], unit: str) -> dict[str, Any] | No
     return _spec(chart)
 
 
+@_memoised
 def gap_chart(series: GapSeries, title: str) -> dict[str, Any] | None:
     """A gap (or SII) over time with its 95% intervals and the zero line (no gap)."""
     rows = [
