@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         default="sqlite:///gapwatch.db",
         description="SQLAlchemy URL of the database: SQLite file by default, or postgresql+psycopg://…",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Database connections each server process keeps open (as many again may open at peaks). "
+        "A page holds one while it is built: with fewer than the requests in flight, pages wait for one.",
+    )
     secret_key: str = Field(
         default="",
         description="Key that signs session cookies and CSRF tokens. Empty means a random key per process "

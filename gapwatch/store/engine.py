@@ -48,12 +48,18 @@ def get_engine(settings: Settings) -> Engine:
             hint="Use e.g. sqlite:///gapwatch.db or postgresql+psycopg://user@host/db",
         ) from exc
     kwargs: dict[str, Any] = {"future": True}
+    # The web server runs up to 40 requests at once in its thread pool; SQLAlchemy's default of 5 (+10)
+    # connections made 50 users' pages queue for a connection rather than for the processor.
+    pool = {"pool_size": settings.database_pool_size, "max_overflow": settings.database_pool_size}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
         if url.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
+        else:
+            kwargs.update(pool)
     elif url.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+        kwargs.update(pool)
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
     try:
