@@ -14,6 +14,7 @@ from typing import Any
 
 from gapwatch.errors import GapwatchError
 from gapwatch.reports._docx_paper import write_all_actions, write_cover, write_exceptions, write_summary
+from gapwatch.reports._docx_research import write_research
 from gapwatch.reports._format import fmt_date, fmt_interval, fmt_num, fmt_signed, fmt_when
 from gapwatch.reports._render_pool import draw_many
 from gapwatch.reports.charts import ILLUSTRATIVE_NOTE, Chart
@@ -339,6 +340,7 @@ class _Writer:
                 self.risks("Risk register, highest score first", rs.risks)
             else:
                 self.para("No risk in the register is linked to this board's scope.")
+            write_research(self, r, level)
         self.doc.add_heading("Commentary", level)
         for c in r.commentary:
             self.para(

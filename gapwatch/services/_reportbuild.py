@@ -26,6 +26,7 @@ from gapwatch.queries.scorecard import STALE_YEARS, scorecard
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import ActionFilters, list_actions
+from gapwatch.services.consultations import consultation_briefs
 from gapwatch.services.evidence import (
     EvidenceContext,
     batches_of,
@@ -35,6 +36,7 @@ from gapwatch.services.evidence import (
     trend_of,
 )
 from gapwatch.services.gaps_view import GapSeries, gap_target_view, shown_gaps
+from gapwatch.services.initiatives import initiative_briefs
 from gapwatch.services.kpq import HISTORY_YEARS, evaluate
 from gapwatch.services.report_data import (
     ActionRow,
@@ -479,6 +481,10 @@ def build_report(
             {r.id for r in risks},
         ),
         scorecard=card,
+        initiatives=initiative_briefs(
+            session, plan, kpqs={k.id for k in kpqs}, outcomes=outcomes, cutoff=cycle.data_cutoff
+        ),
+        consultations=consultation_briefs(session, plan.framework, kpqs={k.id for k in kpqs}),
         batches=batches,
         illustrative=illustrative,
         notes=notes,

@@ -381,17 +381,20 @@ def initiative_briefs(
 ) -> list[InitiativeBrief]:
     """The initiatives serving any of ``kpqs`` or ``outcomes`` (a board's), in framework order, each with its
     impact on the data up to ``cutoff`` against the comparison areas the framework states."""
-    framework = plan.framework
-    orgs = framework.index("organisations")
     out: list[InitiativeBrief] = []
-    for ini in framework.initiatives:
+    for ini in plan.framework.initiatives:
         if not (set(ini.kpqs) & kpqs or set(ini.outcomes) & outcomes):
             continue
         fields: dict[str, Any] = {}
+        lacking = _lacking(ini)
+        if lacking:
+            fields["impact_text"] = "Not computed: " + "; ".join(lacking) + " (gapwatch does not guess them)"
+            out.append(_brief(plan, ini, fields))
+            continue
         try:
             result = impact_in_session(session, plan, ini.id, cutoff=cutoff)
         except GapwatchError as error:
-            fields["impact_text"] = f"Not computed: {error.message}" + (f". {error.hint}" if error.hint else "")
+            fields["impact_text"] = f"Not computed: {error.message}"
         else:
             indicator = plan.indicators.get(result.indicator)
             rc = result.relative_chance
@@ -407,24 +410,41 @@ def initiative_briefs(
                 "pre_trends": result.pre_trends.check.value
                 + (f": {result.pre_trends.reason}" if result.pre_trends.reason else ""),
             }
-        out.append(
-            InitiativeBrief(
-                id=ini.id,
-                name=ini.name,
-                lead=orgs[ini.lead].name if ini.lead in orgs else ini.lead,
-                target_areas=[plan.areas.get(a) or a for a in ini.target_areas],
-                dates=_dates(ini),
-                budget=ini.budget,
-                cost=ini.cost,
-                caseload=ini.caseload,
-                staff=ini.staff,
-                max_per_worker=ini.max_per_worker,
-                caseload_scenarios=caseload_scenarios(ini.caseload_scenario) if ini.caseload_scenario else None,
-                savings=savings_scenarios(ini.savings) if ini.savings else None,
-                source=(ini.source.document + (f", {ini.source.section}" if ini.source.section else ""))
-                if ini.source
-                else None,
-                **fields,
-            )
-        )
+        out.append(_brief(plan, ini, fields))
     return out
+
+
+def _lacking(ini: Initiative) -> list[str]:
+    """What an initiative's record lacks for an impact to be computed, in words."""
+    out = []
+    if ini.start is None:
+        out.append("no exact start date" + (f" (the sources say '{ini.start_text}')" if ini.start_text else ""))
+    if not ini.target_areas:
+        out.append("no target areas")
+    if not ini.comparison_areas:
+        out.append("no comparison areas stated")
+    if not ini.indicators:
+        out.append("no indicator named to judge it on")
+    return out
+
+
+def _brief(plan: Plan, ini: Initiative, fields: dict[str, Any]) -> InitiativeBrief:
+    orgs = plan.framework.index("organisations")
+    return InitiativeBrief(
+        id=ini.id,
+        name=ini.name,
+        lead=orgs[ini.lead].name if ini.lead in orgs else ini.lead,
+        target_areas=[plan.areas.get(a) or a for a in ini.target_areas],
+        dates=_dates(ini),
+        budget=ini.budget,
+        cost=ini.cost,
+        caseload=ini.caseload,
+        staff=ini.staff,
+        max_per_worker=ini.max_per_worker,
+        caseload_scenarios=caseload_scenarios(ini.caseload_scenario) if ini.caseload_scenario else None,
+        savings=savings_scenarios(ini.savings) if ini.savings else None,
+        source=(ini.source.document + (f", {ini.source.section}" if ini.source.section else ""))
+        if ini.source
+        else None,
+        **fields,
+    )

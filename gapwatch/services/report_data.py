@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from gapwatch.domain.kpq import KpqAnswer
 from gapwatch.queries.scorecard import Scorecard
+from gapwatch.services.consultations import ConsultationBrief
+from gapwatch.services.initiatives import InitiativeBrief
 
 __all__ = [
     "ActionRow",
@@ -289,4 +291,10 @@ class ReportData(BaseModel):
     notes: list[str] = Field(default_factory=list, description="Caveats: stale indicators, missing updates.")
     scorecard: Scorecard | None = Field(
         default=None, description="The one-page summary, from the dashboard's own query (queries.scorecard)."
+    )
+    initiatives: list[InitiativeBrief] = Field(
+        default_factory=list, description="The board's initiatives: impact (or why none), spend, caseload, scenarios."
+    )
+    consultations: list[ConsultationBrief] = Field(
+        default_factory=list, description="The board's consultations: shares of respondents with Wilson intervals."
     )
