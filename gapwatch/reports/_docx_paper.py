@@ -135,7 +135,10 @@ def write_exceptions(w: Any, r: BoardReport, level: int) -> None:
         kinds: dict[str, int] = {}
         for item in items:
             kinds[item.kind] = kinds.get(item.kind, 0) + 1
-        w.para(f"{len(items)} exception(s), derived from the data: " + "; ".join(f"{n} {k}" for k, n in kinds.items()))
+        w.para(
+            f"{len(items)} exception(s), derived from the data: "
+            + "; ".join(f"{k}: {n}" for k, n in sorted(kinds.items()))
+        )
     write_gap_targets(w, r)
     for n, item in enumerate(items, start=1):
         w.doc.add_heading(f"{n}. {item.title}", level + 1)

@@ -45,7 +45,7 @@ _CHART_NOTE = "Illustrative demo data, not real"
 #: in the widths WeasyPrint draws it (a generic "sans-serif" may be measured in one font and drawn in another).
 _FONT = "DejaVu Sans"
 _WIDTH = 300
-_HEIGHT = 150
+_HEIGHT = 130
 _BLUE = "#1d70b8"
 _GREY = "#505a5f"
 _RED = "#d4351c"
