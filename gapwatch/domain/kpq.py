@@ -56,6 +56,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from gapwatch.domain.evidence import SourceKind
+
 __all__ = ["MIN_COVERAGE", "Answer", "Direction", "EvidenceFinding", "KpqAnswer", "combine"]
 
 #: The share of a rule's evidence items that must have data before the answer may be Yes or No.
@@ -91,7 +93,7 @@ class EvidenceFinding(BaseModel):
     weight: float = 1.0
     batches: list[int] = Field(default_factory=list, description="Import batches of the numbers used.")
     illustrative: bool = Field(default=False, description="The numbers used include illustrative (generated) values.")
-    source: str | None = Field(
+    source: SourceKind | None = Field(
         default=None, description="The source of performance information: 'actions', 'indicators' or 'research'."
     )
     value: float | None = Field(default=None, description="The estimate judged (a share, a difference in differences).")

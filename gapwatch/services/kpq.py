@@ -55,6 +55,7 @@ from gapwatch.analysis.targets import level_targets
 from gapwatch.analysis.verdicts import GapVerdict
 from gapwatch.domain.consultations import QuestionKind
 from gapwatch.domain.cycle import CycleWindow, years_before
+from gapwatch.domain.evidence import SourceKind
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import Direction, EvidenceFinding, KpqAnswer, combine
 from gapwatch.domain.plan import EvidenceMeasure, Kpq, KpqEvidence
@@ -101,16 +102,16 @@ _SHARE_DIRECTION = {
 
 #: The three sources of performance information (domain.evidence.SourceKind) each measure draws on.
 _SOURCE_OF = {
-    EvidenceMeasure.ACTIONS: "actions",
-    EvidenceMeasure.STUDY: "research",
-    EvidenceMeasure.INITIATIVE_IMPACT: "research",
-    EvidenceMeasure.CONSULTATION: "research",
-    EvidenceMeasure.TREND: "indicators",
-    EvidenceMeasure.TARGET: "indicators",
-    EvidenceMeasure.GROUP_GAP: "indicators",
-    EvidenceMeasure.AREA_GAP: "indicators",
-    EvidenceMeasure.DEPRIVATION_GAP: "indicators",
-    EvidenceMeasure.SII: "indicators",
+    EvidenceMeasure.ACTIONS: SourceKind.ACTIONS,
+    EvidenceMeasure.STUDY: SourceKind.RESEARCH,
+    EvidenceMeasure.INITIATIVE_IMPACT: SourceKind.RESEARCH,
+    EvidenceMeasure.CONSULTATION: SourceKind.RESEARCH,
+    EvidenceMeasure.TREND: SourceKind.INDICATORS,
+    EvidenceMeasure.TARGET: SourceKind.INDICATORS,
+    EvidenceMeasure.GROUP_GAP: SourceKind.INDICATORS,
+    EvidenceMeasure.AREA_GAP: SourceKind.INDICATORS,
+    EvidenceMeasure.DEPRIVATION_GAP: SourceKind.INDICATORS,
+    EvidenceMeasure.SII: SourceKind.INDICATORS,
 }
 
 
@@ -507,7 +508,7 @@ def evaluate(ctx: EvidenceContext, kpqs: Iterable[Kpq]) -> list[KpqAnswer]:
             k.id,
             k.question,
             [assess(ctx, ev) for ev in k.evidence]
-            + [f.model_copy(update={"source": "research"}) for f in _context_findings(ctx, k)],
+            + [f.model_copy(update={"source": SourceKind.RESEARCH}) for f in _context_findings(ctx, k)],
         )
         for k in kpqs
     ]
