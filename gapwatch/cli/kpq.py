@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,12 +13,26 @@ from gapwatch.cli._common import DbOption, console, write_output
 from gapwatch.cli._disposing import command_engine
 from gapwatch.errors import InvalidInput, Problem
 
+if TYPE_CHECKING:
+    from gapwatch.domain.kpq import EvidenceFinding
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Answer the Key Performance Questions from their evidence.", no_args_is_help=True)
 
 _COLOURS = {"Yes": "green", "Partly": "yellow", "No": "red", "Not enough evidence": "dim"}
 _ARROWS = {"supports": "+", "against": "-", "neutral": "=", "missing": "?"}
+
+
+def _reason(f: EvidenceFinding) -> str:
+    """One reason in a line: its direction (``·`` for context, counted neither way), label, verdict and, for a
+    consultation or an initiative, the estimate with its 95% interval."""
+    mark = _ARROWS[f.direction.value] if f.counted else "·"
+    figure = ""
+    if f.value is not None and f.lower is not None and f.upper is not None:
+        unit = f.unit if f.unit == "%" else f" {f.unit}" if f.unit else ""
+        figure = f" ({f.value:.3g}{unit}, 95% CI {f.lower:.3g}{unit} to {f.upper:.3g}{unit})"
+    return f"  [{mark}] {f.label}: {f.verdict}{figure}"
 
 
 @app.command()
@@ -59,7 +74,7 @@ def answer(
         lines = []
         for a in answers:
             lines.append(f"{a.kpq} {a.question}: {a.answer.value} (rule {a.rule})")
-            lines += [f"  [{_ARROWS[f.direction.value]}] {f.label}: {f.verdict}" for f in a.reasons]
+            lines += [_reason(f) for f in a.reasons]
         write_output("\n".join(lines) + "\n", output)
         return
     for a in answers:
@@ -67,4 +82,4 @@ def answer(
         console.print(f"[bold]{a.kpq}[/] {a.question} [bold {colour}]{a.answer.value}[/]")
         console.print(f"  [dim]rule {a.rule}[/]")
         for f in a.reasons:
-            console.print(f"  [{_ARROWS[f.direction.value]}] {f.label}: {f.verdict}", markup=False)
+            console.print(_reason(f), markup=False)

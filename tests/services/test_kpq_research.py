@@ -312,3 +312,19 @@ def test_imported_responses_replace_the_published_figure_and_the_cached_answer(t
         assert after.upper is not None and after.lower is not None and after.lower < 30 < after.upper
     finally:
         engine.dispose()
+
+
+def test_the_kpq_text_output_gives_the_estimate_with_its_interval_and_marks_context(tmp_path: Path) -> None:
+    db = _load(tmp_path, _framework(target=0.06, comparison=0.10, effect=0.03, polarity="higher_is_better"))
+    out = tmp_path / "answers.txt"
+    result = run_cli("kpq", "answer", "--cutoff", "2010-09-30", "--db", str(db), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    impact = next(line for line in lines if "impact of Testshire Independence Programme" in line)
+    assert (
+        impact.startswith("  [+] IN1 Outcome: impact of")
+        and "improved (closes the gap) (3 percentage points, 95% CI" in impact
+    )
+    share = next(line for line in lines if "significantly above 50%" in line)
+    assert share.endswith("(81%, 95% CI 78.1% to 83.6%)")
+    assert any(line.startswith("  [·] Initiative: Testshire Independence Programme") for line in lines)
