@@ -1,6 +1,7 @@
-"""The codebook edited on a web form (rename, add and remove a theme, its keywords and phrases): a framework
-revision, audited, recoding only the responses no officer has reviewed; a bad theme refused on its field with
-nothing written; only those who manage data may edit it."""
+"""The published summary uploaded on the consultation page (refused with row and field, nothing written; or
+imported, audited), and the codebook edited on a web form (rename, add and remove a theme, its keywords and
+phrases): a framework revision, audited, recoding only the responses no officer has reviewed; a bad theme refused
+on its field with nothing written; only those who manage data may edit it."""
 
 from __future__ import annotations
 
@@ -111,3 +112,45 @@ def test_only_those_who_manage_data_may_edit_it(web_db: Path, client_as: Callabl
     assert client_as("board_member").get(f"/consultations/{CID}/codebook").status_code in (302, 303, 403)
     link = client_as("performance_officer").get(f"/consultations/{CID}").text
     assert f'href="/consultations/{CID}/codebook"' in link
+
+
+def test_upload_the_published_summary_on_the_page(web_db: Path, client_as: Callable[[str], TestClient]) -> None:
+    client = client_as("performance_officer")
+    page = client.get(f"/consultations/{CID}")
+    assert 'action="/consultations/vision-for-kent-2011/summary"' in page.text
+    before = _doc(web_db, "show")["published"]
+    header = "question,option,respondent_type,count,base\n"
+    bad = (
+        header
+        + "a2-actions,young-people-ete,,90,100\n"
+        + "a2-actions,mental-health,,80,100\n"
+        + "a2-actions,homes-communities,,40,100\n"
+    )
+    refused = client.post(
+        f"/consultations/{CID}/summary",
+        data={"csrf_token": _token(page.text)},
+        files={"file": ("summary.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert (
+        "summary.csv, row 4, field &#39;count&#39;: the counts of question &#39;a2-actions&#39; add up to 210"
+        in refused.text
+    )
+    assert _doc(web_db, "show")["published"] == before  # nothing written
+    good = header + "right-balance,yes,,642,793\n"
+    saved = client.post(
+        f"/consultations/{CID}/summary",
+        data={"csrf_token": _token(page.text)},
+        files={"file": ("summary.csv", good.encode(), "text/csv")},
+    )
+    assert saved.status_code == 303, saved.text
+    assert "1 published figures imported" in client.get(saved.headers["location"]).text
+    (figure,) = _doc(web_db, "show")["published"]
+    assert (figure["count"], figure["base"], round(figure["lower"], 1), round(figure["upper"], 1)) == (
+        642,
+        793,
+        78.1,
+        83.5,
+    )
+    assert "consultation.summary" in client_as("admin").get("/admin/audit").text
+    assert client_as("board_member").post(f"/consultations/{CID}/summary").status_code in (302, 303, 403)

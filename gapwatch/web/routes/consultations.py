@@ -6,17 +6,23 @@ responses not yet reviewed recoded)."""
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import GapwatchError
 from gapwatch.queries.consultations import consultation_coding, consultation_doc, consultation_list
+from gapwatch.settings import Settings
 from gapwatch.web.deps import CurrentUser, require
 from gapwatch.web.permissions import Permission
-from gapwatch.web.routes._pages import ENGINE, MANAGE, READ, errors_of, form_value
+from gapwatch.web.routes._pages import ENGINE, MANAGE, READ, SETTINGS, errors_of, form_value
 from gapwatch.web.templating import render
 
 __all__ = ["api_router", "router"]
@@ -49,7 +55,60 @@ def consultation_page(
     request: Request, consultation_id: str, user: CurrentUser | None = READ, engine: Engine = ENGINE
 ) -> Response:
     """One consultation's results."""
-    return render(request, "consultations/show.html", {"d": consultation_doc(engine, consultation_id)})
+    context: dict[str, Any] = {
+        "d": consultation_doc(engine, consultation_id),
+        "errors": {},
+        "problems": [],
+        "summary": request.query_params.get("summary"),
+    }
+    return render(request, "consultations/show.html", context)
+
+
+async def _import_upload(
+    upload: Any, consultation_id: str, engine: Engine, settings: Settings, user: CurrentUser | None
+) -> tuple[str | None, list[str], int]:
+    """(error, problems, figures imported) for an uploaded summary file."""
+    from gapwatch.services.consultations import import_summary
+
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return "Select a CSV file to upload", [], 0
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(upload.filename).name)
+    if not name.lower().endswith(".csv"):
+        return "The selected file must be a CSV file", [], 0
+    limit = settings.upload_limit_mb * 1024 * 1024
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        return f"The selected file must be smaller than {settings.upload_limit_mb} MB", [], 0
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            assert user is not None
+            n = await run_in_threadpool(import_summary, engine, consultation_id, path, actor=user)
+        except GapwatchError as exc:
+            return exc.message, [str(p) for p in getattr(exc, "problems", None) or []], 0
+    return None, [], n
+
+
+@router.post("/consultations/{consultation_id}/summary")
+async def summary_post(
+    request: Request,
+    consultation_id: str,
+    user: CurrentUser | None = MANAGE,
+    engine: Engine = ENGINE,
+    settings: Settings = SETTINGS,
+) -> Response:
+    """Import the published summary counts from an uploaded CSV (checked whole by the same code as ``gapwatch
+    consultation import --summary``; nothing written on any problem, each shown with its row and field)."""
+    form = await request.form()
+    try:
+        error, problems, n = await _import_upload(form.get("file"), consultation_id, engine, settings, user)
+    finally:
+        await form.close()
+    if error is not None:
+        context = {"d": consultation_doc(engine, consultation_id), "errors": {"file": error}, "problems": problems}
+        return render(request, "consultations/show.html", context | {"summary": None}, status_code=422)
+    return RedirectResponse(f"/consultations/{consultation_id}?summary={n}#published", status_code=303)
 
 
 @router.get("/consultations/{consultation_id}/review")
