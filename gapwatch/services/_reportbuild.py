@@ -399,7 +399,7 @@ def build_report(
     # dashboard uses too (the county, or England for a figure published only nationally).
     pages = [
         _indicator_page(
-            ctx, ind, area if own_area in plan.areas else (headline_area(plan, ctx.rows(ind)) or area or ""), county
+            ctx, ind, (area if own_area in plan.areas else headline_area(plan, ctx.rows(ind)) or area) or "", county
         )
         for ind in indicators
     ]
