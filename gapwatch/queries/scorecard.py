@@ -15,6 +15,7 @@ guidance, "Comparing to a benchmark"). Results are remembered per data state in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -25,6 +26,7 @@ from gapwatch.analysis.frame import with_intervals
 from gapwatch.analysis.series import headline_series, recent_trend_result, until
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
+from gapwatch.domain.kpq import KpqAnswer
 from gapwatch.services.cache import remember, state_key
 from gapwatch.services.dashboard import DashboardFilters, IndicatorStatus, dashboard
 from gapwatch.services.evidence import evidence_context, observations_until
@@ -215,9 +217,15 @@ def _kpqs(
     return [ScorecardKpq(ambition=amb, kpq=a.kpq, question=a.question, answer=a.answer.value) for amb, a in pairs]
 
 
-def scorecard(session: Session, window: CycleWindow, board: str | None = None) -> Scorecard:
+def scorecard(
+    session: Session, window: CycleWindow, board: str | None = None, *, answers: Sequence[KpqAnswer] | None = None
+) -> Scorecard:
     """The scorecard of ``board`` (the whole plan when None) in ``window``: data up to its cut-off, actions
-    judged at its as-of date — what the dashboard shows in that window and the cycle's paper freezes."""
+    judged at its as-of date — what the dashboard shows in that window and the cycle's paper freezes.
+
+    ``answers``: the board's KPQ answers when the caller has just computed them with the same engine on the
+    same area and window (the paper does, as it is built), so they are not computed twice; the tests check
+    that they equal the dashboard's."""
     plan = current_plan(session)
     view = dashboard(session, DashboardFilters(board=board), window=window)
     ids = [s.indicator_id for s in view.statuses]
@@ -247,5 +255,14 @@ def scorecard(session: Session, window: CycleWindow, board: str | None = None) -
         as_of=window.as_of,
         rows=out,
         actions=dict(view.overall.actions),
-        kpqs=_kpqs(session, plan, window, ambitions, area),
+        kpqs=_kpqs(session, plan, window, ambitions, area) if answers is None else _given(plan, ambitions, answers),
     )
+
+
+def _given(plan: Plan, ambitions: set[str], answers: Sequence[KpqAnswer]) -> list[ScorecardKpq]:
+    by_id = {a.kpq: a for a in answers}
+    return [
+        ScorecardKpq(ambition=k.ambition, kpq=k.id, question=by_id[k.id].question, answer=by_id[k.id].answer.value)
+        for k in plan.framework.kpqs
+        if k.ambition in ambitions and k.id in by_id
+    ]

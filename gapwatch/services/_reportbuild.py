@@ -419,7 +419,7 @@ def build_report(
     notes = [scope_note] if scope_note else []
     # One count of everything: the scorecard (the summary page) decides which headline values are old, and
     # the note says how many of the same rows are.
-    card = scorecard(session, window, board.id)
+    card = scorecard(session, window, board.id, answers=answers)
     old = [r for r in card.with_value if r.stale]
     if old:
         notes.append(
