@@ -34,8 +34,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gapwatch.errors import Forbidden, GapwatchError
-from gapwatch.services.accounts import SignInPolicy, UserRow, user_for_token
+from gapwatch.errors import Forbidden, GapwatchError, InvalidInput
+from gapwatch.services.accounts import SignInPolicy, TooManyAttempts, UserRow, reauthenticate, user_for_token
 from gapwatch.services.sessions import ACTIVE, SessionRow, live_session, recently_authenticated, start_session
 from gapwatch.settings import Settings
 from gapwatch.web.permissions import ANONYMOUS, OWN_ONLY, ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, role_may
@@ -43,6 +43,7 @@ from gapwatch.web.security import check_csrf, client_address, is_api_path
 
 __all__ = [
     "ConfirmationRequired",
+    "confirm_it_is_you",
     "require_confirmed",
     "AccessRule",
     "CurrentUser",
@@ -308,6 +309,34 @@ def require_role(*roles: Role | str) -> Callable[..., CurrentUser | None]:
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     return _require_roles(frozenset(str(r) for r in roles))
+
+
+def confirm_it_is_you(
+    request: Request, db: Session, row: UserRow, password: str, code: str
+) -> tuple[dict[str, str], int]:
+    """Check the signed-in user's current password (and code) before something sensitive: the errors by field
+    (none if it is them) and the status to answer with. A refusal is committed (it counts towards the
+    account's limits on wrong passwords and codes)."""
+    try:
+        reauthenticate(
+            db,
+            row,
+            password=password,
+            code=code,
+            address=address_of(request),
+            policy=policy_of(request),
+            now=now_of(request),
+        )
+    except TooManyAttempts as exc:
+        db.commit()
+        return {"current_password": f"{exc.message}. {exc.hint}"}, 429
+    except InvalidInput as exc:
+        db.commit()
+        errors: dict[str, str] = {}
+        for problem in exc.problems:
+            errors.setdefault(problem.field or "form", problem.message)
+        return errors or {"form": exc.message}, 422
+    return {}, 200
 
 
 @cache

@@ -26,7 +26,6 @@ from gapwatch.services.accounts import (
     enrolment_secret,
     forget_enrolment,
     pending_enrolment,
-    reauthenticate,
     revoke_api_token,
     sign_out_everywhere,
     totp_uri,
@@ -37,6 +36,7 @@ from gapwatch.web.deps import (
     CurrentUser,
     DbSession,
     address_of,
+    confirm_it_is_you,
     current_session,
     now_of,
     policy_of,
@@ -74,30 +74,6 @@ def _field_errors(exc: InvalidInput) -> dict[str, str]:
     for problem in exc.problems:
         errors.setdefault(problem.field or "form", problem.message)
     return errors or {"form": exc.message}
-
-
-def _reauthenticate(
-    request: Request, db: Session, row: UserRow, password: str, code: str
-) -> tuple[dict[str, str], int]:
-    """Check the current password (and code): the errors by field (none if it is you) and the status to answer
-    with. A refusal is committed (it counts towards the account's limits)."""
-    try:
-        reauthenticate(
-            db,
-            row,
-            password=password,
-            code=code,
-            address=address_of(request),
-            policy=policy_of(request),
-            now=now_of(request),
-        )
-    except TooManyAttempts as exc:
-        db.commit()
-        return {"current_password": f"{exc.message}. {exc.hint}"}, 429
-    except InvalidInput as exc:
-        db.commit()
-        return _field_errors(exc), 422
-    return {}, 200
 
 
 @router.get("/account")
@@ -199,7 +175,7 @@ def create_token(
         errors["name"] = "Give the token a name of up to 200 characters"
     status = 422
     if not errors:
-        errors, status = _reauthenticate(request, db, row, current_password, code)
+        errors, status = confirm_it_is_you(request, db, row, current_password, code)
     secret = None
     if not errors:
         try:
@@ -277,7 +253,7 @@ def two_factor_off(
     row = _row(db, user)
     if not row.totp_secret:
         return RedirectResponse("/account/two-factor", status_code=303)
-    errors, status = _reauthenticate(request, db, row, current_password, code)
+    errors, status = confirm_it_is_you(request, db, row, current_password, code)
     if errors:
         return render(request, "account/two_factor.html", _two_factor_context(row, None, errors), status_code=status)
     disable_totp(db, row, actor=user.username)

@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.services.accounts import (
     Role,
-    TooManyAttempts,
     UserRow,
     account,
     accounts,
@@ -19,7 +18,6 @@ from gapwatch.services.accounts import (
     disable_totp,
     generate_password,
     people_to_link,
-    reauthenticate,
     reset_password,
     update_user,
 )
@@ -27,9 +25,7 @@ from gapwatch.services.audit import AuditFilter, audit_csv, audit_filter, audit_
 from gapwatch.web.deps import (
     CurrentUser,
     DbSession,
-    address_of,
-    now_of,
-    policy_of,
+    confirm_it_is_you,
     require,
     require_confirmed,
     sign_in_session,
@@ -75,23 +71,9 @@ def confirm(
     """Check the password (and code); a new session starts, so the next few minutes of changes are allowed."""
     target = _safe_next(next)
     row = _user(db, user.username)
-    try:
-        reauthenticate(
-            db,
-            row,
-            password=current_password,
-            code=code,
-            address=address_of(request),
-            policy=policy_of(request),
-            now=now_of(request),
-        )
-    except TooManyAttempts as exc:
-        db.commit()
-        errors = {"current_password": f"{exc.message}. {exc.hint}"}
-        return render(request, "admin/confirm.html", {"next": target, "errors": errors}, status_code=429)
-    except InvalidInput as exc:
-        db.commit()
-        return render(request, "admin/confirm.html", {"next": target, "errors": _errors(exc)}, status_code=422)
+    errors, status = confirm_it_is_you(request, db, row, current_password, code)
+    if errors:
+        return render(request, "admin/confirm.html", {"next": target, "errors": errors}, status_code=status)
     sign_in_session(request, db, row)
     db.commit()
     return RedirectResponse(target, status_code=303)
