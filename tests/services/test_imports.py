@@ -188,7 +188,10 @@ def test_unknown_indicators_added_from_the_file_and_recorded_as_a_revision(db: E
 
 
 def test_unknown_areas_added_with_the_names_the_file_gives(db: Engine, tmp_path: Path) -> None:
-    text = "indicator,area_code,area_name,area_type,parent_code,period,value\nATT1,E07900001,Riverside,District,X0,2019,40\n"
+    text = (
+        "indicator,area_code,area_name,area_type,parent_code,period,value\n"
+        "ATT1,E07900001,Riverside,District,X0,2019,40\n"
+    )
     report = import_file(db, csv(tmp_path, text), add_unknown_areas=True)
     assert report.added_areas == ["E07900001"]
     with db.connect() as conn:
