@@ -6,62 +6,21 @@ screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
-from gapwatch.domain.cycle import CycleWindow
-from gapwatch.services import approvals, cycles, publishing
-from gapwatch.services.actions import assign_lead_officer, get_action
 from gapwatch.services.risks import NewRiskInput, RiskUpdateInput, add_risk
 from gapwatch.store.engine import session_scope
-from tests.web.conftest import USERS, browser_sign_in, describe_violations, run_axe, screenshot
+from tests.web._browser import DEMO_WINDOW, Admin, check_page, make_lead, publish_kent_forum, watch_console
+from tests.web.conftest import browser_sign_in
 from tests.web.test_pages_data import BAD_CSV, good_csv
 
 pytestmark = pytest.mark.browser
 
-#: The window of the demo's open cycle (2012 H2), in which the web judges time.
-DEMO_WINDOW = CycleWindow.ending(date(2012, 12, 31), "2012 H2")
-
-
-class _Admin:
-    username, role, person_id = "ada", "admin", None
-
-
-def _watch(page: Any) -> list[str]:
-    """Console errors and page errors (a CSP violation or a broken chart shows up here)."""
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def _axe(page: Any, name: str) -> None:
-    violations = run_axe(page)
-    screenshot(page, name)
-    assert not violations, f"{name}:\n" + describe_violations(violations)
-
-
-def _lead_person(live_server: Any) -> str:
-    from gapwatch.store.accounts import get_user
-
-    with session_scope(live_server.app.state.engine) as session:
-        user = get_user(session, USERS["lead_officer"][0])
-        assert user is not None and user.person_id
-        return user.person_id
-
-
-def _assign(live_server: Any, action_id: str) -> None:
-    person = _lead_person(live_server)
-    with session_scope(live_server.app.state.engine) as session:
-        view = get_action(session, action_id, window=DEMO_WINDOW)
-        if view.lead_officer_id != person:
-            assign_lead_officer(session, _Admin(), action_id, view.version, person)
-
 
 def test_board_member_reads_the_dashboard_and_an_indicator(page: Any, live_server: Any) -> None:
-    errors = _watch(page)
+    errors = watch_console(page)
     browser_sign_in(page, live_server.url, "board_member")
     page.goto(f"{live_server.url}/dashboard")
     assert page.get_by_role("heading", name="Dashboard", exact=True).is_visible()
@@ -70,7 +29,7 @@ def test_board_member_reads_the_dashboard_and_an_indicator(page: Any, live_serve
     # Reflow (WCAG 1.4.10): nothing, not even a select of long priority titles, widens the page.
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the dashboard is {widths[0]}px wide in a {widths[1]}px window"
-    _axe(page, "pages-dashboard-board-member")
+    check_page(page, "pages-dashboard-board-member", reflow=False)
     page.get_by_label("Board", exact=True).select_option("ambition-board-2")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**/dashboard?board=ambition-board-2*")
@@ -80,12 +39,12 @@ def test_board_member_reads_the_dashboard_and_an_indicator(page: Any, live_serve
     page.locator("#chart-districts.gw-chart--drawn svg").wait_for()
     assert page.get_by_text("are illustrative").first.is_visible()  # generated demo data are labelled
     assert page.locator(".govuk-tag", has_text="Illustrative").count() > 0
-    _axe(page, "pages-indicator")
+    check_page(page, "pages-indicator", reflow=False)
     assert not errors, errors
 
 
-def test_lead_officer_updates_an_action_and_sees_it_in_history(page: Any, live_server: Any) -> None:
-    _assign(live_server, "CYPP-3")
+def test_lead_officer_updates_an_action_and_sees_it_in_history(page: Any, live_server: Any, lead_person: str) -> None:
+    make_lead(live_server.app.state.engine, "CYPP-3", lead_person)
     browser_sign_in(page, live_server.url, "lead_officer")
     page.goto(f"{live_server.url}/actions/CYPP-3")
     page.get_by_role("button", name="Update this action").click()
@@ -94,7 +53,7 @@ def test_lead_officer_updates_an_action_and_sees_it_in_history(page: Any, live_s
     summary.wait_for()
     assert "Select a RAG status" in summary.inner_text() and "Enter a commentary" in summary.inner_text()
     assert page.title().startswith("Error: ")
-    _axe(page, "pages-action-update-errors")
+    check_page(page, "pages-action-update-errors", reflow=False)
     page.get_by_label("Amber").check()
     page.get_by_label("Percentage complete").fill("45")
     page.get_by_label("Commentary on progress").fill("FSM tutoring running in 30 schools")
@@ -102,11 +61,11 @@ def test_lead_officer_updates_an_action_and_sees_it_in_history(page: Any, live_s
     page.get_by_text("Your update has been saved.").wait_for()
     history = page.locator("#history + table")
     assert "FSM tutoring running in 30 schools" in history.inner_text() and "45%" in history.inner_text()
-    _axe(page, "pages-action-detail")
+    check_page(page, "pages-action-detail", reflow=False)
 
 
-def test_two_people_editing_the_same_action(browser: Any, live_server: Any) -> None:
-    _assign(live_server, "CYPP-4")
+def test_two_people_editing_the_same_action(browser: Any, live_server: Any, lead_person: str) -> None:
+    make_lead(live_server.app.state.engine, "CYPP-4", lead_person)
     lead_ctx, po_ctx = browser.new_context(locale="en-GB"), browser.new_context(locale="en-GB")
     try:
         lead, po = lead_ctx.new_page(), po_ctx.new_page()
@@ -124,7 +83,7 @@ def test_two_people_editing_the_same_action(browser: Any, live_server: Any) -> N
         lead.get_by_text("Someone else updated this action while you were editing it").wait_for()
         assert "Agreed with the Trust board on Monday" in lead.locator(".gw-conflict").inner_text()
         assert lead.get_by_label("Commentary on progress").input_value() == "Venue lost, event postponed"
-        _axe(lead, "pages-action-conflict")
+        check_page(lead, "pages-action-conflict", reflow=False)
         lead.get_by_role("button", name="Save my update anyway").click()
         lead.get_by_text("Your update has been saved.").wait_for()
         history = lead.locator("#history + table").inner_text()
@@ -137,32 +96,32 @@ def test_two_people_editing_the_same_action(browser: Any, live_server: Any) -> N
 def test_performance_officer_imports_a_bad_file_then_a_good_one(page: Any, live_server: Any) -> None:
     browser_sign_in(page, live_server.url, "performance_officer")
     page.goto(f"{live_server.url}/data")
-    _axe(page, "pages-data")
+    check_page(page, "pages-data", reflow=False)
     page.set_input_files("#file", files=[{"name": "ni118.csv", "mimeType": "text/csv", "buffer": BAD_CSV.encode()}])
     page.get_by_role("button", name="Check the file").click()
     page.locator(".govuk-error-summary").wait_for()
     problems = page.locator("table", has_text="Problem").first.inner_text()
     assert "not a period" in problems or "period" in problems.lower()
-    _axe(page, "pages-data-errors")
+    check_page(page, "pages-data-errors", reflow=False)
     page.set_input_files("#file", files=[{"name": "ni118.csv", "mimeType": "text/csv", "buffer": good_csv().encode()}])
     page.get_by_label("These are made-up figures for a demonstration (they will be labelled illustrative)").check()
     page.get_by_role("button", name="Check the file").click()
     page.get_by_role("heading", name="Check what the import will do").wait_for()
-    _axe(page, "pages-data-preview")
+    check_page(page, "pages-data-preview", reflow=False)
     page.get_by_role("button", name="Import the file").click()
     page.get_by_text("The file has been imported as batch").wait_for()
-    _axe(page, "pages-data-batch")
+    check_page(page, "pages-data-batch", reflow=False)
     page.goto(f"{live_server.url}/indicators/NI118")
     assert page.locator('a[href^="/data/batches/"]').count() > 0
 
 
 @pytest.mark.slow
 def test_every_other_page_type_is_accessible(page: Any, live_server: Any) -> None:
-    errors = _watch(page)
+    errors = watch_console(page)
     with session_scope(live_server.app.state.engine) as session:
         risk = add_risk(
             session,
-            _Admin(),
+            Admin(),
             NewRiskInput(
                 title="Childcare providers leave the market",
                 action="CYPP-1",
@@ -192,7 +151,7 @@ def test_every_other_page_type_is_accessible(page: Any, live_server: Any) -> Non
         ("/risks/new", "risk-new"),
     ]:
         page.goto(f"{live_server.url}{path}")
-        _axe(page, f"pages-{name}")
+        check_page(page, f"pages-{name}", reflow=False)
     page.goto(
         f"{live_server.url}/gaps?indicator=PSA1-public-disorder&comparison=area&subject=E07000114"
         "&comparator=rest-of-kent"
@@ -208,22 +167,11 @@ def test_public_site_shows_published_data_only(page: Any, live_server: Any) -> N
     engine = live_server.app.state.engine
     page.goto(f"{live_server.url}/public")
     assert page.get_by_text("Nothing has been published yet").is_visible()
-    cycles.open_cycle(
-        engine,
-        "2011 H2",
-        data_cutoff=date(2011, 12, 31),
-        action_deadline=date(2012, 1, 31),
-        boards=["kent-forum"],
-        by="tests",
-    )
-    cycles.close_cycle(engine, by="tests")
-    approvals.delegate_approval(engine, "kent-forum", USERS["performance_officer"][0], by="ada")
-    approvals.approve_report(engine, None, "kent-forum", by=USERS["performance_officer"][0])
-    publishing.publish(engine, None, "kent-forum", by=USERS["performance_officer"][0])
+    publish_kent_forum(engine)
     with session_scope(engine) as session:  # after publication: must not reach the public site
         add_risk(
             session,
-            _Admin(),
+            Admin(),
             NewRiskInput(
                 title="Unpublished risk about a leaked budget",
                 review=RiskUpdateInput(
@@ -240,8 +188,8 @@ def test_public_site_shows_published_data_only(page: Any, live_server: Any) -> N
     for display_name in ("Test performance officer", "Test lead officer", "Test admin"):
         assert display_name not in text
     assert "illustrative" in text.lower()
-    _axe(page, "pages-public-report")
+    check_page(page, "pages-public-report", reflow=False)
     page.goto(f"{live_server.url}/public")
-    _axe(page, "pages-public-home")
+    check_page(page, "pages-public-home", reflow=False)
     response = page.goto(f"{live_server.url}/dashboard")
     assert response is not None and "/sign-in" in page.url  # the rest of the site needs signing in

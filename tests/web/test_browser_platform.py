@@ -4,12 +4,11 @@ violations, and the pages without JavaScript. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gapwatch.services.frameworks import stored_framework
 from gapwatch.store.engine import get_engine
+from tests.web._browser import watch_console
 from tests.web.conftest import (
     USERS,
     browser_sign_in,
@@ -21,16 +20,8 @@ from tests.web.conftest import (
 pytestmark = pytest.mark.browser
 
 
-def _watch_console(page: Any) -> list[str]:
-    """Collect console errors (a CSP violation or a script error shows up here)."""
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 def test_sign_in_page_is_accessible_and_signing_in_works(page, live_server) -> None:
-    errors = _watch_console(page)
+    errors = watch_console(page)
     page.goto(f"{live_server.url}/sign-in")
     assert page.title().startswith("Sign in – ")
     violations = run_axe(page)
@@ -98,7 +89,7 @@ def _person_of(live_server, username: str) -> str | None:
 
 
 def test_unknown_address_gives_an_accessible_404_page(page, live_server) -> None:
-    errors = _watch_console(page)
+    errors = watch_console(page)
     response = page.goto(f"{live_server.url}/this/does/not/exist")
     assert response is not None and response.status == 404
     assert page.get_by_role("heading", name="Page not found").is_visible()
@@ -109,7 +100,7 @@ def test_unknown_address_gives_an_accessible_404_page(page, live_server) -> None
 
 
 def test_account_and_admin_pages_are_accessible(page, live_server) -> None:
-    errors = _watch_console(page)
+    errors = watch_console(page)
     browser_sign_in(page, live_server.url, "admin")
     for path, name in [
         ("/account", "account"),

@@ -6,13 +6,12 @@ accessibility statement. Screenshots go to test-artifacts/public-*.png."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
 
-from gapwatch.services import approvals, cycles, publishing
-from tests.web.conftest import USERS, browser_sign_in, describe_violations, run_axe, screenshot
+from tests.web._browser import check_page, publish_kent_forum, watch_console
+from tests.web.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,30 +19,9 @@ pytestmark = pytest.mark.browser
 MAX_HEIGHT = 12_000
 
 
-def _check(page: Any, name: str) -> None:
-    violations = run_axe(page)
-    screenshot(page, name)
-    assert not violations, f"{name}:\n" + describe_violations(violations)
-    width, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= window, f"{name} is {width}px wide in a {window}px window"
-
-
 def test_public_site_after_publication(page: Any, live_server: Any) -> None:
-    engine = live_server.app.state.engine
-    cycles.open_cycle(
-        engine,
-        "2011 H2",
-        data_cutoff=date(2011, 12, 31),
-        action_deadline=date(2012, 1, 31),
-        boards=["kent-forum"],
-        by="tests",
-    )
-    cycles.close_cycle(engine, by="tests")
-    approvals.delegate_approval(engine, "kent-forum", USERS["performance_officer"][0], by="ada")
-    approvals.approve_report(engine, None, "kent-forum", by=USERS["performance_officer"][0])
-    publishing.publish(engine, None, "kent-forum", by=USERS["performance_officer"][0])
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    publish_kent_forum(live_server.app.state.engine)
+    errors = watch_console(page)
     page.goto(f"{live_server.url}/public/2011%20H2/kent-forum")
     page.get_by_role("heading", name="At a glance").wait_for()
     height = page.evaluate("document.documentElement.scrollHeight")
@@ -51,7 +29,7 @@ def test_public_site_after_publication(page: Any, live_server: Any) -> None:
     main = page.locator("main").inner_text()
     assert "could not be calculated" not in main and "not enough data to test" not in main
     assert main.index("At a glance") < main.index("What improved") < main.index("The questions and their answers")
-    _check(page, "public-report")
+    check_page(page, "public-report")
     # a KPQ's evidence: plain statements, and its chart (drawn) and table once opened
     kpq = page.locator("section.gw-public-kpq", has=page.locator("summary", has_text="with a chart and table")).first
     kpq.locator("summary").click()
@@ -66,7 +44,7 @@ def test_public_site_after_publication(page: Any, live_server: Any) -> None:
         page.locator(f"details{target} summary").click()
         opened = page.locator(f"details{target}")
     opened.first.locator(".gw-chart--drawn svg").wait_for()
-    _check(page, "public-report-opened")
+    check_page(page, "public-report-opened")
     # the data dictionary is linked and is CSVW
     href = page.get_by_role("link", name="data dictionary (CSV on the Web metadata, JSON)").get_attribute("href")
     assert href is not None
@@ -75,13 +53,13 @@ def test_public_site_after_publication(page: Any, live_server: Any) -> None:
     assert not errors, errors
     page.goto(f"{live_server.url}/about-the-area")
     assert "£15,587" in page.locator("main").inner_text()
-    _check(page, "public-about-the-area")
+    check_page(page, "public-about-the-area")
     page.goto(f"{live_server.url}/accessibility")
     assert "axe-core" in page.locator("main").inner_text()
-    _check(page, "public-accessibility")
+    check_page(page, "public-accessibility")
     browser_sign_in(page, live_server.url, "board_member")
     page.goto(f"{live_server.url}/plan/about")
     page.get_by_role("heading", name="Principles", exact=True).wait_for()
-    _check(page, "plan-about")
+    check_page(page, "plan-about")
     page.goto(f"{live_server.url}/indicators?flag=laa")
-    _check(page, "indicators-laa")
+    check_page(page, "indicators-laa")

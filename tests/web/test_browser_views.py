@@ -5,37 +5,20 @@ test-artifacts/ (views-*.png) for a reviewer to look at."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
-from gapwatch.services import approvals, cycles, publishing
-from tests.web.conftest import USERS, browser_sign_in, describe_violations, run_axe, screenshot
+from tests.web._browser import check_page, make_lead, publish_kent_forum, watch_console
+from tests.web.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
 OUTCOME = "CYPP-2B"
 
 
-def _watch(page: Any) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
-def _check(page: Any, name: str) -> None:
-    """axe-core (no serious or critical violation), no sideways scrolling of the page, and a screenshot."""
-    violations = run_axe(page)
-    screenshot(page, name)
-    assert not violations, f"{name}:\n" + describe_violations(violations)
-    width, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= window, f"{name} is {width}px wide in a {window}px window"
-
-
 def test_board_member_reads_the_dashboard_charts(page: Any, live_server: Any) -> None:
-    errors = _watch(page)
+    errors = watch_console(page)
     browser_sign_in(page, live_server.url, "board_member")
     page.goto(f"{live_server.url}/dashboard")
     page.get_by_role("heading", name="Indicators that matter").wait_for()
@@ -50,7 +33,7 @@ def test_board_member_reads_the_dashboard_charts(page: Any, live_server: Any) ->
     first = page.locator(".gw-highlight").first
     first.get_by_text("The figures in a table").click()
     assert first.locator("table tbody tr").count() >= 1
-    _check(page, "views-dashboard")
+    check_page(page, "views-dashboard")
     assert not errors, errors
 
 
@@ -64,34 +47,27 @@ def test_plan_tree_with_status_and_an_outcome_page(page: Any, live_server: Any) 
     ambition.locator("summary").first.focus()
     page.keyboard.press("Enter")  # branches open from the keyboard
     assert ambition.evaluate("d => d.open")
-    _check(page, "views-plan-tree")
+    check_page(page, "views-plan-tree")
     page.goto(f"{live_server.url}/plan/outcomes/{OUTCOME}")
     page.get_by_role("heading", name="Indicators", exact=False).first.wait_for()
     assert page.locator("#rollup").inner_text().startswith("Status, rolled up from")
     assert page.locator("table").first.locator("tbody tr").count() >= 1
     assert page.get_by_role("heading", name="Key Performance Questions it serves").is_visible()
-    _check(page, "views-outcome")
+    check_page(page, "views-outcome")
 
 
 def test_lead_officer_sees_my_actions(page: Any, live_server: Any, lead_person: str) -> None:
-    from gapwatch.services.actions import assign_lead_officer, get_action
-    from gapwatch.store.engine import session_scope
-    from tests.web.test_browser_pages import DEMO_WINDOW, _Admin
-
-    with session_scope(live_server.app.state.engine) as session:
-        view = get_action(session, "AB2-A1", window=DEMO_WINDOW)
-        if view.lead_officer_id != lead_person:
-            assign_lead_officer(session, _Admin(), "AB2-A1", view.version, lead_person)
+    make_lead(live_server.app.state.engine, "AB2-A1", lead_person)
     browser_sign_in(page, live_server.url, "lead_officer")
     page.goto(f"{live_server.url}/my-work")
     page.get_by_role("heading", name="My actions and risks").wait_for()
     assert page.locator("#all-mine").get_by_role("link", name="AB2-A1").is_visible()
-    _check(page, "views-my-work")
+    check_page(page, "views-my-work")
     page.context.clear_cookies()
     browser_sign_in(page, live_server.url, "performance_officer")
     page.goto(f"{live_server.url}/accountability")
     assert "Test lead officer" in page.locator("#owners").inner_text()
-    _check(page, "views-accountability")
+    check_page(page, "views-accountability")
 
 
 def test_overview_grid(page: Any, live_server: Any) -> None:
@@ -100,34 +76,22 @@ def test_overview_grid(page: Any, live_server: Any) -> None:
     grid = page.locator("#overview-grid")
     assert grid.locator("thead th").count() == 13  # indicator + 12 districts
     assert grid.locator("td.gw-rug--worse").count() > 0 and grid.locator("td.gw-rug--better").count() > 0
-    _check(page, "views-overview-parent")
+    check_page(page, "views-overview-parent")
     page.get_by_label("Compared with").select_option("england")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**comparator=england*")
     assert "against England" in page.locator("#overview-grid caption").inner_text()
-    _check(page, "views-overview-england")
+    check_page(page, "views-overview-england")
 
 
 def test_public_site_and_api_page_after_publication(page: Any, live_server: Any) -> None:
-    engine = live_server.app.state.engine
-    cycles.open_cycle(
-        engine,
-        "2011 H2",
-        data_cutoff=date(2011, 12, 31),
-        action_deadline=date(2012, 1, 31),
-        boards=["kent-forum"],
-        by="tests",
-    )
-    cycles.close_cycle(engine, by="tests")
-    approvals.delegate_approval(engine, "kent-forum", USERS["performance_officer"][0], by="ada")
-    approvals.approve_report(engine, None, "kent-forum", by=USERS["performance_officer"][0])
-    publishing.publish(engine, None, "kent-forum", by=USERS["performance_officer"][0])
+    publish_kent_forum(live_server.app.state.engine)
     page.goto(f"{live_server.url}/public")
-    _check(page, "views-public-home")
+    check_page(page, "views-public-home")
     page.locator("main").get_by_role("link", name="Kent Forum", exact=True).click()
     page.get_by_role("heading", name="Kent Forum", exact=True).wait_for()
-    _check(page, "views-public-report")
+    check_page(page, "views-public-report")
     page.get_by_role("contentinfo").get_by_role("link", name="JSON API").click()
     page.get_by_role("heading", name="The JSON API").wait_for()
     assert page.locator("table code", has_text="/api/v1/dashboard").count() == 1
-    _check(page, "views-api-docs")
+    check_page(page, "views-api-docs")
