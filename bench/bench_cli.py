@@ -32,12 +32,8 @@ Target (issue 15): under 2 s wall, end to end. Exits 0 unless ``--strict`` and t
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +45,7 @@ import polars as pl
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
+from _timing import gapwatch_command, machine, run_peer, time_process  # noqa: E402
 from generate import generate  # noqa: E402
 
 __all__ = ["main", "make_input"]
@@ -70,31 +67,11 @@ def make_input(path: Path, areas: int = DEFAULT_AREAS, seed: int = 20_240_601) -
     return rows.height
 
 
-def _gapwatch() -> list[str]:
-    found = Path(sys.executable).with_name("gapwatch")
-    if found.exists():
-        return [str(found)]
-    on_path = shutil.which("gapwatch")
-    return [on_path] if on_path else [sys.executable, "-c", "from gapwatch.cli.main import main; main()"]
-
-
-def _once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + system, all threads) seconds of one fresh process; it must succeed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited with {done.returncode}: {done.stderr.decode()[-800:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def _timed(label: str, argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    _once(argv, env)  # fills the bytecode cache and the page cache; not counted
+    time_process(argv, env)  # fills the bytecode cache and the page cache; not counted
     walls, cpus = [], []
     for _ in range(runs):
-        wall, cpu = _once(argv, env)
+        wall, cpu = time_process(argv, env)
         walls.append(wall)
         cpus.append(cpu)
     best = min(walls)
@@ -156,21 +133,11 @@ def _peer(source: Path, out: Path, rows: int, gapwatch_seconds: float, seed: int
     with tempfile.TemporaryDirectory(prefix="gapwatch-bench-cli-peer-") as tmp:
         src, dst = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
         subset.write_csv(src)
-        env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-        done = subprocess.run(
-            [str(PEER_PYTHON), str(BENCH_DIR / "_peer.py"), "proportion", str(src), str(dst), "--repeat", "3"]
-            + ["--multiplier", "1"],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            env=env,
-            check=False,
-        )
-        if done.returncode != 0:
-            note = f"peer failed: {done.stderr.strip().splitlines()[-1:]}"
+        timing = run_peer(PEER_PYTHON, "proportion", src, dst, multiplier=1, repeat=3)
+        if isinstance(timing, str):
+            note = f"peer {timing}"
             print(f"  {note}")
             return note
-        timing = json.loads(done.stdout.strip().splitlines()[-1])
         theirs = pl.read_csv(dst).sort("row")
     worst = 0.0
     for column in LIMITS:
@@ -189,8 +156,7 @@ def _peer(source: Path, out: Path, rows: int, gapwatch_seconds: float, seed: int
 
 
 def _machine() -> str:
-    load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    return f"{os.cpu_count()} cores, {load}; Python {sys.version.split()[0]}, Polars {pl.__version__}"
+    return machine(f"Polars {pl.__version__}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Input: {rows:,} rows, {source.stat().st_size / 1e6:.0f} MB (bench/generate.py, seed {args.seed})")
         env = {**os.environ, "PYTHONPYCACHEPREFIX": str(folder / "pycache"), "COLUMNS": "100"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        gapwatch = _gapwatch()
+        gapwatch = gapwatch_command()
         print(f"\n{args.runs} run(s) per command, bytecode cached; the best is judged:")
         csv = _timed("CSV in, CSV out (judged)", [*gapwatch, "stats", "proportion", str(source), *CONFIDENCE,
                      "-o", str(out)], env, args.runs)  # fmt: skip

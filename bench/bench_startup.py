@@ -30,16 +30,15 @@ import argparse
 import contextlib
 import os
 import random
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import executable, gapwatch_command, machine, time_process  # noqa: E402
 
 __all__ = ["Timing", "main", "run"]
 
@@ -63,37 +62,11 @@ class Timing:
         return statistics.median(self.wall)
 
 
-def _executable(name: str) -> str | None:
-    """The program ``name`` next to this Python (the same virtualenv), else on PATH."""
-    beside = Path(sys.executable).with_name(name)
-    if beside.exists():
-        return str(beside)
-    return shutil.which(name)
-
-
-def _gapwatch() -> list[str]:
-    found = _executable("gapwatch")
-    return [found] if found else [sys.executable, "-c", "from gapwatch.cli.main import main; main()"]
-
-
-def _once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one fresh process; it must succeed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited with {done.returncode}: {done.stderr.decode()[-500:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
-
-
 def _timings() -> list[Timing]:
-    gapwatch = _gapwatch()
+    gapwatch = gapwatch_command()
     timings = [Timing("gapwatch " + " ".join(args), [*gapwatch, *args], judged=True) for args in GAPWATCH_COMMANDS]
     for name, args in PEERS:
-        found = _executable(name)
+        found = executable(name)
         if found:
             timings.append(Timing(f"{name} {' '.join(args)} (peer)", [found, *args], judged=False))
     return timings
@@ -112,31 +85,23 @@ def run(runs: int = 5, seed: int = 20_261_205, cached: bool = True) -> list[Timi
             env["PYTHONPYCACHEPREFIX"] = cache
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             for timing in timings:  # fills the cache; not counted
-                _once(timing.argv, env)
+                time_process(timing.argv, env)
         order = [timing for timing in timings for _ in range(runs)]
         random.Random(seed).shuffle(order)
         for timing in order:
-            wall, cpu = _once(timing.argv, env)
+            wall, cpu = time_process(timing.argv, env)
             timing.wall.append(wall)
             timing.cpu.append(cpu)
     return timings
 
 
 def _machine() -> str:
-    """Cores, memory and load: timings on a shared machine are only comparable at a low load."""
-    memory = ""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kib = int(meminfo.readline().split()[1])
-        memory = f", {kib / 1024**2:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    versions = [f"Python {sys.version.split()[0]}"]
+    """The machine, with the versions of the libraries the command line starts with."""
+    versions = []
     for package in ("typer", "rich"):
         with contextlib.suppress(PackageNotFoundError):
             versions.append(f"{package} {version(package)}")
-    return f"{os.cpu_count()} cores{memory}{load}; {', '.join(versions)}"
+    return machine(*versions)
 
 
 def report(title: str, timings: list[Timing], judge: bool) -> list[bool]:

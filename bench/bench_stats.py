@@ -15,10 +15,7 @@ whose numbers it also compares. Prints a table of figures and PASS/FAIL per targ
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +30,7 @@ import polars as pl
 from scipy import special
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import machine, run_peer  # noqa: E402
 from generate import Tables, generate  # noqa: E402
 
 from gapwatch.stats.comparison import compare_to_benchmark  # noqa: E402
@@ -356,21 +354,11 @@ def _peer(tables: Tables, results: Results, peer_python: Path, peer_rows: int, s
             )
             src, dst = Path(tmp) / f"{method}.csv", Path(tmp) / f"{method}-out.csv"
             subset.write_csv(src)
-            env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-            done = subprocess.run(
-                [str(peer_python), str(BENCH_DIR / "_peer.py"), method, str(src), str(dst)]
-                + ["--multiplier", str(int(multiplier))],
-                capture_output=True,
-                text=True,
-                cwd=tmp,
-                env=env,
-                check=False,
-            )
-            if done.returncode != 0:
-                results.peer_note = f"{method} failed: {done.stderr.strip().splitlines()[-1:]}"
+            timing = run_peer(peer_python, method, src, dst, multiplier=int(multiplier))
+            if isinstance(timing, str):
+                results.peer_note = timing
                 print(f"  peer {results.peer_note}")
                 continue
-            timing = json.loads(done.stdout.strip().splitlines()[-1])
             peer_out = pl.read_csv(dst).sort("row")
             mine = function(subset, "numerator", "denominator", confidence=CONFIDENCE, multiplier=multiplier)
             mine = mine.sort("row")
@@ -440,17 +428,8 @@ def run(
 
 
 def _machine() -> str:
-    """Cores, memory and load: timings on a shared machine are only comparable at a low load."""
-    memory = ""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kib = int(meminfo.readline().split()[1])
-        memory = f", {kib / 1024**2:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    versions = f"Python {sys.version.split()[0]}, Polars {pl.__version__}, NumPy {np.__version__}"
-    return f"{os.cpu_count()} cores{memory}{load}; {versions}"
+    """The machine, with the versions of the libraries the statistics run on."""
+    return machine(f"Polars {pl.__version__}", f"NumPy {np.__version__}")
 
 
 def _peak_memory_gb() -> float:

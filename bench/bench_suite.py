@@ -22,8 +22,6 @@ when tests fail; otherwise 0 unless ``--strict`` and the target is missed.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -32,6 +30,9 @@ import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import child_cpu_seconds, machine  # noqa: E402
 
 __all__ = ["FAST", "main", "slowest"]
 
@@ -59,10 +60,6 @@ def slowest(junit: Path) -> tuple[list[tuple[float, str]], dict[str, int]]:
     return tests, counts
 
 
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: one process; default 2)")
@@ -70,19 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = parser.parse_args(argv)
-    print(f"At the start: {os.cpu_count()} cores, {_load()}; Python {sys.version.split()[0]}", flush=True)
+    print(f"At the start: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="gapwatch-bench-suite-") as tmp:
         junit = Path(tmp) / "junit.xml"
         command = [sys.executable, "-m", "pytest", "-m", FAST, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
         command += ["-n", str(args.workers)] + (["--dist", "loadfile"] if args.workers > 0 else [])
         command += args.pytest_args
         print("$ " + shlex.join(command), flush=True)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = child_cpu_seconds()
         start = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = child_cpu_seconds() - cpu_before
         print("\n".join(done.stdout.rstrip().splitlines()[-12:]))
         if not junit.exists():
             print(f"pytest wrote no report (exit code {done.returncode})")
@@ -105,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         f"< {TARGET_SECONDS:g} s, with {args.workers or 1} process(es); CPU {cpu:.1f} s; "
         f"{in_tests:.1f} s inside tests"
     )
-    print(f"At the end: {_load()}")
+    print(f"At the end: {machine()}")
     if done.returncode not in (0, 5):
         return done.returncode
     return 1 if args.strict and not passed else 0

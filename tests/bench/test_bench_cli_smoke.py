@@ -6,28 +6,16 @@ only keeps the scripts working and their identical-results check honest.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.bench.conftest import load_bench
 
 
 @pytest.mark.slow
 def test_bench_cli_runs_small_and_finds_the_results_identical(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = _load("bench_cli")
+    bench = load_bench("bench_cli")
     assert bench.main(["--areas", "200", "--runs", "1", "--no-peer", "--no-parquet"]) == 0
     printed = capsys.readouterr().out
     assert "Input: 30,000 rows" in printed
@@ -44,7 +32,7 @@ def test_bench_suite_reads_the_slowest_tests_from_a_junit_report(tmp_path: Path)
         '<testcase classname="tests.b.test_y" name="test_skip" time="0.0"><skipped message="x"/></testcase>'
         "</testsuite></testsuites>"
     )
-    tests, counts = _load("bench_suite").slowest(report)
+    tests, counts = load_bench("bench_suite").slowest(report)
     assert tests[0] == (7.25, "tests/a/test_x.py::test_slow")
     assert [name for _, name in tests] == [
         "tests/a/test_x.py::test_slow",

@@ -6,32 +6,17 @@ sure the script keeps working as gapwatch.stats changes.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import polars as pl
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench.conftest import load_bench
+
 AREAS = 66  # 66 areas x 30 indicators x 10 periods = 19,800 rows, plus the FSM-style group rows
-
-
-def _load(name: str) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
 def test_generator_is_seeded_and_shaped() -> None:
-    generate = _load("generate")
+    generate = load_bench("generate")
     first = generate.generate(AREAS, seed=11)
     again = generate.generate(AREAS, seed=11)
     other = generate.generate(AREAS, seed=12)
@@ -48,7 +33,7 @@ def test_generator_is_seeded_and_shaped() -> None:
 
 @pytest.mark.slow
 def test_every_step_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = _load("bench_stats")
+    bench = load_bench("bench_stats")
     code = bench.main(["--areas", str(AREAS), "--no-peer"])
     printed = capsys.readouterr().out
     assert code == 0
@@ -70,7 +55,7 @@ def test_every_step_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.slow
 def test_step_outputs_have_one_row_per_group() -> None:
-    bench = _load("bench_stats")
+    bench = load_bench("bench_stats")
     results = bench.run(AREAS, peer=False, kernels=False)
     indicator_periods = 30 * 10
     assert results.outputs["sii"].height == indicator_periods

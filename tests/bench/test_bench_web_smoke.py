@@ -5,28 +5,14 @@ The measured run (50 users, 60 s) is `python bench/bench_web.py`; this only keep
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_web", BENCH / "bench_web.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_web"] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.bench.conftest import load_bench
 
 
 @pytest.mark.slow
 def test_tiny_load_run_measures_both_pages(capsys: pytest.CaptureFixture[str]) -> None:
-    bench = _load()
+    bench = load_bench("bench_web")
     bench.run(users=3, seconds=2, think=0.2, seed=1, indicator=None)
     out = capsys.readouterr().out
     assert "/dashboard" in out and "/indicators/" in out
@@ -37,7 +23,7 @@ def test_tiny_load_run_measures_both_pages(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_percentile_is_the_nearest_rank() -> None:
-    bench = _load()
+    bench = load_bench("bench_web")
     values = [float(v) for v in range(1, 101)]
     assert bench._percentile(values, 95) == 95.0
     assert bench._percentile(values, 50) == 50.0
