@@ -164,6 +164,39 @@ def gap_sentence(label: str, verdict: str) -> str:
     return f"Not enough data to say whether the gap ({label}) is changing."
 
 
+#: The words for a finding that is not a trend or a gap, by its measure: (by direction, when no direction).
+_SENTENCES: dict[str, tuple[dict[str, str], str]] = {
+    "target": (
+        {
+            "better": "Its targets are met or on track.",
+            "worse": "It is off track against its target.",
+            "same": "It is at risk of missing its target.",
+        },
+        "It has no current target that can be assessed yet.",
+    ),
+    "actions": (
+        {
+            "better": "Most of these actions are on track (green).",
+            "worse": "More than a quarter of these actions are behind (red or overdue).",
+            "same": "These actions are making mixed progress.",
+        },
+        "These actions have not reported progress yet.",
+    ),
+    "study": (
+        {
+            "better": "Research found a positive result.",
+            "worse": "Research found a negative result.",
+            "same": "Research found no clear result either way.",
+        },
+        "Research is listed, but its finding has not been judged.",
+    ),
+}
+_OTHER_SENTENCES = (
+    {"better": "The evidence points the right way.", "worse": "The evidence points the wrong way."},
+    "Not enough data to judge this yet.",
+)
+
+
 def _finding_statement(f: EvidenceFinding, subject: str, indicator: str | None) -> Statement:
     """One KPQ finding in words. Its direction was decided by the analysis core; only the words are chosen here."""
     direction = {"supports": "better", "against": "worse", "neutral": "same"}.get(f.direction.value, "unknown")
@@ -173,28 +206,9 @@ def _finding_statement(f: EvidenceFinding, subject: str, indicator: str | None) 
     elif f.measure in ("group_gap", "area_gap", "deprivation_gap", "sii"):
         _, _, name = f.label.rpartition(": ")
         sentence = gap_sentence(name.removeprefix("gap (").removesuffix(")"), verdict)
-    elif f.measure == "target":
-        sentence = {
-            "better": "Its targets are met or on track.",
-            "worse": "It is off track against its target.",
-            "same": "It is at risk of missing its target.",
-        }.get(direction, "It has no current target that can be assessed yet.")
-    elif f.measure == "actions":
-        sentence = {
-            "better": "Most of these actions are on track (green).",
-            "worse": "More than a quarter of these actions are behind (red or overdue).",
-            "same": "These actions are making mixed progress.",
-        }.get(direction, "These actions have not reported progress yet.")
-    elif f.measure == "study":
-        sentence = {
-            "better": "Research found a positive result.",
-            "worse": "Research found a negative result.",
-            "same": "Research found no clear result either way.",
-        }.get(direction, "Research is listed, but its finding has not been judged.")
     else:
-        sentence = {"better": "The evidence points the right way.", "worse": "The evidence points the wrong way."}.get(
-            direction, "Not enough data to judge this yet."
-        )
+        sentences, otherwise = _SENTENCES.get(f.measure, _OTHER_SENTENCES)
+        sentence = sentences.get(direction, otherwise)
     return Statement(
         subject=subject, sentence=sentence, direction=direction, indicator=indicator, illustrative=f.illustrative
     )
