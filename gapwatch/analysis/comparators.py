@@ -23,7 +23,7 @@ Methods:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -396,22 +396,16 @@ def compare_with_comparators(
             f"No value for {period} from {len(missing)} of {len(members)} members: "
             + ", ".join(names.get(m, m) for m in missing)
         )
-    return ComparatorResult(
-        indicator=indicator.id,
-        area=area,
-        area_name=names.get(area, area),
+    return replace(
+        empty,
         period=period,
         value=value,
         lower=lower,
         upper=upper,
-        group=group.id if group else None,
-        group_name=group.name if group else None,
         benchmarks=benchmarks,
         rank=me.rank if group is not None else None,
         rank_of=len(listed) if group is not None else 0,
         tied=me.tied if group is not None else False,
-        rank_order=order,
-        colour_against=colour_against,
         members=listed if group is not None else [],
         missing=missing,
         notes=notes,
