@@ -31,7 +31,7 @@ from gapwatch.ingest.comparators import la_name_key, read_statistical_neighbours
 from gapwatch.ingest.tables import file_sha256
 from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
-from gapwatch.store.areas import read_areas
+from gapwatch.services.areas import area_table
 from gapwatch.store.audit import record_audit
 from gapwatch.store.engine import session_scope
 from gapwatch.store.frameworks import get_framework, save_framework
@@ -81,25 +81,9 @@ class GroupListing:
 
 
 def _known_areas(conn: Connection, framework: Framework) -> pl.DataFrame:
-    """Code, name, level, parent and former names of every area: the store's, the framework's filling gaps."""
-    columns = ["code", "name", "level", "parent_code", "former_names"]
-    raw = read_areas(conn)
-    stored = raw.select(columns)
-    own = pl.DataFrame(
-        {
-            "code": [a.id for a in framework.areas],
-            "name": [a.name for a in framework.areas],
-            "level": [a.level.value for a in framework.areas],
-            "parent_code": [a.parent for a in framework.areas],
-            "former_names": [list(a.former_names) for a in framework.areas],
-        },
-        schema=stored.schema,
-    )
-    # the geography's history (when the store keeps it) marks abolished areas with the year they ended
-    ended = raw["end_year"] if "end_year" in raw.columns else pl.Series("end_year", [None] * raw.height, pl.Int64)
-    stored = stored.with_columns(ended.cast(pl.Int64).alias("end_year"))
-    own = own.with_columns(pl.lit(None, pl.Int64).alias("end_year"))
-    return pl.concat([stored, own.filter(~pl.col("code").is_in(stored["code"].to_list()))])
+    """Code, name, level, parent, former names and end year of every area: the store's, the framework's filling
+    gaps (the one rule of :func:`gapwatch.services.areas.area_table`)."""
+    return area_table(conn, framework).select("code", "name", "level", "parent_code", "former_names", "end_year")
 
 
 def _doc_id(file: str) -> str:
@@ -148,24 +132,11 @@ def load_comparators_file(
                 found = found - ended
             if len(found) == 1:
                 code_of[r.number] = next(iter(found))
-            elif not found:
-                problems.append(
-                    Problem(
-                        f"LA {r.number} '{r.name}' matches no upper-tier area the store knows",
-                        file=parsed.file,
-                        line=r.line,
-                        field="LA Name",
-                    )
-                )
-            else:
-                problems.append(
-                    Problem(
-                        f"LA {r.number} '{r.name}' matches several areas ({', '.join(sorted(found))})",
-                        file=parsed.file,
-                        line=r.line,
-                        field="LA Name",
-                    )
-                )
+                continue
+            matches = f"several areas ({', '.join(sorted(found))})" if found else "no upper-tier area the store knows"
+            problems.append(
+                Problem(f"LA {r.number} '{r.name}' matches {matches}", file=parsed.file, line=r.line, field="LA Name")
+            )
         if problems:
             count = len(problems)
             raise InvalidInput(
