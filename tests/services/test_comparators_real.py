@@ -13,10 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gapwatch.services.comparators import comparator_view
-from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.services.demo_data import EXTRACT
-from gapwatch.settings import Settings
 from gapwatch.store.engine import session_scope
 
 KENT = "E10000016"
@@ -29,10 +26,8 @@ NEIGHBOURS = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('c2') / 'demo.db'}"))
-    build_demo(engine)
-    return engine
+def demo(kent_demo: tuple[Engine, Path]) -> Engine:
+    return kent_demo[0]
 
 
 def _extract(indicator: str) -> pl.DataFrame:

@@ -14,10 +14,7 @@ from typer.testing import CliRunner
 from gapwatch.cli.main import app
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.kpq import Answer, Direction, EvidenceFinding, combine
-from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.services.kpq import answer_kpqs
-from gapwatch.settings import Settings
 
 WINDOW = CycleWindow.ending(date(2012, 12, 31), "2012 H2")
 
@@ -51,16 +48,8 @@ def test_a_context_study_is_not_counted_as_missing() -> None:
     assert result.answer is Answer.YES and result.coverage == "1 of 1" and result.missing == []
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path]:
-    path = tmp_path_factory.mktemp("kpq") / "demo.db"
-    engine = open_database(Settings(database_url=f"sqlite:///{path}"))
-    build_demo(engine)
-    return engine, path
-
-
-def test_a2_kpq3_answers_from_the_real_fsm_gap_at_19(demo: tuple[Engine, Path]) -> None:
-    answer = next(a for a in answer_kpqs(demo[0], window=WINDOW, ambition=2) if a.kpq == "A2-KPQ3")
+def test_a2_kpq3_answers_from_the_real_fsm_gap_at_19(kent_demo: tuple[Engine, Path]) -> None:
+    answer = next(a for a in answer_kpqs(kent_demo[0], window=WINDOW, ambition=2) if a.kpq == "A2-KPQ3")
     real = [r for r in answer.reasons if r.label.startswith("NI 80") and "gap" in r.label]
     assert len(real) == 1 and real[0].direction is not Direction.MISSING
     assert real[0].illustrative is False and real[0].batches
@@ -68,16 +57,18 @@ def test_a2_kpq3_answers_from_the_real_fsm_gap_at_19(demo: tuple[Engine, Path]) 
     assert any(r.illustrative for r in answer.reasons)  # the others rest on generated series, and say so
 
 
-def test_a1_kpq5_is_not_yes_when_three_of_five_items_have_no_data(demo: tuple[Engine, Path]) -> None:
-    answer = next(a for a in answer_kpqs(demo[0], window=WINDOW, ambition=1) if a.kpq == "A1-KPQ5")
+def test_a1_kpq5_is_not_yes_when_three_of_five_items_have_no_data(kent_demo: tuple[Engine, Path]) -> None:
+    answer = next(a for a in answer_kpqs(kent_demo[0], window=WINDOW, ambition=1) if a.kpq == "A1-KPQ5")
     assert len(answer.reasons) == 5
     assert sum(r.direction is Direction.MISSING for r in answer.reasons) == 3
     assert answer.answer is Answer.NOT_ENOUGH_EVIDENCE and answer.rule.startswith("6:")
     assert len(answer.missing) == 3 and answer.coverage == "2 of 5"
 
 
-def test_cli_json_carries_coverage_missing_and_illustrative_as_the_service_decides(demo: tuple[Engine, Path]) -> None:
-    engine, path = demo
+def test_cli_json_carries_coverage_missing_and_illustrative_as_the_service_decides(
+    kent_demo: tuple[Engine, Path],
+) -> None:
+    engine, path = kent_demo
     result = CliRunner().invoke(app, ["kpq", "answer", "--db", str(path), "--cutoff", "2012-12-31", "--format", "json"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)

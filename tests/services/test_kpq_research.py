@@ -21,10 +21,7 @@ from sqlalchemy import Engine
 from gapwatch.cli._common import engine_for
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.kpq import Answer, Direction, EvidenceFinding, KpqAnswer
-from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.services.kpq import answer_kpqs
-from gapwatch.settings import Settings
 from tests.clirunner import run_cli
 
 YEARS = range(2001, 2011)  # periods 2000/01 .. 2009/10; the initiative starts 1 April 2005
@@ -229,21 +226,13 @@ def test_a_rule_naming_an_option_the_question_lacks_is_refused_with_its_field(tm
     )
 
 
-@pytest.fixture(scope="module")
-def kent(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, Path]:
-    path = tmp_path_factory.mktemp("kpqres") / "demo.db"
-    engine = open_database(Settings(database_url=f"sqlite:///{path}"))
-    build_demo(engine)
-    return engine, path
-
-
 def _kent_a2_kpq5(engine: Engine) -> KpqAnswer:
     window = CycleWindow.ending(date(2012, 12, 31), "2012 H2")
     return next(a for a in answer_kpqs(engine, window=window, ambition=2) if a.kpq == "A2-KPQ5")
 
 
-def test_kent_a2_kpq5_counts_the_vision_for_kent_consultation(kent: tuple[Engine, Path]) -> None:
-    answer = _kent_a2_kpq5(kent[0])
+def test_kent_a2_kpq5_counts_the_vision_for_kent_consultation(kent_demo: tuple[Engine, Path]) -> None:
+    answer = _kent_a2_kpq5(kent_demo[0])
     consult = [r for r in answer.reasons if r.measure == "consultation"]
     counted = next(r for r in consult if r.counted)
     assert counted.direction is Direction.SUPPORTS and counted.illustrative is False
@@ -256,17 +245,19 @@ def test_kent_a2_kpq5_counts_the_vision_for_kent_consultation(kent: tuple[Engine
     assert len(context) == 1 and "56%" in (context[0].detail or "") and "52.5% to 59.4%" in (context[0].detail or "")
 
 
-def test_kent_consultation_figure_is_the_same_on_the_consultation_page_and_the_kpq(kent: tuple[Engine, Path]) -> None:
+def test_kent_consultation_figure_is_the_same_on_the_consultation_page_and_the_kpq(
+    kent_demo: tuple[Engine, Path],
+) -> None:
     from gapwatch.queries.consultations import consultation_doc
 
-    doc = consultation_doc(kent[0], "vision-for-kent-2011")
+    doc = consultation_doc(kent_demo[0], "vision-for-kent-2011")
     fig = next(f for f in doc["published"] if f["question"] == "right-balance" and f["option"] == "yes")
-    counted = next(r for r in _kent_a2_kpq5(kent[0]).reasons if r.measure == "consultation" and r.counted)
+    counted = next(r for r in _kent_a2_kpq5(kent_demo[0]).reasons if r.measure == "consultation" and r.counted)
     assert (counted.value, counted.lower, counted.upper) == (fig["percent"], fig["lower"], fig["upper"])
 
 
-def test_kent_kpq_json_carries_the_interval_and_illustrative_flag(kent: tuple[Engine, Path]) -> None:
-    engine, path = kent
+def test_kent_kpq_json_carries_the_interval_and_illustrative_flag(kent_demo: tuple[Engine, Path]) -> None:
+    engine, path = kent_demo
     result = run_cli(
         "kpq", "answer", "--db", str(path), "--cutoff", "2012-12-31", "--ambition", "2", "--format", "json"
     )
