@@ -165,7 +165,9 @@ def trend_of(
     if result.reason:
         return TrendResult(result.verdict, None, result.reason, series, illustrative, batches)
     first, last = format_number(used[0].value), format_number(used[-1].value)
-    detail = f"{used[0].period} to {used[-1].period}: {first} to {last}{indicator.unit}; {result.method}; " + (
+    # "%" sits on the number; every other unit ("per 10,000", "years") after a space.
+    unit = indicator.unit if indicator.unit in ("", "%") else f" {indicator.unit}"
+    detail = f"{used[0].period} to {used[-1].period}: {first} to {last}{unit}; {result.method}; " + (
         result.describe().removeprefix(result.verdict).strip()
     )
     return TrendResult(result.verdict, assessment, detail, series, illustrative, batches)
