@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from gapwatch.services.accounts import create_user
 from gapwatch.store.audit import query_audit
 from gapwatch.store.engine import session_scope
 from tests.clirunner import run_cli
@@ -54,15 +53,7 @@ def test_kpq_answer_text_and_bad_options(db: Engine, tmp_path: Path) -> None:
 
 
 def test_cycle_open_status_close_approve_publish(db: Engine, tmp_path: Path) -> None:
-    with session_scope(db) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-        )
+    cycle_data.add_chair(db)
     opened = run_cli(
         "cycle", "open", "2011 H2", "--cutoff", "2011-12-31", "--action-deadline", "2012-01-31", "--format", "json"
     )
@@ -103,15 +94,7 @@ def test_cycle_open_status_close_approve_publish(db: Engine, tmp_path: Path) -> 
 
 
 def test_a_published_approval_is_frozen_and_withdrawal_is_its_own_command(db: Engine, tmp_path: Path) -> None:
-    with session_scope(db) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-        )
+    cycle_data.add_chair(db)
     assert (
         run_cli("cycle", "open", "2011 H2", "--cutoff", "2011-12-31", "--action-deadline", "2012-01-31").exit_code == 0
     )

@@ -8,13 +8,17 @@ parts include a single small district and a small FSM group, for the disclosure-
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import Engine
 
+from gapwatch.services import approvals, cycles
+from gapwatch.services.accounts import create_user
 from gapwatch.services.frameworks import load_framework
+from gapwatch.store.engine import session_scope
 
 PERIODS = ["2006/07", "2007/08", "2008/09", "2009/10", "2010/11"]
 COUNTY, DISTRICTS = "C0", ["D1", "D2", "D3"]
@@ -235,3 +239,31 @@ def write(path: Path, **kwargs: Any) -> Path:
 def load(engine: Engine, tmp_path: Path, **kwargs: Any) -> None:
     """Load (or reload, recording a revision) the constructed framework into ``engine``."""
     load_framework(engine, write(tmp_path / "testshire.yaml", **kwargs))
+
+
+def add_chair(engine: Engine, **kwargs: Any) -> None:
+    """The account of the Forum's chair (framework person ``chair``): username ``chris``, a board member."""
+    with session_scope(engine) as session:
+        create_user(
+            session,
+            username="chris",
+            display_name="Chris Chair",
+            role="board_member",
+            person_id="chair",
+            password="a long passphrase 1",
+            **kwargs,
+        )
+
+
+def close_2011_h2(engine: Engine, tmp_path: Path, *, commentary: bool = True) -> Engine:
+    """Testshire loaded with its chair's account, and its 2011 H2 cycle opened and closed; with ``commentary``,
+    the indicator SM's commentary approved and GN's left a draft before the close (what publication tests use)."""
+    load(engine, tmp_path)
+    add_chair(engine)
+    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
+    if commentary:
+        approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", by="po")
+        approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", by="po")
+        approvals.decide_commentary(engine, 1, "approved", by="head")
+    cycles.close_cycle(engine, by="tests")
+    return engine

@@ -166,23 +166,9 @@ def minikent(engine: Engine, tmp_path: Path) -> Engine:
 @pytest.fixture
 def closed_testshire(engine: Engine, tmp_path: Path) -> Engine:
     """The constructed Testshire framework (tests.services.cycle_data) with its cycle closed."""
-    from gapwatch.services.accounts import create_user
-    from gapwatch.store.engine import session_scope
     from tests.services import cycle_data
 
-    cycle_data.load(engine, tmp_path)
-    with session_scope(engine) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-        )
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
-    cycles.close_cycle(engine, by="tests")
-    return engine
+    return cycle_data.close_2011_h2(engine, tmp_path, commentary=False)
 
 
 def _published(engine: Engine, board: str) -> tuple[list[dict[str, str]], dict[str, Any]]:

@@ -34,22 +34,7 @@ SMALL = range(1, 5)
 
 @pytest.fixture
 def closed(engine: Engine, tmp_path: Path) -> Engine:
-    cycle_data.load(engine, tmp_path)
-    with session_scope(engine) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-        )
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
-    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", by="po")
-    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", by="po")
-    approvals.decide_commentary(engine, 1, "approved", by="head")
-    cycles.close_cycle(engine, by="tests")
-    return engine
+    return cycle_data.close_2011_h2(engine, tmp_path)
 
 
 def _reveals(rows: list[dict[str, str]]) -> list[str]:

@@ -6,7 +6,6 @@ import csv
 import io
 import warnings
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -33,21 +32,7 @@ def published(tmp_path: Path) -> Iterator[tuple[Engine, TestClient]]:
     """Testshire with its 2011 H2 cycle closed and the Forum's report approved and published."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'pub.db'}", secret_key="k", _env_file=None)  # type: ignore[call-arg]
     engine = open_database(settings)
-    cycle_data.load(engine, tmp_path)
-    with session_scope(engine) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-        )
-    cycles.open_cycle(engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests")
-    approvals.add_commentary(engine, None, "indicator", "SM", "Approved words", by="po")
-    approvals.add_commentary(engine, None, "indicator", "GN", "Draft words", by="po")
-    approvals.decide_commentary(engine, 1, "approved", by="head")
-    cycles.close_cycle(engine, by="tests")
+    cycle_data.close_2011_h2(engine, tmp_path)
     app = create_app(settings, engine=engine)
     with make_client(app) as client:
         yield engine, client
