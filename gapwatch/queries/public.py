@@ -302,6 +302,18 @@ def chart_points(points: list[SeriesPoint]) -> list[ChartPoint]:
     return out
 
 
+def _moved(subject: str, kind: str, indicator: str, line: IndicatorSummary | GapLine) -> Statement:
+    """An indicator's trend or a gap for the 'what improved / what did not' lists (``kind``: trend or gap)."""
+    return Statement(
+        subject=subject,
+        sentence=line.sentence,
+        direction=line.direction,
+        short=_SHORT[kind].get(line.direction, ""),
+        indicator=indicator,
+        illustrative=line.illustrative,
+    )
+
+
 def public_page(public: PublicReport, framework: Framework, areas: dict[str, str]) -> PublicPage:
     """The public report page's content from the published report (and the framework, for names only)."""
     report = public.report
@@ -330,26 +342,9 @@ def public_page(public: PublicReport, framework: Framework, areas: dict[str, str
             )
         )
     gaps = [_gap(g, public) for g in report.gaps]
-    moved = [
-        Statement(
-            subject=i.title,
-            sentence=i.sentence,
-            direction=i.direction,
-            short=_SHORT["trend"].get(i.direction, ""),
-            indicator=i.id,
-            illustrative=i.illustrative,
-        )
-        for i in with_data
-    ] + [
-        Statement(
-            subject=f"{g.label} ({next((i.code for i in indicators if i.id == g.indicator), g.indicator)})",
-            sentence=g.sentence,
-            direction=g.direction,
-            short=_SHORT["gap"].get(g.direction, ""),
-            indicator=g.indicator,
-            illustrative=g.illustrative,
-        )
-        for g in gaps
+    codes = {i.id: i.code for i in indicators}
+    moved = [_moved(i.title, "trend", i.id, i) for i in with_data] + [
+        _moved(f"{g.label} ({codes.get(g.indicator, g.indicator)})", "gap", g.indicator, g) for g in gaps
     ]
     actions: dict[str, int] = {"green": 0, "amber": 0, "red": 0, "none": 0, "overdue": 0}
     for a in report.actions:
