@@ -4,23 +4,19 @@ interval; a "choose two" question whose shares sum to 200%; a share judged again
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-from pathlib import Path
-
 import pytest
 
-STATISTICS = Path(__file__).resolve().parents[1] / "docs" / "statistics.md"
+from tests._docs_examples import STATISTICS, printed_by, section, worked_examples
+
+SECTION = "Consultations and surveys"
 
 
 def _section() -> str:
-    text = STATISTICS.read_text(encoding="utf-8")
-    return text.split("## Consultations and surveys\n", 1)[1].split("\n## ", 1)[0]
+    return section(SECTION)
 
 
 def _examples() -> list[tuple[str, str]]:
-    return re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", _section(), flags=re.S)
+    return worked_examples(SECTION)
 
 
 def test_the_section_has_the_worked_examples_the_issue_asks_for() -> None:
@@ -34,10 +30,7 @@ def test_the_section_has_the_worked_examples_the_issue_asks_for() -> None:
 
 @pytest.mark.parametrize(("code", "expected"), _examples(), ids=lambda v: v.splitlines()[0][:40])
 def test_each_example_prints_what_the_docs_show(code: str, expected: str) -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(STATISTICS), "exec"), {})
-    assert out.getvalue() == expected
+    assert printed_by(code) == expected
 
 
 def test_the_kent_figure_in_the_prose_is_the_analysis_cores() -> None:

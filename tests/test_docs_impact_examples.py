@@ -3,20 +3,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-from pathlib import Path
-
 import pytest
 
-STATISTICS = Path(__file__).resolve().parents[1] / "docs" / "statistics.md"
+from tests._docs_examples import printed_by, worked_examples
 
 
 def _examples() -> list[tuple[str, str]]:
-    text = STATISTICS.read_text(encoding="utf-8")
-    section = text.split("## Impact of initiatives\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```\n\n```text\n(.*?)```", section, flags=re.S)
+    return worked_examples("Impact of initiatives")
 
 
 def test_the_section_has_worked_examples() -> None:
@@ -25,7 +18,4 @@ def test_the_section_has_worked_examples() -> None:
 
 @pytest.mark.parametrize(("code", "expected"), _examples(), ids=lambda v: v.splitlines()[0][:40])
 def test_each_example_prints_what_the_docs_show(code: str, expected: str) -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(STATISTICS), "exec"), {})
-    assert out.getvalue() == expected
+    assert printed_by(code) == expected
