@@ -14,6 +14,7 @@ as each role, and (for @pytest.mark.browser tests) a live uvicorn server driven 
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -160,6 +161,11 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """An anonymous client."""
     with make_client(app) as test_client:
         yield test_client
+
+
+def page_text(markup: str) -> str:
+    """What a reader sees of some HTML: tags dropped, entities decoded, runs of white space made one space."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)))
 
 
 def csrf_of(client: TestClient, path: str = "/accessibility") -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gapwatch.web.charts import COMPARISON_COLOURS, VALUE_FORMAT
+from tests.web.conftest import page_text
 
 SN = "kent-statistical-neighbours"
 LAC = "PSA1-looked-after-children"
@@ -27,10 +28,6 @@ def _spec(html: str, chart: str) -> dict[str, Any]:
 
 def _layers_data(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [row for layer in spec["layer"] for row in layer.get("data", {}).get("values", [])]
-
-
-def _text(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def test_trend_lines_are_the_apis_benchmark_series(client_as: Callable[[str], TestClient]) -> None:
@@ -73,7 +70,7 @@ def test_plan_figure_and_later_publication_side_by_side(client_as: Callable[[str
     headline = later[("2006/07 AY", "All")]
     assert headline["plan_value"] == 47.0 and round(headline["value"], 1) == 46.0
     assert next(p["value"] for p in api["series"] if p["period"] == "2006/07 AY") == 47.0  # the series stays the plan's
-    table = _text(html[html.index('id="later-publications"') : html.index("</table>", html.index('id="later-pub'))])
+    table = page_text(html[html.index('id="later-publications"') : html.index("</table>", html.index('id="later-pub'))])
     assert (
         "Plan (source: Kent Children and Young People's Plan 2008-2011, Appendix 2: Narrowing the Gap Table)" in table
     )
@@ -89,7 +86,7 @@ def test_no_empty_brackets_on_the_pages(client_as: Callable[[str], TestClient]) 
         "/indicators/NI80",
         f"/gaps?indicator={LAC}&comparison=area&subject=E07000114&comparator=rest-of-kent",
     ):
-        text = _text(client.get(url).text.split("<main", 1)[1])
+        text = page_text(client.get(url).text.split("<main", 1)[1])
         assert not re.search(r"\(\s*\)", text), url
 
 
@@ -100,7 +97,7 @@ def test_gap_page_comparators_equal_the_gap_api(client_as: Callable[[str], TestC
     html = page.text
     api = client.get(f"/api/v1/gaps/NI80?by=fsm&comparator={SN}").json()["data"]["comparators"]
     assert api["group"] == SN and api["rank"] == 6 and api["rank_of"] == 11
-    section = _text(html[html.index('id="comparators"') :])
+    section = page_text(html[html.index('id="comparators"') :])
     assert f"Kent ranks {api['rank']} of {api['rank_of']} in {api['group_name']}" in section
     group = next(b for b in api["benchmarks"] if b["kind"] == "group")
     assert f"{api['group_name']} {group['value']:.1f} {group['lower']:.1f} to {group['upper']:.1f} Worse" in section

@@ -4,8 +4,6 @@ effect the page shows the API's impact figures (one answer)."""
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,11 +18,7 @@ from gapwatch.store.engine import session_scope
 from gapwatch.web import create_app
 from tests.cli.test_initiative_cli import _framework
 from tests.clirunner import run_cli
-from tests.web.conftest import USERS, make_client, sign_in
-
-
-def _text(page: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+from tests.web.conftest import USERS, make_client, page_text, sign_in
 
 
 def test_list_links_every_initiative_and_the_nav_has_it(client_as: Callable[[str], TestClient]) -> None:
@@ -40,7 +34,7 @@ def test_list_links_every_initiative_and_the_nav_has_it(client_as: Callable[[str
 
 def test_sip_says_what_the_seeds_do_not_give(client_as: Callable[[str], TestClient]) -> None:
     client = client_as("board_member")
-    text = _text(client.get("/initiatives/sip").text)
+    text = page_text(client.get("/initiatives/sip").text)
     assert "Start: 2002 (as the source words it; no exact date). End: not given in the sources." in text
     assert "The sources give no phases" in text
     assert "Impact cannot be computed: initiative 'sip' names no indicator to judge its impact on" in text
@@ -52,7 +46,7 @@ def test_families_scenarios_equal_the_api(client_as: Callable[[str], TestClient]
     client = client_as("board_member")
     page = client.get("/initiatives/families-multiple-problems").text
     doc = client.get("/api/v1/initiatives/families-multiple-problems/scenarios").json()["data"]
-    text = _text(page)
+    text = page_text(page)
     for row in doc["caseload"]["sensitivity"]:
         assert f"£{row['total_cost']:,.0f}" in text
         if row["workers"] is not None:
@@ -60,7 +54,7 @@ def test_families_scenarios_equal_the_api(client_as: Callable[[str], TestClient]
     assert "2,700" in text and "5,500" in text and "£891,000,000" in text  # 2,700 x £330k
     assert "Families with Multiple Problems in Kent" in text  # the source is named
     assert 'id="chart-caseload-spec"' in page
-    health = _text(client.get("/initiatives/kent-health-commission").text)
+    health = page_text(client.get("/initiatives/kent-health-commission").text)
     assert "£72,000,000" in health and "it agrees with" in health
 
 
@@ -94,7 +88,7 @@ def test_impact_on_the_page_is_the_api_impact(testshire: TestClient) -> None:
     assert page.status_code == 200, page.text
     api = testshire.get("/api/v1/initiatives/tip/impact").json()["data"]
     assert api["verdict"] == "improved"
-    text = _text(page.text)
+    text = page_text(page.text)
     assert api["verdict_text"] in text
     did = api["did"]
     assert f"{did['value']:,.2f}" in text and f"{did['lower']:,.2f} to {did['upper']:,.2f}" in text

@@ -4,21 +4,18 @@ equal to its JSON."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from typing import Any
 
-
-def _text(body: str) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+from tests.web.conftest import page_text
 
 
 def test_plan_about_shows_principles_sources_delivery_plans_and_reward(client_as: Callable[[str], Any]) -> None:
     client = client_as("board_member")
     page = client.get("/plan/about")
     assert page.status_code == 200
-    text = _text(page.text)
+    text = page_text(page.text)
     ctx = client.get("/api/v1/plan/context").json()["data"]
     assert len(ctx["principles"]) == 10 and len(ctx["information_sources"]) == 3
     for p in ctx["principles"]:
@@ -55,7 +52,7 @@ def test_about_the_area_is_public_and_equals_its_api(client_as: Callable[[str], 
     anonymous = client_as("anonymous")
     page = anonymous.get("/about-the-area")
     assert page.status_code == 200
-    text = _text(page.text)
+    text = page_text(page.text)
     assert "£15,587" in text and "£16,792" in text and "17 years" in text
     assert "Vision for Kent 2011-2021" in text and "5. This is Kent: Living in Kent" in text
     assert anonymous.get("/api/v1/plan/facts").status_code in (401, 303)  # the API needs a token or a session
