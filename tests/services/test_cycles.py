@@ -150,16 +150,8 @@ def test_commentary_is_frozen_with_its_status(loaded: Engine) -> None:
 
 
 def test_only_the_chair_or_a_delegate_approves_a_closed_report(loaded: Engine) -> None:
+    cycle_data.add_chair(loaded, actor="admin")
     with session_scope(loaded) as session:
-        create_user(
-            session,
-            username="chris",
-            display_name="Chris Chair",
-            role="board_member",
-            person_id="chair",
-            password="a long passphrase 1",
-            actor="admin",
-        )
         create_user(
             session,
             username="pat",
