@@ -4,9 +4,8 @@ is its eleven current districts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
+import pytest
 
 from gapwatch.services.areas import area_table, grouping_members, load_england_geography
 from gapwatch.services.database import open_database
@@ -52,12 +51,20 @@ def test_an_abolished_explicit_member_stands_for_its_successor_once() -> None:
     assert grouping_members(FRAMEWORK, gone, "west-kent-partnership") == ["E07000116", "E07000115"]
 
 
-def test_rest_of_kent_on_englands_built_in_geography(tmp_path: Path) -> None:
-    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}"))
-    load_england_geography(engine)
-    with engine.connect() as conn:
-        areas = area_table(conn, FRAMEWORK)
-    engine.dispose()
+@pytest.fixture(scope="module")
+def england_areas(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """Every area of England's built-in geography (with its abolished areas) and the Kent framework's own."""
+    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('geo') / 'g.db'}"))
+    try:
+        load_england_geography(engine)
+        with engine.connect() as conn:
+            return area_table(conn, FRAMEWORK)
+    finally:
+        engine.dispose()
+
+
+def test_rest_of_kent_on_englands_built_in_geography(england_areas: pl.DataFrame) -> None:
+    areas = england_areas
     ended = set(areas.filter(pl.col("end_year").is_not_null())["code"])
     assert ended, "the built-in geography keeps abolished areas for history"
     rest = grouping_members(FRAMEWORK, areas, "rest-of-kent")
@@ -65,14 +72,10 @@ def test_rest_of_kent_on_englands_built_in_geography(tmp_path: Path) -> None:
     assert not set(rest) & ended
 
 
-def test_the_rest_of_the_south_east_leaves_out_buckinghamshire_county(tmp_path: Path) -> None:
+def test_the_rest_of_the_south_east_leaves_out_buckinghamshire_county(england_areas: pl.DataFrame) -> None:
     from gapwatch.domain.areas import AreaGrouping, GroupingKind
 
-    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}"))
-    load_england_geography(engine)
-    with engine.connect() as conn:
-        areas = area_table(conn, FRAMEWORK)
-    engine.dispose()
+    areas = england_areas
     rest = AreaGrouping(id="rest-of-se", name="South East but Kent", kind=GroupingKind.REST_OF_PARENT,
                         parent="E12000008", excluding=[KENT])  # fmt: skip
     framework = FRAMEWORK.model_copy(update={"area_groupings": [*FRAMEWORK.area_groupings, rest]})
