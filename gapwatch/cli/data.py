@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -353,7 +354,8 @@ def imd_districts(
     table = Table(
         title=f"{edition.upper()} by district" + (f" in {county}" if county else ""),
         caption=f"{first.get('lsoa_geography', '')}; denominators: {first.get('denominators', '')}; ranks among "
-        f"all {first.get('districts_ranked', '?')} districts, 1 = most deprived",
+        f"all {first.get('districts_ranked', '?')} districts, 1 = most deprived; decile 1: LSOAs among England's most "
+        "deprived 10%; rank of average rank and local concentration: --json",
     )
     # Codes, names and counts never wrap or shorten (an 80-column terminal showed "E0700…"); a measure no
     # district has (average score before denominators are loaded) is left out rather than shown blank.
@@ -361,23 +363,22 @@ def imd_districts(
     def num(value: float | None, fmt: str) -> str:
         return "" if value is None else format(value, fmt)
 
+    # What fits 80 columns: the measures a reader compares (the rank of average rank and local concentration
+    # are in --json). Codes and names are never shortened; a measure no district has is left out.
     columns = {
         "LSOAs": lambda r: str(r["lsoas"]),
         "avg score": lambda r: num(r["average_score"], ".3f"),
         "rank": lambda r: num(r["rank_of_average_score"], "d"),
-        "rank of avg rank": lambda r: num(r["rank_of_average_rank"], "d"),
-        "extent": lambda r: num(r["extent"], ".4f"),
-        "local conc. rank": lambda r: num(r["rank_of_local_concentration"], "d"),
-        "in most deprived 10%": lambda r: (
-            f"{r['lsoas_in_most_deprived_decile']} ({r['share_in_most_deprived_decile']:.0%})"
-        ),
+        "extent": lambda r: num(r["extent"], ".3f"),
+        "decile 1": lambda r: f"{r['lsoas_in_most_deprived_decile']} ({r['share_in_most_deprived_decile']:.0%})",
     }
     rows = list(frame.iter_rows(named=True))
     shown = {name: cell for name, cell in columns.items() if any(cell(r) for r in rows)}
-    table.add_column("code", no_wrap=True)
+    table.box = box.SIMPLE_HEAD
+    table.add_column("code", no_wrap=True, min_width=9)
     table.add_column("district", no_wrap=True)
     for name in shown:
-        table.add_column(name, justify="right", no_wrap=name.startswith("in most"))
+        table.add_column(name, justify="right", min_width=max(len(shown[name](r)) for r in rows))
     for r in rows:
         table.add_row(r["district_code"] or "?", r["name"] or "", *(cell(r) for cell in shown.values()))
     console.print(table)
