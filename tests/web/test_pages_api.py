@@ -102,7 +102,14 @@ def test_observations_need_an_indicator_and_are_paginated(token_client: Callable
     assert api.get("/api/v1/observations").status_code == 422
     assert api.get("/api/v1/observations?indicator=NOPE").status_code == 404
     body = api.get("/api/v1/observations?indicator=VFK-unemployment-claimants&per_page=1").json()
-    assert body["meta"]["total"] == 2 and len(body["data"]) == 1
+    # Thanet's and Tunbridge Wells' published figures, and the two local areas built from districts (summed on
+    # read), each withheld with its reason because a member district has no figure.
+    assert body["meta"]["total"] == 4 and len(body["data"]) == 1
+    derived = api.get("/api/v1/observations?indicator=VFK-unemployment-claimants").json()["data"][2:]
+    assert {r["area"] for r in derived} == {"community-budgets-pilot", "west-kent-partnership"}
+    for r in derived:
+        assert r["value"] is None and r["source"].startswith("derived: summed from")
+        assert r["note"].startswith("incomplete: no data for")
     row = body["data"][0]
     assert {"area", "period", "value", "lower", "upper", "batch", "source", "illustrative"} <= set(row)
     thanet = api.get("/api/v1/observations?indicator=VFK-unemployment-claimants&area=E07000114").json()
