@@ -26,6 +26,7 @@ from gapwatch.queries.scorecard import STALE_YEARS, scorecard
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import ActionFilters, list_actions
+from gapwatch.services.cache import remember, state_key
 from gapwatch.services.consultations import consultation_briefs
 from gapwatch.services.evidence import (
     EvidenceContext,
@@ -397,12 +398,16 @@ def build_report(
     answers = evaluate(ctx, kpqs)
     # A board over an area reports that area; otherwise each indicator is given for the one headline area the
     # dashboard uses too (the county, or England for a figure published only nationally).
-    pages = [
-        _indicator_page(
-            ctx, ind, (area if own_area in plan.areas else headline_area(plan, ctx.rows(ind)) or area) or "", county
-        )
-        for ind in indicators
-    ]
+    # An indicator's page depends on its data up to the cut-off, its area and the window, not on the board:
+    # closing a cycle builds it once for the county and once per locality, not once per board (19 in Kent).
+    state = state_key(session, plan, cutoff=cycle.data_cutoff)
+
+    def page_of(ind: Indicator) -> IndicatorPage:
+        shown = (area if own_area in plan.areas else headline_area(plan, ctx.rows(ind)) or area) or ""
+        question = ("report_indicator_page", ind.id, shown, county, window, area)
+        return remember(state, question, lambda: _indicator_page(ctx, ind, shown, county))
+
+    pages = [page_of(ind) for ind in indicators]
     outcomes = {
         o.id
         for o in plan.framework.outcomes

@@ -103,15 +103,18 @@ class RealDemo:
 
 
 @pytest.fixture(scope="session")
-def real_demo(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> RealDemo:
-    """What `gapwatch demo --public-data ../shared/data` builds (about 30 s), and a copy with its cycle closed."""
+def real_demo(tmp_path_factory: pytest.TempPathFactory) -> RealDemo:
+    """What `gapwatch demo` builds — the plan's figures and the shipped extract of real public data for Kent,
+    its districts, the South East, England and Kent's statistical neighbours — with its demo workflow, and a
+    copy with its cycle closed. (The whole national files, `--public-data`, add nothing a Kent paper shows and
+    took 30 s more.)"""
     from gapwatch.services.demo_workflow import seed_demo_workflow  # noqa: PLC0415
 
     folder = tmp_path_factory.mktemp("kent-real")
     open_db, closed_db = folder / "open.db", folder / "closed.db"
     engine = engine_on(open_db)
     try:
-        build_demo(engine, public_data=shared_data)
+        build_demo(engine)
         seed_demo_workflow(engine)
     finally:
         engine.dispose()
