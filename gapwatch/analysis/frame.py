@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from gapwatch.domain.catalogue import Plan
+from gapwatch.domain.catalogue import Plan, partnership_county
 from gapwatch.domain.indicators import Indicator, MeasureType
 from gapwatch.domain.periods import parse_period
 from gapwatch.stats.proportions import proportion
@@ -109,12 +109,8 @@ def with_intervals(df: pl.DataFrame, indicator: Indicator) -> pl.DataFrame:
 
 
 def own_area(plan: Plan) -> str | None:
-    """The partnership's own area: the county-level area with the most child areas (Kent, not Medway)."""
-    counties = [a for a in plan.framework.areas if a.level.value == "county"]
-    if not counties:
-        return None
-    children = {a.id: sum(1 for b in plan.framework.areas if b.parent == a.id) for a in counties}
-    return max(counties, key=lambda a: children[a.id]).id
+    """The partnership's own area (:func:`~gapwatch.domain.catalogue.partnership_county`)."""
+    return partnership_county(plan.framework)
 
 
 def headline_area(plan: Plan, rows: pl.DataFrame) -> str | None:

@@ -16,7 +16,7 @@ from gapwatch.domain.partnership import Board
 from gapwatch.domain.plan import Action, Outcome, Priority
 from gapwatch.errors import NotFound
 
-__all__ = ["Plan", "build_plan"]
+__all__ = ["Plan", "build_plan", "partnership_county"]
 
 
 @dataclass
@@ -166,6 +166,16 @@ class Plan:
             return self.actions[action_id]
         except KeyError:
             raise NotFound(f"There is no action '{action_id}' in the plan") from None
+
+
+def partnership_county(framework: Framework) -> str | None:
+    """The partnership's own area: the county-level area with the most child areas (Kent, not Medway), or
+    None when the framework has no county."""
+    counties = [a for a in framework.areas if a.level.value == "county"]
+    if not counties:
+        return None
+    children = {a.id: sum(1 for b in framework.areas if b.parent == a.id) for a in counties}
+    return max(counties, key=lambda a: children[a.id]).id
 
 
 def build_plan(framework: Framework, *, pk: int = 0, revision: int = 0, database: str = "") -> Plan:

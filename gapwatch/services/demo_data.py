@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Engine
 
+from gapwatch.domain.catalogue import partnership_county
 from gapwatch.domain.framework import Framework
 from gapwatch.domain.indicators import Indicator, MeasureType, Polarity
 from gapwatch.domain.periods import PeriodKind, parse_period
@@ -114,12 +115,8 @@ _COLUMNS = [
 
 
 def partnership_area(framework: Framework) -> str | None:
-    """The partnership's own area: the county-level area with the most child areas (Kent for the Kent framework)."""
-    counties = [a for a in framework.areas if a.level.value == "county"]
-    if not counties:
-        return framework.areas[0].id if framework.areas else None
-    children = {a.id: sum(1 for b in framework.areas if b.parent == a.id) for a in counties}
-    return max(counties, key=lambda a: children[a.id]).id
+    """The partnership's own area (its county, as the analysis takes it), else the framework's first area."""
+    return partnership_county(framework) or (framework.areas[0].id if framework.areas else None)
 
 
 def _sha(payload: Any) -> str:
