@@ -18,12 +18,14 @@ row with status "requested" and the owner as its author; the structured parts ar
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may, may
+from gapwatch.domain.partnership import Board
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.cycles import AwaitedCommentary, awaiting_commentary, cycle_row, find_board
@@ -43,10 +45,16 @@ __all__ = [
     "STORY_KINDS",
     "AwaitedCommentary",
     "CommentRow",
+    "CommentaryRequest",
     "add_comment",
+    "asked_of",
     "awaiting_commentary",
+    "commentary_request",
+    "commentary_requests",
     "comments_on",
     "decide_story",
+    "deciding_boards",
+    "subject_title",
     "request_commentary",
     "write_commentary",
 ]
@@ -208,18 +216,7 @@ def decide_story(engine: Engine, commentary_id: int, board: str, *, by: Actor | 
     with session_scope(engine) as session:
         plan = current_plan(session)
         found = find_board(plan, board)
-        person_id = who.person_id
-        if isinstance(by, str):
-            account = get_user(session, who.username)
-            person_id = account.person_id if account is not None else None
-        delegated = session.scalar(
-            select(ApprovalDelegateRow).where(
-                ApprovalDelegateRow.framework_pk == plan.pk,
-                ApprovalDelegateRow.board_id == found.id,
-                ApprovalDelegateRow.username == who.username,
-            )
-        )
-        if not (person_id is not None and person_id == found.chair) and delegated is None:
+        if not _decides(session, plan, found, by):
             chair = plan.person_name(found.chair) or "its chair"
             raise Forbidden(f"Only {chair} or a delegated approver may approve commentary for {found.name}")
         entry = session.get(CommentaryRow, commentary_id)
@@ -236,3 +233,149 @@ def decide_story(engine: Engine, commentary_id: int, board: str, *, by: Actor | 
         before = {"status": entry.status}
         entry.status, entry.decided_by, entry.decided_at = status, who.username, datetime.now(UTC)
         record_audit(session, who, "commentary.decide", f"commentary:{entry.pk}", before, {"status": status})
+
+
+def _decides(session: Session, plan: Plan, board: Board, by: Actor | str) -> bool:
+    """The one rule for who decides on commentary for ``board``: its chair (the framework person the account
+    stands for) or someone the chair delegated approval to. A bare name is looked up as an account."""
+    who = as_actor(by)
+    person_id = who.person_id
+    if isinstance(by, str):
+        account = get_user(session, who.username)
+        person_id = account.person_id if account is not None else None
+    if person_id is not None and person_id == board.chair:
+        return True
+    delegated = session.scalar(
+        select(ApprovalDelegateRow).where(
+            ApprovalDelegateRow.framework_pk == plan.pk,
+            ApprovalDelegateRow.board_id == board.id,
+            ApprovalDelegateRow.username == who.username,
+        )
+    )
+    return delegated is not None
+
+
+@dataclass(frozen=True)
+class CommentaryRequest:
+    """One piece of commentary in a cycle as the commentary pages list it: what it is on, who was asked,
+    where it stands ("requested", "draft", "approved", "rejected") and what was written, part by part."""
+
+    id: int
+    cycle: str
+    cycle_open: bool
+    subject_kind: str
+    subject_id: str
+    title: str  #: the subject as a reader knows it ("NI 75: Achievement of 5 or more A*-C grades …")
+    owner: str  #: the username asked (or, for commentary written without a request, its author)
+    status: str
+    changed_at: datetime  #: when it was asked for, or when it was last written
+    values: dict[str, str]  #: part key -> text, for the write form (empty while only requested)
+    parts: tuple[tuple[str, str], ...]  #: (heading, text) of each part written, in STORY_PARTS order
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    @property
+    def subject(self) -> str:
+        """The subject as the workflow names it ("indicator:NI75")."""
+        return f"{self.subject_kind}:{self.subject_id}"
+
+
+def subject_title(plan: Plan, kind: str, item_id: str) -> str:
+    """What commentary is on, in words: the indicator's code and title, the action's number and text, ….
+    An item no longer in the plan keeps its id (commentary outlives a framework revision)."""
+    if kind == "indicator" and item_id in plan.indicators:
+        indicator = plan.indicators[item_id]
+        return f"{indicator.code}: {indicator.title}"
+    if kind == "action" and item_id in plan.actions:
+        action = plan.actions[item_id]
+        return f"Action {action.number}: {action.text}"
+    if kind == "outcome" and item_id in plan.outcomes:
+        outcome = plan.outcomes[item_id]
+        return f"{outcome.code} {outcome.title}"
+    if kind == "risk":
+        risk = next((r for r in plan.framework.risks if r.id == item_id), None)
+        return f"Risk: {risk.title}" if risk is not None else f"Risk {item_id}"
+    if kind == "kpq":
+        kpq = next((k for k in plan.framework.kpqs if k.id == item_id), None)
+        return f"{kpq.id}: {kpq.question}" if kpq is not None else f"KPQ {item_id}"
+    if kind == "report" and item_id in plan.boards:
+        return f"The report to {plan.boards[item_id].name} as a whole"
+    return f"{kind} {item_id}"
+
+
+def _values(text: str) -> dict[str, str]:
+    """The written parts by key (plain text, written before commentary was structured, is the story)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return {key: str(data.get(key) or "") for key, _ in STORY_PARTS if data.get(key)}
+    return {"story": stripped} if stripped else {}
+
+
+def _request_of(plan: Plan, cycle: CycleRow, row: CommentaryRow) -> CommentaryRequest:
+    values = _values(row.text)
+    return CommentaryRequest(
+        id=row.pk,
+        cycle=cycle.name,
+        cycle_open=cycle.status == "open",
+        subject_kind=row.subject_kind,
+        subject_id=row.subject_id,
+        title=subject_title(plan, row.subject_kind, row.subject_id),
+        owner=row.author,
+        status=row.status,
+        changed_at=row.written_at,
+        values=values,
+        parts=tuple((head, values[key]) for key, head in STORY_PARTS if values.get(key)),
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+def commentary_requests(engine: Engine, cycle: str | None) -> list[CommentaryRequest]:
+    """Every piece of commentary in ``cycle`` (the latest when None), oldest first, whatever its status."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row = cycle_row(session, plan, cycle)
+        entries = session.scalars(
+            select(CommentaryRow).where(CommentaryRow.cycle_pk == row.pk).order_by(CommentaryRow.pk)
+        )
+        return [_request_of(plan, row, entry) for entry in entries]
+
+
+def commentary_request(engine: Engine, commentary_id: int) -> CommentaryRequest:
+    """One piece of commentary by its number, or :class:`NotFound`."""
+    with session_scope(engine) as session:
+        entry = session.get(CommentaryRow, commentary_id)
+        cycle = session.get(CycleRow, entry.cycle_pk) if entry is not None else None
+        if entry is None or cycle is None:
+            raise NotFound(f"There is no commentary request {commentary_id}")
+        return _request_of(current_plan(session), cycle, entry)
+
+
+def asked_of(engine: Engine, username: str) -> list[CommentaryRequest]:
+    """The commentary ``username`` has been asked for, in every cycle: open cycles first, then oldest first
+    (what the owner's "Commentary you have been asked for" lists; matched as :func:`write_commentary` does)."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        rows = session.execute(
+            select(CommentaryRow, CycleRow)
+            .join(CycleRow, CycleRow.pk == CommentaryRow.cycle_pk)
+            .where(CycleRow.framework_pk == plan.pk, CommentaryRow.author == username)
+            .order_by(CommentaryRow.pk)
+        ).all()
+        found = [_request_of(plan, cycle, entry) for entry, cycle in rows]
+        return sorted(found, key=lambda r: not r.cycle_open)
+
+
+def deciding_boards(engine: Engine, cycle: str | None, by: Actor | str) -> list[Board]:
+    """The boards in ``cycle``'s scope whose commentary ``by`` may approve or reject (:func:`decide_story`'s
+    rule: the chair, or a delegate); empty for everyone else."""
+    with session_scope(engine) as session:
+        plan = current_plan(session)
+        row = cycle_row(session, plan, cycle)
+        boards = [plan.boards[b] for b in row.boards if b in plan.boards]
+        return [b for b in boards if _decides(session, plan, b, by)]

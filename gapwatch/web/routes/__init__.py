@@ -19,6 +19,7 @@ from gapwatch.web.routes import (
     api_queries,
     api_resources,
     auth,
+    commentary,
     consultations,
     dashboard,
     data,
@@ -55,4 +56,5 @@ ROUTERS: list[APIRouter] = [
     consultations.api_router,
     plan.api_router,
     reports.router,
+    commentary.router,
 ]
