@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from gapwatch.reports import build_board_report
 from gapwatch.services import approvals, comments, cycles
 from gapwatch.store.audit import AuditFilter, query_audit
-from tests.web.conftest import USERS, page_text
+from tests.web._browser import check_page, watch_console
+from tests.web.conftest import ARTIFACTS, USERS, browser_sign_in, page_text
 
 CYCLE = "2012 H2"
 BOARD = "kent-forum"
@@ -93,7 +94,7 @@ def test_request_write_approve_on_the_web_and_the_draft_paper_shows_the_story(
     mine = leo.get("/commentary/mine")
     assert f'href="/commentary/{entry.id}"' in mine.text and "1 to write" in page_text(mine.text)
     write = leo.get(f"/commentary/{entry.id}")
-    assert all(f'name="{key}"' in write.text for key in PARTS) and "Up to 2,000 characters" in write.text
+    assert all(f'name="{key}"' in write.text for key in PARTS) and "You can enter up to 2,000 characters" in write.text
     assert "Approve for the paper" not in write.text  # the lead officer does not decide
     written = post_form(leo, f"/commentary/{entry.id}", PARTS)
     assert written.status_code == 303 and written.headers["location"] == f"/commentary/{entry.id}?saved=written"
@@ -217,3 +218,54 @@ def test_a_closed_cycle_freezes_the_commentary_and_its_forms(
     assert PARTS["story"] in paper and "Rewritten after the close" not in paper  # the frozen snapshot's words
     assert "Awaiting commentary from bea" in paper
     assert "Request commentary" not in paper
+
+
+@pytest.mark.browser
+def test_the_forms_in_a_browser(page: Any, live_server: Any) -> None:
+    """Each form as a person meets it in Chromium, checked with axe-core and screenshotted (commentary-*.png)."""
+    engine = live_server.app.state.engine
+    cycles.open_cycle(
+        engine, CYCLE, data_cutoff=date(2012, 12, 31), action_deadline=date(2013, 1, 31), boards=[BOARD], by="ada"
+    )
+    approvals.delegate_approval(engine, BOARD, USERS["board_member"][0], by="ada")
+    errors = watch_console(page)
+    browser_sign_in(page, live_server.url, "performance_officer")
+    page.goto(f"{live_server.url}{PAPER}#exception-commentary", timeout=90_000)  # a draft paper is built live
+    page.get_by_role("button", name=re.compile("^Request commentary")).first.click()
+    page.get_by_role("heading", name="Ask for commentary").wait_for()
+    page.get_by_role("button", name="Ask for commentary").click()  # no owner chosen
+    page.locator(".govuk-error-summary").wait_for()
+    check_page(page, "commentary-request-form-error")
+    page.get_by_label("Who to ask").select_option("leo")
+    page.get_by_role("button", name="Ask for commentary").click()
+    page.get_by_text("The owner has been asked for commentary").wait_for()
+    check_page(page, "commentary-index")
+    page.context.clear_cookies()
+
+    browser_sign_in(page, live_server.url, "lead_officer")
+    page.goto(f"{live_server.url}/my-work")
+    page.get_by_role("link", name="Commentary you have been asked for").click()
+    page.locator("#requests a").first.click()
+    page.locator("#what_works").fill("Whole-school approaches.")
+    page.get_by_role("button", name="Save commentary").click()  # the story is required
+    page.locator(".govuk-error-summary").get_by_role("link", name="Write what is happening and why").wait_for()
+    check_page(page, "commentary-write-form-error")
+    page.locator("#story").fill(PARTS["story"])
+    page.get_by_role("button", name="Save commentary").click()
+    page.get_by_text("It now awaits the approval").wait_for()
+    written = page.url
+    page.context.clear_cookies()
+
+    browser_sign_in(page, live_server.url, "board_member")
+    page.goto(written.split("?")[0])
+    check_page(page, "commentary-decision-form")
+    page.get_by_role("button", name="Approve for the paper").click()
+    page.get_by_text("The commentary has been approved").wait_for()
+    page.goto(f"{live_server.url}{PAPER}", timeout=90_000)
+    assert PARTS["story"] in page.locator(".gw-exceptions").inner_text()
+    section = page.locator("#exception-commentary")
+    assert "Approved: written by leo" in section.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    section.screenshot(path=str(ARTIFACTS / "commentary-paper-exceptions.png"))
+    # The two forms sent with errors answer 422 (the browser logs that); nothing else may go wrong.
+    assert [e for e in errors if "status of 422" not in e] == [] and len(errors) == 2, errors
