@@ -19,9 +19,10 @@ from gapwatch.ingest.framework_yaml import (
     framework_json,
     read_framework,
 )
+from gapwatch.services._plan import current_plan
 from gapwatch.store.audit import record_audit
 from gapwatch.store.engine import session_scope
-from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
+from gapwatch.store.frameworks import get_framework_row, save_framework
 
 __all__ = [
     "BUNDLED",
@@ -84,9 +85,10 @@ def load_framework(engine: Engine, path: str | Path, *, loaded_by: Actor | str |
 
 
 def stored_framework(engine: Engine, framework_id: str | None = None) -> Framework:
-    """The framework held in the database."""
+    """The framework held in the database (the plan cache's copy, validated once per revision: treat it as
+    read-only)."""
     with session_scope(engine) as session:
-        return get_framework(session, framework_id)
+        return current_plan(session, framework_id).framework
 
 
 def partnership_name(session: Session) -> str:

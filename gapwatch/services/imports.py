@@ -52,10 +52,11 @@ from gapwatch.services._import_checks import (
     resolve_categories,
     resolve_indicators,
 )
+from gapwatch.services._plan import current_plan
 from gapwatch.settings import Settings
 from gapwatch.store.areas import upsert_areas
 from gapwatch.store.audit import record_audit
-from gapwatch.store.frameworks import get_framework, get_framework_row, save_framework
+from gapwatch.store.frameworks import get_framework_row, save_framework
 from gapwatch.store.observations import (
     VALUE_COLUMNS,
     ImportBatchRow,
@@ -296,7 +297,9 @@ def import_parsed(
     session = Session(bind=conn)
     try:
         fw_row = get_framework_row(session, framework_id)
-        framework = get_framework(session, fw_row.id)
+        # The framework as the plan cache holds it (one validation per revision, not one per import: the demo
+        # imports twenty sources in a row). Read-only here: an added indicator makes a new copy below.
+        framework = current_plan(session, fw_row.id).framework
         problems = Problems(parsed.file)  # the file's own problems, then those only the database can show
         problems.items, problems.total = list(parsed.problems.items), parsed.problems.total
         frame, added = resolve_indicators(parsed.frame, framework, parsed, problems, add_unknown_indicators)

@@ -17,6 +17,7 @@ from gapwatch.settings import Settings
 from gapwatch.store.audit import query_audit
 from gapwatch.store.observations import ImportBatchRow
 from tests.clirunner import run_cli
+from tests.conftest import copy_database
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "mini.yaml"
 MINI_DATA = "indicator,area_code,period,value,numerator,denominator\nATT1,N1,2019/20 AY,54,108,200\n"
@@ -44,10 +45,10 @@ RENAMED = [
 
 
 @pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
-    db = tmp_path / "demo.db"
-    assert run_cli("demo", "--db", str(db)).exit_code == 0
-    return db
+def demo_db(tmp_path: Path, kent_workflow_files: tuple[Path, Path]) -> Path:
+    """A copy of what `gapwatch demo` builds (the demo and its workflow, built once per run: tests/conftest.py;
+    the command itself is tested in test_demo_cli.py)."""
+    return copy_database(kent_workflow_files[0], tmp_path / "demo.db")
 
 
 def test_import_show_and_rollback_a_renamed_fingertips_file(demo_db: Path, shared_data: Path) -> None:

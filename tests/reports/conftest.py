@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from gapwatch.services.cycles import close_cycle, open_cycle
 from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.settings import Settings
 from tests.web.conftest import (  # noqa: F401 - fixtures shared with the web suite
     _fast_password_hashing,
@@ -48,23 +46,10 @@ def engine_on(path: Path) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def kent_demo(tmp_path_factory: pytest.TempPathFactory) -> KentDemo:
-    """The Kent demo with cycle 2011 H2 (cut-off 31 December 2011) open, and a copy with it closed."""
-    folder = tmp_path_factory.mktemp("kent-reports")
-    open_db, closed_db = folder / "open.db", folder / "closed.db"
-    engine = engine_on(open_db)
-    try:
-        build_demo(engine)
-        open_cycle(engine, CYCLE, data_cutoff=CUTOFF, action_deadline=date(2012, 1, 31), by="tests")
-    finally:
-        engine.dispose()
-    shutil.copyfile(open_db, closed_db)
-    engine = engine_on(closed_db)
-    try:
-        close_cycle(engine, CYCLE, by="tests")
-    finally:
-        engine.dispose()
-    return KentDemo(open_db=open_db, closed_db=closed_db)
+def kent_demo(kent_2011_files: tuple[Path, Path]) -> KentDemo:
+    """The Kent demo with cycle 2011 H2 (cut-off 31 December 2011) open, and a copy with it closed (built once per
+    run, see tests/conftest.py)."""
+    return KentDemo(*kent_2011_files)
 
 
 def _copy(source: Path, tmp_path: Path) -> Iterator[Engine]:
@@ -103,28 +88,12 @@ class RealDemo:
 
 
 @pytest.fixture(scope="session")
-def real_demo(tmp_path_factory: pytest.TempPathFactory) -> RealDemo:
+def real_demo(kent_workflow_files: tuple[Path, Path]) -> RealDemo:
     """What `gapwatch demo` builds — the plan's figures and the shipped extract of real public data for Kent,
     its districts, the South East, England and Kent's statistical neighbours — with its demo workflow, and a
     copy with its cycle closed. (The whole national files, `--public-data`, add nothing a Kent paper shows and
     took 30 s more.)"""
-    from gapwatch.services.demo_workflow import seed_demo_workflow  # noqa: PLC0415
-
-    folder = tmp_path_factory.mktemp("kent-real")
-    open_db, closed_db = folder / "open.db", folder / "closed.db"
-    engine = engine_on(open_db)
-    try:
-        build_demo(engine)
-        seed_demo_workflow(engine)
-    finally:
-        engine.dispose()
-    shutil.copyfile(open_db, closed_db)
-    engine = engine_on(closed_db)
-    try:
-        close_cycle(engine, REAL_CYCLE, by="tests")
-    finally:
-        engine.dispose()
-    return RealDemo(open_db=open_db, closed_db=closed_db)
+    return RealDemo(*kent_workflow_files)
 
 
 @pytest.fixture

@@ -16,20 +16,13 @@ import pytest
 from sqlalchemy import Engine
 
 from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def _kent_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Kent demo built once (the engine disposed, so the SQLite file is complete on disk)."""
-    path = tmp_path_factory.mktemp("kent-demo-template") / "demo.db"
-    engine = open_database(Settings(database_url=f"sqlite:///{path}"))
-    try:
-        build_demo(engine)
-    finally:
-        engine.dispose()
-    return path
+def _kent_demo_template(kent_demo_file: Path) -> Path:
+    """The Kent demo built once per run (tests/conftest.py; the SQLite file is complete on disk)."""
+    return kent_demo_file
 
 
 @pytest.fixture(scope="module")

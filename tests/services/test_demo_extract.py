@@ -14,22 +14,22 @@ import pytest
 from sqlalchemy import Engine
 
 from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.services.demo_data import EXTRACT, LATER_PUBLICATION
 from gapwatch.services.frameworks import bundled_framework_path, validate_framework
 from gapwatch.services.imports import batches
 from gapwatch.services.observations import observations_frame
 from gapwatch.settings import Settings
+from tests.conftest import copy_database
 
 REPO = Path(__file__).resolve().parents[2]
 KENT = "E10000016"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"))
-    build_demo(engine)
-    return engine
+def demo(tmp_path_factory: pytest.TempPathFactory, kent_demo_file: Path) -> Engine:
+    """A copy of what `gapwatch demo` builds (built once per run, tests/conftest.py)."""
+    path = copy_database(kent_demo_file, tmp_path_factory.mktemp("demo") / "demo.db")
+    return open_database(Settings(database_url=f"sqlite:///{path}"), migrate=False)
 
 
 def real_value_counts(engine: Engine) -> tuple[int, int, int]:

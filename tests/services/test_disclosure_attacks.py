@@ -363,22 +363,10 @@ def test_an_area_named_as_a_formula_is_inert_in_the_public_downloads(engine: Eng
 
 
 @pytest.fixture(scope="module")
-def kent_closed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file holding the Kent demo with its 2011 H2 cycle closed (copied by each test)."""
-    from gapwatch.services.database import open_database
-    from gapwatch.services.demo import build_demo
-
-    path = tmp_path_factory.mktemp("kent-closed") / "kent.db"
-    engine = open_database(Settings(database_url=f"sqlite:///{path}", _env_file=None))  # type: ignore[call-arg]
-    try:
-        build_demo(engine)
-        cycles.open_cycle(
-            engine, "2011 H2", data_cutoff=date(2011, 12, 31), action_deadline=date(2012, 1, 31), by="tests"
-        )
-        cycles.close_cycle(engine, by="tests")
-    finally:
-        engine.dispose()
-    return path
+def kent_closed(kent_2011_files: tuple[Path, Path]) -> Path:
+    """A database file holding the Kent demo with its 2011 H2 cycle closed (built once per run; copied by each
+    test)."""
+    return kent_2011_files[1]
 
 
 def _scope(engine: Engine) -> list[str]:

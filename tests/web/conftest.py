@@ -34,10 +34,10 @@ from fastapi import FastAPI
 from gapwatch.services import accounts
 from gapwatch.services.accounts import _busiest_lead, create_user
 from gapwatch.services.database import open_database
-from gapwatch.services.demo import build_demo
 from gapwatch.settings import Settings
 from gapwatch.store.engine import session_scope
 from gapwatch.web import create_app
+from tests.conftest import shared_template
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package; httpx works the same for these tests.
@@ -83,12 +83,15 @@ def _fast_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory, _fast_password_hashing: None) -> Path:
-    """A SQLite file holding the Kent demo and the USERS, built once per test session (copied per test)."""
-    path = tmp_path_factory.mktemp("web-template") / "demo.db"
+def demo_template(tmp_path_factory: pytest.TempPathFactory, _fast_password_hashing: None, kent_demo_file: Path) -> Path:
+    """A SQLite file holding the Kent demo and the USERS, built once per test run (copied per test)."""
+    return shared_template(tmp_path_factory, "web-demo.db", lambda path: _add_users(kent_demo_file, path))
+
+
+def _add_users(demo: Path, path: Path) -> None:
+    shutil.copyfile(demo, path)
     engine = open_database(Settings(database_url=f"sqlite:///{path}"))
     try:
-        build_demo(engine)
         with session_scope(engine) as session:
             person, organisation = _busiest_lead(session)
             for role, (username, password) in USERS.items():
@@ -104,7 +107,6 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, _fast_password_hashi
                 )
     finally:
         engine.dispose()
-    return path
 
 
 @pytest.fixture(scope="session")
