@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from gapwatch.services.cycles import open_cycle
 from gapwatch.services.database import open_database
 from gapwatch.settings import Settings
 from tests.web.conftest import (  # noqa: F401 - fixtures shared with the web suite
@@ -66,6 +67,20 @@ def _copy(source: Path, tmp_path: Path) -> Iterator[Engine]:
 def closed_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
     """This test's copy of the Kent demo with cycle 2011 H2 closed."""
     yield from _copy(kent_demo.closed_db, tmp_path)
+
+
+@pytest.fixture
+def forum_open_engine(kent_demo_file: Path, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the Kent demo with cycle 2011 H2 open for the Kent Forum alone (cheap to close)."""
+    from tests.conftest import CYCLE_2011, copy_database  # noqa: PLC0415
+
+    engine = engine_on(copy_database(kent_demo_file, tmp_path / "forum.db"))
+    name, cutoff, deadline = CYCLE_2011
+    open_cycle(engine, name, data_cutoff=cutoff, action_deadline=deadline, boards=["kent-forum"], by="tests")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -76,20 +76,20 @@ def test_the_owner_writes_the_structured_story_and_the_chairs_delegate_approves(
     assert actions == ["commentary.request", "commentary.write", "commentary.decide"]
 
 
-def test_the_frozen_paper_keeps_the_approved_story_and_refuses_changes(open_engine: Engine) -> None:
-    subject = _subject(open_engine)
-    number = request_commentary(open_engine, CYCLE, subject, "lead", by="performance")
-    write_commentary(open_engine, number, {"story": "Why it happened"}, by="lead")
-    other = request_commentary(open_engine, CYCLE, subject, "analyst", by="performance")
-    close_cycle(open_engine, CYCLE, by="tests")
-    report = build_board_report(open_engine, "kent-forum", CYCLE)
+def test_the_frozen_paper_keeps_the_approved_story_and_refuses_changes(forum_open_engine: Engine) -> None:
+    subject = _subject(forum_open_engine)
+    number = request_commentary(forum_open_engine, CYCLE, subject, "lead", by="performance")
+    write_commentary(forum_open_engine, number, {"story": "Why it happened"}, by="lead")
+    other = request_commentary(forum_open_engine, CYCLE, subject, "analyst", by="performance")
+    close_cycle(forum_open_engine, CYCLE, by="tests")
+    report = build_board_report(forum_open_engine, "kent-forum", CYCLE)
     item = next(i for i in report.exception_items if i.key == subject)
     assert [c.parts for c in item.commentary] == [[("What is happening and why", "Why it happened")]]
     assert item.awaiting == ["analyst"]  # the frozen paper says who never wrote theirs
     with pytest.raises(Conflict):
-        write_commentary(open_engine, other, {"story": "too late"}, by="analyst")
+        write_commentary(forum_open_engine, other, {"story": "too late"}, by="analyst")
     with pytest.raises(Conflict):
-        request_commentary(open_engine, CYCLE, subject, "lead", by="performance")
+        request_commentary(forum_open_engine, CYCLE, subject, "lead", by="performance")
 
 
 def test_bad_requests_name_the_field(open_engine: Engine) -> None:
