@@ -26,7 +26,7 @@ from gapwatch.services._plan import current_plan
 from gapwatch.services.cycles import cycle_row, find_board
 from gapwatch.services.report_data import ApprovalInfo
 from gapwatch.store.accounts import get_user
-from gapwatch.store.audit import record_audit
+from gapwatch.store.audit import AuditRow, record_audit
 from gapwatch.store.cycles import (
     ApprovalDelegateRow,
     CommentaryRow,
@@ -127,9 +127,28 @@ def decide_commentary(engine: Engine, commentary_id: int, status: str, *, by: Ac
         cycle = session.get(CycleRow, entry.cycle_pk)
         if cycle is not None and cycle.status != "open":
             raise Conflict(f"Reporting cycle '{cycle.name}' is closed: its commentary is frozen")
+        if _was_requested(session, entry.pk):
+            # The story behind an exception was asked of its owner: the board's chair (or a delegate) decides
+            # it (services.comments.decide_story), not the performance officer who asked for it.
+            raise Forbidden(
+                f"Commentary {commentary_id} was asked of {entry.author}: only the board's chair or a delegated "
+                "approver may approve or reject it",
+                hint=f"The chair decides it on /commentary/{commentary_id} or with `gapwatch cycle "
+                "commentary-approve`.",
+            )
         before = {"status": entry.status}
         entry.status, entry.decided_by, entry.decided_at = status, who.username, _now()
         record_audit(session, who, "commentary.decide", f"commentary:{entry.pk}", before, {"status": status})
+
+
+def _was_requested(session: Session, commentary_pk: int) -> bool:
+    """Whether the commentary was asked for through the request workflow (its audit trail says so)."""
+    found = session.scalar(
+        select(AuditRow.pk).where(
+            AuditRow.entity == f"commentary:{commentary_pk}", AuditRow.action == "commentary.request"
+        )
+    )
+    return found is not None
 
 
 def delegate_approval(engine: Engine, board: str, username: str, *, by: Actor | str) -> None:

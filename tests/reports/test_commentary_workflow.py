@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from gapwatch.domain.access import Operator
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gapwatch.reports import build_board_report
-from gapwatch.services.approvals import delegate_approval
+from gapwatch.services.approvals import add_commentary, decide_commentary, delegate_approval
 from gapwatch.services.comments import decide_story, request_commentary, write_commentary
 from gapwatch.services.cycles import close_cycle, cycle_status
 from gapwatch.store.audit import AuditRow
@@ -103,3 +103,18 @@ def test_bad_requests_name_the_field(open_engine: Engine) -> None:
         write_commentary(open_engine, 999_999, {"story": "x"}, by="lead")
     with pytest.raises(Forbidden):  # a lead officer does not ask for commentary
         request_commentary(open_engine, CYCLE, "indicator:x", "lead", by=Operator("lead", role="lead_officer"))
+
+
+def test_the_performance_officer_who_asked_cannot_approve_the_story_themselves(forum_open_engine: Engine) -> None:
+    """The older report-page decision (plain commentary, performance officers) does not reach requested stories:
+    the chair or a delegate decides those, and the refusal changes nothing."""
+    engine = forum_open_engine
+    number = request_commentary(engine, CYCLE, _subject(engine), "lead", by="performance")
+    write_commentary(engine, number, {"story": "Why it happened"}, by="lead")
+    with pytest.raises(Forbidden) as refused:
+        decide_commentary(engine, number, "approved", by="performance")
+    assert "chair" in refused.value.message
+    report = build_board_report(engine, "kent-forum", CYCLE)
+    assert {c.status for i in report.exception_items for c in i.commentary if c.id == number} == {"draft"}
+    plain = add_commentary(engine, CYCLE, "report", "kent-forum", "The board's own note", by="performance")
+    decide_commentary(engine, plain, "approved", by="performance")  # plain commentary: as before

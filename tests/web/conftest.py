@@ -288,7 +288,10 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context and page (own cookies) per test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    # 10 s for an element; 30 s for a navigation: the first page after signing in computes the plan's statistics on
+    # a cold server, which on a 2-core CI machine running the other worker's tests took over 10 s.
     context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(30_000)
     tab = context.new_page()
     yield tab
     context.close()
@@ -300,7 +303,8 @@ def browser_sign_in(page: Any, base_url: str, role: str) -> None:
     page.goto(f"{base_url}/sign-in")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation(timeout=30_000):
+        page.get_by_role("button", name="Sign in").click(no_wait_after=True)
     page.wait_for_load_state()
 
 
