@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from gapwatch.domain.catalogue import partnership_county
 from gapwatch.errors import InvalidInput
 from gapwatch.reports.charts import (
     area_gap_charts,
@@ -104,7 +105,7 @@ def names_of(engine: Engine) -> Names:
         category_types={ct.id: ct.name for ct in fw.groups},
         categories={(ct.id, c.id): c.name for ct in fw.groups for c in ct.categories},
         outcomes={o.id: f"{o.code} {o.title}" if o.code else o.title for o in fw.outcomes},
-        county=next((a.id for a in fw.areas if a.level.value == "county"), None),
+        county=partnership_county(fw),
         localities=tuple(b.id for b in fw.boards if b.kind.value == "locality" and b.area),
     )
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from gapwatch.analysis.frame import with_intervals
 from gapwatch.analysis.gaps import rest_of
+from gapwatch.domain.catalogue import partnership_county
 from gapwatch.domain.indicators import DisclosureControl, Indicator, MeasureType
 from gapwatch.domain.targets import TargetKind
 from gapwatch.services._plan import Plan
@@ -149,7 +150,7 @@ class _Context:
         self.plan = plan
         self.decisions = decisions
         self.original = original
-        self.county = next((a.id for a in plan.framework.areas if a.level.value == "county"), None)
+        self.county = partnership_county(plan.framework)
         self.type_of = {c.id: ct.id for ct in plan.framework.groups for c in ct.categories}
         self.split: dict[tuple[str, str, str], list[Key]] = {}
         for key in decisions:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gapwatch.analysis.frame import finite as _f
 from gapwatch.analysis.frame import headline_area
 from gapwatch.analysis.targets import level_targets
+from gapwatch.domain.catalogue import partnership_county
 from gapwatch.domain.cycle import CycleWindow, years_before
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.partnership import Board
@@ -381,7 +382,7 @@ def build_report(
     """
     at = at or datetime.now(UTC)
     window = CycleWindow.for_cycle(cycle)
-    county = next((a.id for a in plan.framework.areas if a.level.value == "county"), None)
+    county = partnership_county(plan.framework)
     own_area = plan.board_area(board)
     area = own_area if own_area in plan.areas else county
     ctx = evidence_context(session, plan, window=window, area=area)
