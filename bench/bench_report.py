@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -222,11 +223,13 @@ def run(
     keep: Path | None = None,
     workdir: Path | None = None,
     boards: list[str] | None = None,
+    demo: Path | None = None,
 ) -> dict[str, Any]:
     """Build the data, close the cycle and time the county report; return the figures.
 
     ``boards`` limits the cycle to those boards (ids or names; the Kent Forum must be one of them): the test
-    suite's smoke run closes it for the Kent Forum and two localities instead of all 19 boards.
+    suite's smoke run closes it for the Kent Forum and two localities instead of all 19 boards. ``demo``: a
+    SQLite file already holding what `gapwatch demo` builds, copied instead of building it (the test suite's).
     """
     from gapwatch.reports import build_board_report, render_docx, render_html, render_pdf  # noqa: PLC0415
     from gapwatch.reports.frozen import paper  # noqa: PLC0415
@@ -234,9 +237,12 @@ def run(
 
     figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        engine = open_database(Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
         t = time.perf_counter()
-        build_demo(engine)
+        if demo is not None:
+            shutil.copyfile(demo, Path(tmp) / "bench.db")
+        engine = open_database(Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
+        if demo is None:
+            build_demo(engine)
         figures["demo_s"] = time.perf_counter() - t
         t = time.perf_counter()
         figures["bench_values"] = _load_bench_data(engine, limit=limit)

@@ -47,7 +47,7 @@ def _current_plan(session: Session, framework_id: str | None) -> Plan:
         query = query.where(FrameworkRow.id == framework_id)
     found = session.execute(query.order_by(FrameworkRow.loaded_at.desc(), FrameworkRow.pk.desc())).first()
     if found is None:
-        which = f"'{framework_id}'" if framework_id else "any framework"
+        which = f"framework '{framework_id}'" if framework_id else "framework"
         raise NotFound(
             f"The database holds no {which}",
             hint="Load one with `gapwatch framework load FILE` or build the demo with `gapwatch demo`.",
