@@ -166,9 +166,7 @@ def recent_trend(
         cols["_x"] = pl.col(str(x)).cast(pl.Float64)
         cols["_w"] = pl.col(str(n)).cast(pl.Float64)
         cols["_y"] = cols["_x"] / cols["_w"]
-    if polarity_col is not None:
-        cols["_pol"] = pl.lit(_polarity_signs(data.get_column(polarity_col)))
-    grid, usable, meta = _last_points(data, keys, period_order_col, cols, points)
+    grid, usable, meta = _last_points(data, keys, period_order_col, cols, points, polarity=polarity_col)
     t, y, w, xs = grid["_t"], grid["_y"], grid["_w"], grid["_x"]
 
     dispersion: FloatArray | None = None
@@ -284,19 +282,22 @@ def _last_points(
     points: int,
     *,
     minimum: int | None = None,
+    polarity: str | None = None,
 ) -> tuple[dict[str, FloatArray], npt.NDArray[np.bool_], pl.DataFrame]:
     """The last ``points`` rows of each group as (groups x points) arrays, a usable mask, group keys.
 
-    Cells of groups with fewer rows are padded with weight 0. The mask marks groups with at least
-    ``minimum`` rows (default: exactly ``points``) whose values and weights are all usable. Groups come in
-    the order of their first row; ``_pol`` (when in ``cols``) is the group's last non-null sign among its
-    last points.
+    ``cols`` are the values wanted (``_t`` is the period's position); cells of groups with fewer rows are
+    padded with weight 0. The mask marks groups with at least ``minimum`` rows (default: exactly
+    ``points``) whose values and weights are all usable. Groups come in the order of their first row, with
+    ``_count`` (rows used) and, given a ``polarity`` column, ``_pol``: the last non-null
+    :func:`polarity_sign` among the rows used.
 
-    Why it is written this way (profiled at national scale, 990,000 series): one hash group-by collects
-    only the row numbers of each group's last points (sorted by period inside the group), and NumPy gathers
-    the values from the whole columns, instead of sorting the whole table or carrying a list column per
-    value through the group-by. When every group has exactly ``points`` rows the gathered values already
-    are the grid (a reshape, no scatter).
+    Why it is written this way (profiled at national scale, 990,000 series of 10 periods): only the group
+    key (one integer code, see :func:`_group_code`) and the period are read for every row. The row numbers
+    of each group's last points are found by one stable sort of the code when the table is already nearly
+    in order (a few runs: the sort then costs little more than a pass), else by one hash group-by; the
+    values are worked out on those rows only, and laid out points-major so that the sums over each
+    series' points run down contiguous memory.
     """
     if points < 2:
         raise ValueError(f"points: at least 2 points are needed, got {points}")
@@ -306,58 +307,128 @@ def _last_points(
         t_expr = pl.col(period).cast(pl.Float64)
     else:
         t_expr = pl.col(period).rank("dense").cast(pl.Float64)
-    code = _group_code(data, keys)
-    group_keys = ["_group"] if code is not None else (keys or ["_group"])
-    group_col = [code.alias("_group")] if code is not None else [] if keys else [pl.lit(0, pl.UInt8).alias("_group")]
-    frame = data.select(*group_col, *(keys if code is None else []), t_expr.alias("_t"), **cols).with_row_index("_row")
+    code = _group_code(data, keys) if keys else pl.lit(0, dtype=pl.UInt64)
+    if code is None:
+        frame = data.select(*keys, t_expr.alias("_t"))
+        rows, lengths, key_rows = _rows_by_hash(frame, keys, points)
+        meta = key_rows.with_row_index("_gid")
+    else:
+        frame = data.select(code.alias("_group"), t_expr.alias("_t"))
+        if keys or frame.height:
+            rows, lengths, first = _rows_by_code(frame, points)
+        else:  # no rows: still the one (empty) series
+            rows, lengths, first = np.full((points, 1), -1, dtype=np.int64), np.zeros(1, dtype=np.int64), None
+        meta = data.select(keys).gather(first).with_row_index("_gid") if keys else pl.DataFrame({"_gid": [0]})
+    groups = lengths.size
+    used = rows >= 0
+    full = bool(used.all())
+    taken = rows.ravel() if full else rows[used]
+    t_all = np.asarray(frame.get_column("_t").cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+    needed = sorted({name for expr in cols.values() for name in expr.meta.root_names()})
+    values = data.select(needed).gather(taken).select(**cols)
+    columns: dict[str, FloatArray] = {"_t": t_all[taken]}
+    for c in ("_y", "_w", "_x"):
+        columns[c] = np.asarray(values.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+    if polarity is not None:
+        signs = _polarity_signs(data.get_column(polarity).gather(taken))
+        columns["_pol"] = np.asarray(signs.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+    grid: dict[str, FloatArray] = {}
+    bad = np.zeros(groups, dtype=bool)
+    for c, flat in columns.items():
+        if full:
+            arr = flat.reshape(points, groups)
+        else:
+            arr = np.full((points, groups), np.nan if c == "_pol" else 0.0)
+            arr[used] = flat
+        grid[c] = arr.T  # (groups x points), stored points-major
+        if c == "_pol":
+            continue
+        bad_cells = ~np.isfinite(arr)
+        if c == "_w":
+            with np.errstate(invalid="ignore"):
+                bad_cells |= arr <= 0
+        bad |= (bad_cells & used).any(axis=0)
+    usable = (lengths >= need) & ~bad
+    meta = meta.with_columns(pl.Series("_count", lengths, dtype=pl.Int64))
+    if "_pol" in grid:
+        meta = meta.with_columns(float_series("_pol", _last_finite(grid.pop("_pol"))))
+    return grid, usable, meta
+
+
+#: Above this many runs (stretches where the group code keeps rising) a hash group-by beats sorting the code.
+_MAX_RUNS_TO_SORT = 1024
+
+
+def _rows_by_code(
+    frame: pl.DataFrame, points: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Row numbers of each group's last ``points`` rows by period, from the integer code ``_group``.
+
+    Returns a (points x groups) matrix of row numbers (-1 where a group has fewer rows), the rows used per
+    group, and each group's first row; groups in the order of their first row. Rows without a period are
+    left out (their group stays, with no rows). Ties in the period keep the table's order.
+    """
+    code = frame.get_column("_group").to_numpy()
+    n = code.size
+    if n > 1 and int(np.count_nonzero(code[1:] < code[:-1])) + 1 > _MAX_RUNS_TO_SORT:
+        rows_list, lengths, first = _rows_by_hash(frame, ["_group"], points, first_row=True)
+        return rows_list, lengths, first.get_column("_first").to_numpy().astype(np.int64)
+    order = np.argsort(code, kind="stable")
+    ordered = code[order]
+    new = np.ones(n, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    groups = starts.size
+    first_sorted = order[starts]  # the stable sort keeps each group's rows in table order
+    by_appearance = np.argsort(first_sorted, kind="stable")
+    position = np.empty(groups, dtype=np.int64)
+    position[by_appearance] = np.arange(groups, dtype=np.int64)
+    group = np.cumsum(new) - 1
+    t_column = frame.get_column("_t")
+    if t_column.null_count():
+        keep = t_column.is_not_null().to_numpy()[order]
+        order, group = order[keep], group[keep]
+    t = np.asarray(t_column.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)[order]
+    same = group[1:] == group[:-1]
+    if np.any(same & (t[1:] < t[:-1])) or np.isnan(t).any():
+        resort = np.lexsort((t, group))  # stable: ties keep the table's order; NaN last, as Polars sorts
+        order, group = order[resort], group[resort]
+    counts = np.bincount(group, minlength=groups)
+    ends = np.cumsum(counts)
+    back = ends[group] - 1 - np.arange(group.size, dtype=np.int64)  # 0 = the group's last row
+    take = back < points
+    used = np.minimum(counts, points)
+    group_taken = group[take]
+    rows = np.full((points, groups), -1, dtype=np.int64)
+    rows[used[group_taken] - 1 - back[take], position[group_taken]] = order[take]
+    return rows, used[by_appearance].astype(np.int64), first_sorted[by_appearance].astype(np.int64)
+
+
+def _rows_by_hash(
+    frame: pl.DataFrame, keys: list[str], points: int, *, first_row: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame]:
+    """As :func:`_rows_by_code`, by one hash group-by on ``keys``; the third item is the groups' keys (or,
+    with ``first_row``, their first row as ``_first``)."""
+    frame = frame.with_row_index("_row")
     if frame.get_column("_t").null_count():
         has_period = pl.col("_t").is_not_null()
         last = pl.col("_row").filter(has_period).sort_by(pl.col("_t").filter(has_period), maintain_order=True)
     else:
         last = pl.col("_row").sort_by("_t", maintain_order=True)
-    first = [pl.col("_row").first().alias("_first")] if code is not None and keys else []
-    grouped = frame.group_by(group_keys, maintain_order=True).agg(last.tail(points), *first)
+    extra = [pl.col("_row").first().alias("_first")] if first_row else []
+    grouped = frame.group_by(keys, maintain_order=True).agg(last.tail(points), *extra)
     groups = grouped.height
-    rows_of_group = grouped.get_column("_row")
-    lengths = rows_of_group.list.len().to_numpy().astype(np.int64)
-    rows = rows_of_group.explode(empty_as_null=False, keep_nulls=False).to_numpy()
-    full = bool(np.all(lengths == points))
-    if not full:
-        gid = np.repeat(np.arange(groups, dtype=np.int64), lengths)
-        column = np.arange(gid.size, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    grid: dict[str, FloatArray] = {}
-    bad = np.zeros(groups, dtype=bool)
-    carried = ["_t", "_y", "_w", "_x"] + (["_pol"] if "_pol" in cols else [])
-    for c in carried:
-        whole = frame.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy()
-        values = np.asarray(whole, dtype=np.float64)[rows]
-        if full:
-            arr = values.reshape(groups, points)
-        else:
-            arr = np.full((groups, points), np.nan) if c == "_pol" else np.zeros((groups, points))
-            arr[gid, column] = values
-        grid[c] = arr
-        if c == "_pol":
-            continue
-        bad_rows = ~np.isfinite(values)
-        if c == "_w":
-            with np.errstate(invalid="ignore"):
-                bad_rows |= values <= 0
-        if full:
-            bad |= bad_rows.reshape(groups, points).any(axis=1)
-        else:
-            bad |= np.bincount(gid, weights=bad_rows, minlength=groups) > 0
-    usable = (lengths >= need) & ~bad
-    if not keys:
-        meta = pl.DataFrame({"_gid": [0]})
-    elif code is not None:
-        meta = data.select(keys).gather(grouped.get_column("_first")).with_row_index("_gid")
+    lists = grouped.get_column("_row")
+    lengths = lists.list.len().to_numpy().astype(np.int64)
+    flat = lists.explode(empty_as_null=False, keep_nulls=False).to_numpy().astype(np.int64)
+    rows = np.full((points, groups), -1, dtype=np.int64)
+    if bool(np.all(lengths == points)):
+        rows[:] = flat.reshape(groups, points).T
     else:
-        meta = grouped.select(keys).with_row_index("_gid")
-    meta = meta.with_columns(pl.Series("_count", lengths, dtype=pl.Int64))
-    if "_pol" in grid:
-        meta = meta.with_columns(float_series("_pol", _last_finite(grid.pop("_pol"))))
-    return grid, usable, meta
+        group = np.repeat(np.arange(groups, dtype=np.int64), lengths)
+        column = np.arange(group.size, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows[column, group] = flat
+    return rows, lengths, grouped.select("_first" if first_row else keys)
 
 
 def _group_code(data: pl.DataFrame, keys: list[str]) -> pl.Expr | None:
