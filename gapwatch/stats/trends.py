@@ -381,27 +381,28 @@ def _rows_by_code(
     groups = starts.size
     first_sorted = order[starts]  # the stable sort keeps each group's rows in table order
     by_appearance = np.argsort(first_sorted, kind="stable")
-    position = np.empty(groups, dtype=np.int64)
-    position[by_appearance] = np.arange(groups, dtype=np.int64)
-    group = np.cumsum(new) - 1
     t_column = frame.get_column("_t")
-    if t_column.null_count():
+    t_all = np.asarray(t_column.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+    if t_column.null_count():  # rows without a period are left out; their groups stay
+        group = np.cumsum(new) - 1
         keep = t_column.is_not_null().to_numpy()[order]
         order, group = order[keep], group[keep]
-    t = np.asarray(t_column.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)[order]
-    same = group[1:] == group[:-1]
-    if np.any(same & (t[1:] < t[:-1])) or np.isnan(t).any():
-        resort = np.lexsort((t, group))  # stable: ties keep the table's order; NaN last, as Polars sorts
-        order, group = order[resort], group[resort]
-    counts = np.bincount(group, minlength=groups)
-    ends = np.cumsum(counts)
-    back = ends[group] - 1 - np.arange(group.size, dtype=np.int64)  # 0 = the group's last row
-    take = back < points
-    used = np.minimum(counts, points)
-    group_taken = group[take]
-    rows = np.full((points, groups), -1, dtype=np.int64)
-    rows[used[group_taken] - 1 - back[take], position[group_taken]] = order[take]
-    return rows, used[by_appearance].astype(np.int64), first_sorted[by_appearance].astype(np.int64)
+        counts = np.bincount(group, minlength=groups)
+        new = np.ones(order.size, dtype=bool)
+        np.not_equal(group[1:], group[:-1], out=new[1:])
+    else:
+        counts = np.diff(np.append(starts, n))
+    t = t_all[order]
+    if np.any(~new[1:] & (t[1:] < t[:-1])) or np.isnan(t).any():
+        group = np.repeat(np.arange(groups, dtype=np.int64), counts)
+        order = order[np.lexsort((t, group))]  # stable: ties keep the table's order; NaN last, as Polars sorts
+    # Each group's rows are now together, by period; its last ``used`` of them are the ones wanted.
+    used = np.minimum(counts, points)[by_appearance]
+    ends = np.cumsum(counts)[by_appearance]
+    cell = np.arange(points, dtype=np.int64)[:, None]
+    wanted = cell < used[None, :]
+    rows = np.where(wanted, order[np.where(wanted, ends[None, :] - used[None, :] + cell, 0)], -1)
+    return rows.astype(np.int64), used.astype(np.int64), first_sorted[by_appearance].astype(np.int64)
 
 
 def _rows_by_hash(
