@@ -331,8 +331,7 @@ def _last_points(
     for c in ("_y", "_w", "_x"):
         columns[c] = np.asarray(values.get_column(c).cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
     if polarity is not None:
-        signs = _polarity_signs(data.get_column(polarity).gather(taken))
-        columns["_pol"] = np.asarray(signs.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
+        columns["_pol"] = _polarity_signs(data.get_column(polarity).gather(taken))
     grid: dict[str, FloatArray] = {}
     bad = np.zeros(groups, dtype=bool)
     for c, flat in columns.items():
@@ -356,8 +355,9 @@ def _last_points(
     return grid, usable, meta
 
 
-#: Packed numbers (group code, period, row) must stay below this; the tests lower it to try the hash group-by.
-_PACKED_LIMIT = 2**63
+#: Pack group code, period and row into one number when they fit (the tests switch it off to try the hash
+#: group-by on the same inputs).
+_PACKED_SORT = True
 
 
 def _rows_by_code(
@@ -370,7 +370,7 @@ def _rows_by_code(
     left out (their group stays, with no rows). Ties in the period keep the table's order.
 
     When the periods are whole numbers (years, ranks), group code, period and row number are packed into
-    one unsigned 64-bit number per row and the numbers sorted as values (a radix sort, several times
+    the bits of one unsigned 64-bit number per row and the numbers sorted as values (a radix sort, several times
     faster than sorting row numbers by a key, in any row order); otherwise, or when they do not fit, one
     hash group-by does it.
     """
@@ -383,32 +383,40 @@ def _rows_by_code(
     packable = n > 0 and known.size > 0 and bool(np.all(np.isfinite(known)) and np.all(known == np.floor(known)))
     if packable:
         low, high = float(known.min()), float(known.max())
-        span = int(high - low) + 2  # the periods, and 0 for "no period"
-        packable = (int(code.max()) + 1) * span * n < _PACKED_LIMIT
+        period_bits = int(high - low + 1).bit_length()  # the periods from 1, and 0 for "no period"
+        row_bits = max(n - 1, 1).bit_length()
+        packable = int(code.max()).bit_length() + period_bits + row_bits <= 63 and _PACKED_SORT
     if not packable:
         matrix, lengths, firsts = _rows_by_hash(frame, ["_group"], points, first_row=True)
         return matrix, lengths, firsts.get_column("_first").to_numpy().astype(np.int64)
     offset = t - (low - 1.0)
     if missing is not None:
         offset[missing] = 0.0  # no period: sorts first in its group, and is never among the last points
-    period = offset.astype(np.uint64)
-    packed = (code.astype(np.uint64) * np.uint64(span) + period) * np.uint64(n) + np.arange(n, dtype=np.uint64)
+    shift = np.uint64(row_bits)
+    packed = (code.astype(np.uint64) << np.uint64(period_bits)) | offset.astype(np.uint64)
+    packed = (packed << shift) | np.arange(n, dtype=np.uint64)
     packed = pl.Series(packed).sort().to_numpy()
-    rows = (packed % np.uint64(n)).astype(np.int64)
-    rest = packed // np.uint64(n)
-    group = rest // np.uint64(span)
+    rows = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    rest = packed >> shift  # group code and period
+    group = rest >> np.uint64(period_bits)
     new = np.ones(n, dtype=bool)
     np.not_equal(group[1:], group[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n)
-    counts = ends - starts if missing is None else np.add.reduceat((rest % np.uint64(span)) != 0, starts)
+    if missing is None:
+        counts = ends - starts
+    else:
+        counts = np.add.reduceat((rest & np.uint64((1 << period_bits) - 1)) != 0, starts)
     first = np.minimum.reduceat(rows, starts)
     by_appearance = np.argsort(first, kind="stable")
     used = np.minimum(counts, points)[by_appearance].astype(np.int64)
     last = ends[by_appearance]
     cell = np.arange(points, dtype=np.int64)[:, None]
     wanted = cell < used[None, :]
-    matrix = np.where(wanted, rows[np.where(wanted, last[None, :] - used[None, :] + cell, 0)], -1)
+    if bool(wanted.all()):
+        matrix = rows[last[None, :] - points + cell]
+    else:
+        matrix = np.where(wanted, rows[np.where(wanted, last[None, :] - used[None, :] + cell, 0)], -1)
     return matrix.astype(np.int64), used, first[by_appearance].astype(np.int64)
 
 
@@ -487,13 +495,21 @@ def _last_finite(grid: FloatArray) -> FloatArray:
     return np.where(finite.any(axis=1), picked, np.nan)
 
 
-def _polarity_signs(column: pl.Series) -> pl.Series:
-    """``polarity_sign`` of each row, worked out once per distinct wording (a column holds only a few)."""
+def _polarity_signs(column: pl.Series) -> FloatArray:
+    """``polarity_sign`` of each row as +1.0, -1.0 or NaN, worked out once per distinct wording (a column
+    holds only a few); a categorical column is looked up by its codes."""
     distinct = column.drop_nulls().unique()
     if distinct.len() == 0:
-        return pl.Series(column.name, [None] * column.len(), dtype=pl.Int8)
+        return np.full(column.len(), np.nan)
     signs = pl.DataFrame({"polarity": distinct}).select(polarity_sign(pl.col("polarity"))).to_series()
-    return column.replace_strict(distinct, signs, default=None, return_dtype=pl.Int8)
+    if isinstance(column.dtype, (pl.Categorical, pl.Enum)):
+        codes = distinct.to_physical().to_numpy().astype(np.int64)
+        table = np.full(int(codes.max()) + 2, np.nan)  # the last entry for null
+        table[codes] = signs.cast(pl.Float64).fill_null(np.nan).to_numpy()
+        codes_of_rows = column.to_physical().fill_null(table.size - 1).to_numpy().astype(np.int64)
+        return np.asarray(table[codes_of_rows], dtype=np.float64)
+    mapped = column.replace_strict(distinct, signs, default=None, return_dtype=pl.Int8)
+    return np.asarray(mapped.cast(pl.Float64).fill_null(np.nan).to_numpy(), dtype=np.float64)
 
 
 #: Verdicts are worked out as small integer codes (one NumPy pass each) and turned into their labels at the

@@ -81,15 +81,15 @@ def _same(frame: pl.DataFrame | pl.LazyFrame, **kwargs: Any) -> pl.DataFrame:
     return out
 
 
-@pytest.mark.parametrize("packed_limit", [0, 2**63], ids=["hash", "packed sort"])
+@pytest.mark.parametrize("packed_sort", [False, True], ids=["hash", "packed sort"])
 @pytest.mark.parametrize(
     "order",
     ["shuffled", "by series", "by series, latest first", "by indicator and period"],
 )
 def test_same_frame_as_baseline_whatever_the_row_order(
-    awkward: pl.DataFrame, order: str, packed_limit: int, monkeypatch: pytest.MonkeyPatch
+    awkward: pl.DataFrame, order: str, packed_sort: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(trends, "_PACKED_LIMIT", packed_limit)
+    monkeypatch.setattr(trends, "_PACKED_SORT", packed_sort)
     data = {
         "shuffled": awkward,
         "by series": awkward.sort(KEYS),
@@ -104,17 +104,18 @@ def test_same_frame_as_baseline_whatever_the_row_order(
     assert set(out.get_column("trend_points").unique()) >= {5, 4}  # short series are kept, with their count
 
 
-@pytest.mark.parametrize("packed_limit", [0, 2**63], ids=["hash", "packed sort"])
+@pytest.mark.parametrize("packed_sort", [False, True], ids=["hash", "packed sort"])
 def test_same_frame_as_baseline_for_other_inputs(
-    awkward: pl.DataFrame, packed_limit: int, monkeypatch: pytest.MonkeyPatch
+    awkward: pl.DataFrame, packed_sort: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(trends, "_PACKED_LIMIT", packed_limit)
+    monkeypatch.setattr(trends, "_PACKED_SORT", packed_sort)
     _same(awkward.with_columns(pl.col("area_code").cast(pl.String)), **PROPORTIONS)  # keys not codable
     _same(awkward, **{**PROPORTIONS, "group_by": [*KEYS, "decile"]})
     _same(awkward.with_columns(pl.col("period").cast(pl.String)), **PROPORTIONS)  # ranked periods
     nan_periods = awkward.with_columns(pl.col("period").cast(pl.Float64).fill_null(float("nan")))
     _same(nan_periods.sort(KEYS), **PROPORTIONS)
     _same(awkward.with_columns(pl.col("period") / 2), **PROPORTIONS)  # periods not whole numbers
+    _same(awkward.with_columns(pl.col("polarity").cast(pl.Categorical)), **PROPORTIONS)  # looked up by code
     _same(awkward, **{**PROPORTIONS, "polarity": "higher is better"})
     _same(awkward, **{**PROPORTIONS, "polarity": None})
     _same(awkward, **{**PROPORTIONS, "group_by": None})
