@@ -7,13 +7,14 @@
 #   make bench-startup                    # `gapwatch --help` and `gapwatch stats --help`, median of 5 runs
 #   make bench-cli                        # `gapwatch stats proportion` on 2 million CSV rows, end to end, + the peer
 #   make bench-suite                      # time the fast test suite, list the 15 slowest tests
+#   make bench-trends                     # recent trends of 990,000 series against the pre-speed-up version
 
 BENCH_PYTHON ?= .venv/bin/python
 BENCH_ARGS ?=
 UV ?= $(firstword $(wildcard .venv/bin/uv) uv)
 PEER_VENV := bench/.venv-peer
 
-.PHONY: bench-stats bench-peer-env bench-startup bench-cli bench-suite
+.PHONY: bench-stats bench-peer-env bench-startup bench-cli bench-suite bench-trends
 
 # PHStatsMethods (GPL-3) goes into its own virtualenv, never into gapwatch's: the benchmark runs it in a
 # subprocess with this venv's python. Rebuilt when bench/peer_requirements.txt changes.
@@ -36,3 +37,6 @@ bench-cli:
 
 bench-suite:
 	$(BENCH_PYTHON) bench/bench_suite.py $(BENCH_ARGS)
+
+bench-trends:
+	$(BENCH_PYTHON) bench/bench_trends.py $(BENCH_ARGS)
