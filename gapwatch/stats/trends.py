@@ -19,6 +19,7 @@ import polars as pl
 from scipy import special as sps_special
 
 from gapwatch.stats._confidence import levels, z_value
+from gapwatch.stats._series_rows import group_code, rows_by_code, rows_by_hash
 from gapwatch.stats._validate import (
     FrameT,
     check_at_most,
@@ -293,12 +294,12 @@ def _last_points(
     :func:`polarity_sign` among the rows used.
 
     Why it is written this way (profiled at national scale, 990,000 series of 10 periods): only the group
-    key (one integer code, see :func:`_group_code`) and the period are read for every row. The row numbers
-    of each group's last points come from one radix sort of numbers packing group, period and row (see
-    :func:`_rows_by_code`; a hash group-by when they cannot be packed); the values are worked out on those
-    rows only, and laid out points-major so that the sums over each series' points run down contiguous
-    memory. The old way (numbering the groups with a join, sorting the whole table, numbering rows from
-    each group's end with a window) took 3.7 s for 990,000 series; see bench/bench_trends.py.
+    key (one integer code per row) and the period are read for every row; the row numbers of each group's
+    last points come from one radix sort of numbers packing group, period and row, or a hash group-by when
+    they cannot be packed (see gapwatch/stats/_series_rows.py). The values are worked out on those rows
+    only, and laid out points-major so that the sums over each series' points run down contiguous memory.
+    The old way (numbering the groups with a join, sorting the whole table, numbering rows from each
+    group's end with a window) took 3.7 s for 990,000 series; see bench/bench_trends.py.
     """
     if points < 2:
         raise ValueError(f"points: at least 2 points are needed, got {points}")
@@ -308,15 +309,15 @@ def _last_points(
         t_expr = pl.col(period).cast(pl.Float64)
     else:
         t_expr = pl.col(period).rank("dense").cast(pl.Float64)
-    code = _group_code(data, keys) if keys else pl.lit(0, dtype=pl.UInt64)
+    code = group_code(data, keys) if keys else pl.lit(0, dtype=pl.UInt64)
     if code is None:
         frame = data.select(*keys, t_expr.alias("_t"))
-        rows, lengths, key_rows = _rows_by_hash(frame, keys, points)
+        rows, lengths, key_rows = rows_by_hash(frame, keys, points)
         meta = key_rows.with_row_index("_gid")
     else:
         frame = data.select(code.alias("_group"), t_expr.alias("_t"))
         if keys or frame.height:
-            rows, lengths, first = _rows_by_code(frame, points)
+            rows, lengths, first = rows_by_code(frame, points)
         else:  # no rows: still the one (empty) series
             rows, lengths, first = np.full((points, 1), -1, dtype=np.int64), np.zeros(1, dtype=np.int64), None
         meta = data.select(keys).gather(first).with_row_index("_gid") if keys else pl.DataFrame({"_gid": [0]})
@@ -353,138 +354,6 @@ def _last_points(
     if "_pol" in grid:
         meta = meta.with_columns(float_series("_pol", _last_finite(grid.pop("_pol"))))
     return grid, usable, meta
-
-
-#: Pack group code, period and row into one number when they fit (the tests switch it off to try the hash
-#: group-by on the same inputs).
-_PACKED_SORT = True
-
-
-def _rows_by_code(
-    frame: pl.DataFrame, points: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Row numbers of each group's last ``points`` rows by period, from the integer code ``_group``.
-
-    Returns a (points x groups) matrix of row numbers (-1 where a group has fewer rows), the rows used per
-    group, and each group's first row; groups in the order of their first row. Rows without a period are
-    left out (their group stays, with no rows). Ties in the period keep the table's order.
-
-    When the periods are whole numbers (years, ranks), group code, period and row number are packed into
-    the bits of one unsigned 64-bit number per row and the numbers sorted as values (a radix sort, several times
-    faster than sorting row numbers by a key, in any row order); otherwise, or when they do not fit, one
-    hash group-by does it.
-    """
-    code = frame.get_column("_group").to_numpy()
-    n = code.size
-    t_column = frame.get_column("_t")
-    missing = t_column.is_null().to_numpy() if t_column.null_count() else None
-    t = np.asarray(t_column.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
-    known = t if missing is None else t[~missing]
-    packable = n > 0 and known.size > 0 and bool(np.all(np.isfinite(known)) and np.all(known == np.floor(known)))
-    if packable:
-        low, high = float(known.min()), float(known.max())
-        period_bits = int(high - low + 1).bit_length()  # the periods from 1, and 0 for "no period"
-        row_bits = max(n - 1, 1).bit_length()
-        packable = int(code.max()).bit_length() + period_bits + row_bits <= 63 and _PACKED_SORT
-    if not packable:
-        matrix, lengths, firsts = _rows_by_hash(frame, ["_group"], points, first_row=True)
-        return matrix, lengths, firsts.get_column("_first").to_numpy().astype(np.int64)
-    offset = t - (low - 1.0)
-    if missing is not None:
-        offset[missing] = 0.0  # no period: sorts first in its group, and is never among the last points
-    shift = np.uint64(row_bits)
-    packed = (code.astype(np.uint64) << np.uint64(period_bits)) | offset.astype(np.uint64)
-    packed = (packed << shift) | np.arange(n, dtype=np.uint64)
-    packed = pl.Series(packed).sort().to_numpy()
-    rows = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
-    rest = packed >> shift  # group code and period
-    group = rest >> np.uint64(period_bits)
-    new = np.ones(n, dtype=bool)
-    np.not_equal(group[1:], group[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], n)
-    if missing is None:
-        counts = ends - starts
-    else:
-        counts = np.add.reduceat((rest & np.uint64((1 << period_bits) - 1)) != 0, starts)
-    first = np.minimum.reduceat(rows, starts)
-    by_appearance = np.argsort(first, kind="stable")
-    used = np.minimum(counts, points)[by_appearance].astype(np.int64)
-    last = ends[by_appearance]
-    cell = np.arange(points, dtype=np.int64)[:, None]
-    wanted = cell < used[None, :]
-    if bool(wanted.all()):
-        matrix = rows[last[None, :] - points + cell]
-    else:
-        matrix = np.where(wanted, rows[np.where(wanted, last[None, :] - used[None, :] + cell, 0)], -1)
-    return matrix.astype(np.int64), used, first[by_appearance].astype(np.int64)
-
-
-def _rows_by_hash(
-    frame: pl.DataFrame, keys: list[str], points: int, *, first_row: bool = False
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pl.DataFrame]:
-    """As :func:`_rows_by_code`, by one hash group-by on ``keys``; the third item is the groups' keys (or,
-    with ``first_row``, their first row as ``_first``)."""
-    frame = frame.with_row_index("_row")
-    if frame.get_column("_t").null_count():
-        has_period = pl.col("_t").is_not_null()
-        last = pl.col("_row").filter(has_period).sort_by(pl.col("_t").filter(has_period), maintain_order=True)
-    else:
-        last = pl.col("_row").sort_by("_t", maintain_order=True)
-    extra = [pl.col("_row").first().alias("_first")] if first_row else []
-    grouped = frame.group_by(keys, maintain_order=True).agg(last.tail(points), *extra)
-    groups = grouped.height
-    lists = grouped.get_column("_row")
-    lengths = lists.list.len().to_numpy().astype(np.int64)
-    flat = lists.explode(empty_as_null=False, keep_nulls=False).to_numpy().astype(np.int64)
-    rows = np.full((points, groups), -1, dtype=np.int64)
-    if bool(np.all(lengths == points)):
-        rows[:] = flat.reshape(groups, points).T
-    else:
-        group = np.repeat(np.arange(groups, dtype=np.int64), lengths)
-        column = np.arange(group.size, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        rows[column, group] = flat
-    return rows, lengths, grouped.select("_first" if first_row else keys)
-
-
-def _group_code(data: pl.DataFrame, keys: list[str]) -> pl.Expr | None:
-    """One unsigned integer per distinct combination of the ``keys`` values, or None when they cannot be coded.
-
-    Why: a hash group-by on one integer column is about 3 times faster than on two columns (Polars encodes
-    several keys into rows before hashing). Integer, boolean, date/time, categorical and enum keys are
-    coded by their physical values (offset from the minimum; null is its own code), combined in mixed
-    radix; other types (strings, floats, UInt64), or ranges too wide for 63 bits, are grouped as they are.
-    """
-    if not keys:
-        return None
-    physical: list[pl.Expr] = []
-    for key in keys:
-        dtype = data.schema[key]
-        if dtype == pl.UInt64 or not (
-            dtype.is_integer()
-            or dtype.is_temporal()
-            or dtype == pl.Boolean
-            or isinstance(dtype, (pl.Categorical, pl.Enum))
-        ):
-            return None
-        physical.append(pl.col(key).to_physical().cast(pl.Int64))
-    bounds = data.select(
-        *(e.min().alias(f"lo{i}") for i, e in enumerate(physical)),
-        *(e.max().alias(f"hi{i}") for i, e in enumerate(physical)),
-    ).row(0)
-    code: pl.Expr = pl.lit(0, dtype=pl.UInt64)
-    radix = 1
-    for i, expr in enumerate(physical):
-        lo, hi = bounds[i], bounds[len(keys) + i]
-        if lo is None:  # all null: one value
-            continue
-        span = int(hi) - int(lo) + 2  # the values, and null
-        digit = (expr - lo).fill_null(span - 1).cast(pl.UInt64)
-        code = code * span + digit
-        radix *= span
-        if radix >= 2**63:
-            return None
-    return code
 
 
 def _last_finite(grid: FloatArray) -> FloatArray:

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from gapwatch.stats import trends
+from gapwatch.stats import _series_rows, trends
 from tests.bench.conftest import load_bench
 
 KEYS = ["area_code", "indicator_id"]
@@ -89,7 +89,7 @@ def _same(frame: pl.DataFrame | pl.LazyFrame, **kwargs: Any) -> pl.DataFrame:
 def test_same_frame_as_baseline_whatever_the_row_order(
     awkward: pl.DataFrame, order: str, packed_sort: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(trends, "_PACKED_SORT", packed_sort)
+    monkeypatch.setattr(_series_rows, "PACKED_SORT", packed_sort)
     data = {
         "shuffled": awkward,
         "by series": awkward.sort(KEYS),
@@ -108,7 +108,7 @@ def test_same_frame_as_baseline_whatever_the_row_order(
 def test_same_frame_as_baseline_for_other_inputs(
     awkward: pl.DataFrame, packed_sort: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(trends, "_PACKED_SORT", packed_sort)
+    monkeypatch.setattr(_series_rows, "PACKED_SORT", packed_sort)
     _same(awkward.with_columns(pl.col("area_code").cast(pl.String)), **PROPORTIONS)  # keys not codable
     _same(awkward, **{**PROPORTIONS, "group_by": [*KEYS, "decile"]})
     _same(awkward.with_columns(pl.col("period").cast(pl.String)), **PROPORTIONS)  # ranked periods
@@ -139,9 +139,9 @@ def test_key_code_is_one_number_per_combination_and_none_when_it_cannot_be() -> 
             "u": pl.Series([1, 2, 3, 1], dtype=pl.UInt64),
         }
     )
-    code = trends._group_code(frame, ["a", "b"])
+    code = _series_rows.group_code(frame, ["a", "b"])
     assert code is not None
     values = frame.select(code).to_series().to_list()
     assert values[0] == values[3] and len(set(values)) == 3  # (x, 1) twice; (y, null) and (null, 1) apart
-    assert trends._group_code(frame, ["a", "s"]) is None  # strings are grouped as they are
-    assert trends._group_code(frame, ["u"]) is None  # UInt64 may not fit the code
+    assert _series_rows.group_code(frame, ["a", "s"]) is None  # strings are grouped as they are
+    assert _series_rows.group_code(frame, ["u"]) is None  # UInt64 may not fit the code
