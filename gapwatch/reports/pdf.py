@@ -2,14 +2,18 @@
 
 WeasyPrint applies the report stylesheet's print rules: A4 pages, the board and cycle as a running
 header, "Page n of N", each main section and indicator on a new page, page numbers in the contents.
+A paper with locality annexes is laid out in parts, one process per core
+(:mod:`gapwatch.reports._pdf_parts`), with the same text, page numbers, links and bookmarks.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gapwatch.errors import GapwatchError
+from gapwatch.reports._pdf_parts import render_in_parts
 from gapwatch.reports.html import render_html
 from gapwatch.reports.model import BoardReport
 
@@ -24,16 +28,24 @@ class PdfResult:
     pages: int
 
 
-def render_pdf(report: BoardReport, svgs: Mapping[str, str] | None = None) -> PdfResult:
-    """Lay the report out as PDF; raises :class:`GapwatchError` if WeasyPrint is not installed."""
-    try:
-        import weasyprint  # noqa: PLC0415 - an optional dependency (the "reports" extra)
-    except ImportError as exc:  # pragma: no cover - depends on the installation
+def render_pdf(report: BoardReport, svgs: Mapping[str, str] | None = None, *, workers: int | None = None) -> PdfResult:
+    """Lay the report out as PDF; raises :class:`GapwatchError` if WeasyPrint is not installed.
+
+    A report with annexes is laid out in parts by ``workers`` helper processes (one per core by
+    default; 1 lays it out here, in one document).
+    """
+    if importlib.util.find_spec("weasyprint") is None:  # pragma: no cover - depends on the installation
         raise GapwatchError(
             "PDF reports need WeasyPrint, which is not installed",
             hint="Install the reports extra: pip install 'gapwatch[reports]' (and Debian's Pango libraries).",
-        ) from exc
+        )
     html = render_html(report, svgs, for_print=True)
+    if report.annexes and workers != 1:
+        joined = render_in_parts(html, workers=workers)
+        if joined is not None:
+            return PdfResult(content=joined[0], pages=joined[1])
+    import weasyprint  # noqa: PLC0415 - an optional dependency (the "reports" extra)
+
     document = weasyprint.HTML(string=html, base_url=None).render()
     content = document.write_pdf()
     if content is None:  # pragma: no cover - write_pdf without a target always returns bytes
