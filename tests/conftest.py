@@ -63,16 +63,35 @@ def _postgres_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A migrated, empty PostgreSQL database that each test's database is copied from (CREATE DATABASE …
+    TEMPLATE): migrating a fresh database for each of ~140 tests took most of their time. One per worker (a
+    template must have no other connection while it is copied); dropped at the end of the session."""
+    admin_url = _postgres_url()
+    name = f"gw_tpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    open_database(Settings(database_url=admin_url.rsplit("/", 1)[0] + f"/{name}")).dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """A migrated engine on a fresh PostgreSQL database (dropped afterwards)."""
+def pg_engine(_pg_template: str) -> Iterator[Engine]:
+    """A migrated engine on a fresh PostgreSQL database (a copy of the migrated template; dropped afterwards)."""
     admin_url = _postgres_url()
     name = f"gw_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_template}"'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    engine = open_database(Settings(database_url=url))
+    engine = open_database(Settings(database_url=url), migrate=False)
     try:
         yield engine
     finally:
@@ -82,10 +101,22 @@ def pg_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated, empty SQLite file (made once per run) that each test's database is copied from."""
+
+    def migrated(path: Path) -> None:
+        open_database(Settings(database_url=f"sqlite:///{path}")).dispose()
+
+    return shared_template(tmp_path_factory, "empty.db", migrated)
+
+
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated engine on a fresh SQLite file (a file, so WAL and foreign keys are real)."""
-    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}"))
+def sqlite_engine(tmp_path: Path, _sqlite_template: Path) -> Iterator[Engine]:
+    """A migrated engine on a fresh SQLite file (a file, so WAL and foreign keys are real; a copy of the migrated
+    template)."""
+    path = copy_database(_sqlite_template, tmp_path / "test.db")
+    engine = open_database(Settings(database_url=f"sqlite:///{path}"), migrate=False)
     yield engine
     engine.dispose()
 

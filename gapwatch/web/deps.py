@@ -33,6 +33,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.routing import Route
 
 from gapwatch.errors import Forbidden, GapwatchError, InvalidInput
 from gapwatch.services.accounts import SignInPolicy, TooManyAttempts, UserRow, reauthenticate, user_for_token
@@ -393,6 +394,23 @@ class RouteInfo:
     methods: frozenset[str]
     kind: str  # "api" (a FastAPI route, with a dependant), "route" (plain Starlette) or "mount"
     dependant: Any | None = None
+
+
+@cache
+def page_paths() -> frozenset[str]:
+    """Paths of every page (GET route) of the app, from its routers (``create_app`` includes them all).
+
+    Worked out once per process: the navigation asks on every page, and walking an app's route table with
+    FastAPI's route contexts costs ~0.1 s — once per app built, which the test suite does hundreds of times.
+    """
+    from gapwatch.web.routes import ROUTERS  # noqa: PLC0415 - the routes import this module
+
+    return frozenset(
+        route.path
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute | Route) and "GET" in (route.methods or ())
+    )
 
 
 def route_table(app: FastAPI) -> list[RouteInfo]:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,7 +24,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from gapwatch.web.deps import route_table
+from gapwatch.web.deps import page_paths
 from gapwatch.web.permissions import ANONYMOUS, ROLE_LABELS, Permission, role_may
 from gapwatch.web.security import CSRF_FIELD, csrf_token
 
@@ -124,37 +125,46 @@ def error_list(errors: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"text": message, "href": f"#{field}"} for field, message in errors.items()]
 
 
+@cache
+def _environment(debug: bool) -> Environment:
+    """The page templates' Jinja environment, one per process (per ``debug``): compiled templates are kept in it,
+    so an app built later (a second worker, each test's app) does not compile them again. Nothing in it depends
+    on one app: the partnership's name, the user and the navigation come with each page's context."""
+    loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    env = Environment(
+        loader=loader,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=debug,
+    )
+    env.filters.update(
+        date=format_date,
+        datetime=format_datetime,
+        number=format_number,
+        percent=_percent,
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+    )
+    env.globals.update(error_list=error_list, ROLE_LABELS=ROLE_LABELS, Permission=Permission)
+    return env
+
+
 class Templating:
     """The Jinja environment of one app, and what every page needs to know."""
 
     def __init__(self, *, partnership_name: Any, debug: bool = False) -> None:
-        loader = ChoiceLoader(
-            [
-                FileSystemLoader(str(TEMPLATES)),
-                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
-            ]
-        )
-        self.env = Environment(
-            loader=loader,
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            auto_reload=debug,
-        )
-        self.env.filters.update(
-            date=format_date,
-            datetime=format_datetime,
-            number=format_number,
-            percent=_percent,
-            role_label=lambda role: ROLE_LABELS.get(role, role),
-        )
-        self.env.globals.update(error_list=error_list, ROLE_LABELS=ROLE_LABELS, Permission=Permission)
+        self.env = _environment(debug)
         self._partnership_name = partnership_name
         self._get_paths: frozenset[str] | None = None
 
     def _navigation(self, request: Request, role: str) -> list[dict[str, Any]]:
         if self._get_paths is None:
-            self._get_paths = frozenset(r.path for r in route_table(request.app) if "GET" in r.methods)
+            self._get_paths = page_paths()
         path = request.url.path
         items = []
         for item in NAVIGATION:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from gapwatch.errors import NotFound
-from gapwatch.web.deps import CurrentUser, require, route_table
+from gapwatch.web.deps import CurrentUser, page_paths, require
 from gapwatch.web.permissions import Permission
 from gapwatch.web.templating import render
 
@@ -22,7 +22,7 @@ PublicUser = Annotated[CurrentUser | None, Depends(require(Permission.PUBLIC))]
 
 
 def _has_page(request: Request, path: str) -> bool:
-    return any(route.path == path and "GET" in route.methods for route in route_table(request.app))
+    return path in page_paths()
 
 
 @router.get("/")
