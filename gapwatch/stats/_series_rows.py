@@ -35,39 +35,42 @@ def rows_by_code(
     times faster than sorting row numbers by a key, in any row order); otherwise, or when they do not fit,
     one hash group-by does it.
     """
-    code = frame.get_column("_group").to_numpy()
-    n = code.size
-    t_column = frame.get_column("_t")
-    missing = t_column.is_null().to_numpy() if t_column.null_count() else None
-    t = np.asarray(t_column.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
-    known = t if missing is None else t[~missing]
-    packable = n > 0 and known.size > 0 and bool(np.all(np.isfinite(known)) and np.all(known == np.floor(known)))
+    n = frame.height
+    t = pl.col("_t")
+    top, low, high, whole, finite, missing = frame.select(
+        pl.col("_group").max(),
+        t.min().alias("low"),
+        t.max().alias("high"),
+        (t == t.floor()).all(),  # nulls are left out; NaN is not whole
+        t.is_finite().all().alias("finite"),
+        t.null_count().alias("missing"),
+    ).row(0)
+    packable = PACKED_SORT and n > 0 and low is not None and bool(whole) and bool(finite)
     if packable:
-        low, high = float(known.min()), float(known.max())
         period_bits = int(high - low + 1).bit_length()  # the periods from 1, and 0 for "no period"
         row_bits = max(n - 1, 1).bit_length()
-        packable = int(code.max()).bit_length() + period_bits + row_bits <= 63 and PACKED_SORT
+        packable = int(top).bit_length() + period_bits + row_bits <= 63
     if not packable:
         matrix, lengths, firsts = rows_by_hash(frame, ["_group"], points, first_row=True)
         return matrix, lengths, firsts.get_column("_first").to_numpy().astype(np.int64)
-    offset = t - (low - 1.0)
-    if missing is not None:
-        offset[missing] = 0.0  # no period: sorts first in its group, and is never among the last points
-    shift = np.uint64(row_bits)
-    packed = (code.astype(np.uint64) << np.uint64(period_bits)) | offset.astype(np.uint64)
-    packed = (packed << shift) | np.arange(n, dtype=np.uint64)
-    packed = pl.Series(packed).sort().to_numpy()
-    rows = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
-    rest = packed >> shift  # group code and period
-    group = rest >> np.uint64(period_bits)
+    # Packed and sorted by Polars (its allocator reuses memory: fresh NumPy arrays of this size cost page faults).
+    period = (t - (low - 1.0)).fill_null(0.0).cast(pl.UInt64)  # no period: first in its group, never used
+    packed = (pl.col("_group") * (1 << period_bits) + period) * (1 << row_bits) + pl.int_range(
+        pl.len(), dtype=pl.UInt64
+    )
+    ordered = frame.select(packed.alias("_packed")).to_series().sort().to_numpy()
+    rows = (ordered & np.uint64((1 << row_bits) - 1)).view(np.int64)
+    group = ordered >> np.uint64(row_bits + period_bits)
     new = np.ones(n, dtype=bool)
     np.not_equal(group[1:], group[:-1], out=new[1:])
+    del group
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], n)
-    if missing is None:
+    if not missing:
         counts = ends - starts
     else:
-        counts = np.add.reduceat((rest & np.uint64((1 << period_bits) - 1)) != 0, starts)
+        has_period = ((ordered >> np.uint64(row_bits)) & np.uint64((1 << period_bits) - 1)) != 0
+        counts = np.add.reduceat(has_period, starts)
     first = np.minimum.reduceat(rows, starts)
     by_appearance = np.argsort(first, kind="stable")
     used = np.minimum(counts, points)[by_appearance].astype(np.int64)
@@ -78,7 +81,7 @@ def rows_by_code(
         matrix = rows[last[None, :] - points + cell]
     else:
         matrix = np.where(wanted, rows[np.where(wanted, last[None, :] - used[None, :] + cell, 0)], -1)
-    return matrix.astype(np.int64), used, first[by_appearance].astype(np.int64)
+    return matrix.astype(np.int64, copy=False), used, first[by_appearance].astype(np.int64)
 
 
 def rows_by_hash(
