@@ -312,7 +312,13 @@ def import_parsed(
         problems.raise_if_any()
         if added:
             updated = framework.model_copy(update={"indicators": [*framework.indicators, *added]})
-            save_framework(session, Framework.model_validate(updated.model_dump()), source=source, loaded_by=loaded_by)
+            save_framework(
+                session,
+                Framework.model_validate(updated.model_dump()),
+                source=source,
+                loaded_by=loaded_by,
+                previous=framework,
+            )
             session.flush()
             report.added_indicators = [i.id for i in added]
         if new_areas is not None and not new_areas.is_empty():

@@ -88,16 +88,18 @@ def save_framework(
     source: str | None = None,
     sha256: str | None = None,
     loaded_by: str | None = None,
+    previous: Framework | None = None,
 ) -> tuple[FrameworkRevisionRow | None, FrameworkDiff]:
     """Insert or update a framework in place, recording a revision of what changed.
 
     Runs inside the caller's transaction, so a failure leaves the database as it was. Reloading an
-    unchanged framework records nothing and returns ``(None, empty diff)``.
+    unchanged framework records nothing and returns ``(None, empty diff)``. ``previous``: the stored framework
+    as the caller already holds it (read in this transaction), so it is not rebuilt from its rows to be diffed.
     """
     full = framework.model_dump(mode="json")
     header = {k: full[k] for k in _HEADER_KEYS}
     row = session.scalars(select(FrameworkRow).where(FrameworkRow.id == framework.id)).first()
-    old = get_framework(session, framework.id) if row is not None else None
+    old = (previous if previous is not None else get_framework(session, framework.id)) if row is not None else None
     diff = diff_frameworks(old, framework)
     if row is not None and diff.empty:
         return None, diff
