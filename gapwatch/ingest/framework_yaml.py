@@ -123,8 +123,12 @@ def _read_one(file: Path, problems: list[Problem]) -> tuple[Any, _Walker | None,
         problems.append(Problem("the file is not UTF-8 text (save it as UTF-8)", file=name, line=line))
         return None, None, raw
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
+        loader = _LOADER(text)  # a safe loader (libyaml's when present): parsed once, built from the same nodes
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
