@@ -3,6 +3,7 @@
     python bench/bench_report.py                 # the full run; prints figures and PASS/FAIL per target
     python bench/bench_report.py --keep out/     # also write the PDF, HTML and Word files to out/
     python bench/bench_report.py --indicators 6  # a small run (the test suite's smoke test)
+    python bench/bench_report.py --one-document  # also lay the paper out in one process, for comparison
 
 Steps: build the Kent demo in a temporary SQLite database (framework, its stated figures, the demo's
 illustrative series); add seeded benchmark data — for every proportion and rate indicator that the
@@ -14,7 +15,8 @@ Poisson distributions; every value flagged illustrative and the batch named "Ben
 "2011 H2" (cut-off 31 December 2011) and close it, which computes and freezes all 19 boards' reports.
 The timed step is what `gapwatch report build --board "Kent Forum" --annexes --format pdf` does: read
 the frozen snapshots (county + 12 localities), assemble the report, draw every chart (vl-convert) and
-lay out the PDF (WeasyPrint). Then the frozen paper: the first download after the close renders and stores it,
+lay out the PDF (WeasyPrint; the county body and the annexes in parts, one helper process per core).
+Then the frozen paper: the first download after the close renders and stores it,
 later downloads read the stored file (median of five; byte-identical to the first, under 200 ms).
 Exits 0 once it has printed its figures (``--strict``: exit 1 when a
 target is missed).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -224,6 +227,7 @@ def run(
     workdir: Path | None = None,
     boards: list[str] | None = None,
     demo: Path | None = None,
+    one_document: bool = False,
 ) -> dict[str, Any]:
     """Build the data, close the cycle and time the county report; return the figures.
 
@@ -255,7 +259,7 @@ def run(
         close_cycle(engine, CYCLE, by="bench")
         figures["close_s"] = time.perf_counter() - t
 
-        t, cpu = time.perf_counter(), time.process_time()
+        t, cpu, helpers_cpu = time.perf_counter(), time.process_time(), _children_cpu()
         report = build_board_report(engine, "Kent Forum", CYCLE, annexes=True)
         figures["assemble_s"] = time.perf_counter() - t
         t2 = time.perf_counter()
@@ -266,6 +270,13 @@ def run(
         figures["layout_s"] = time.perf_counter() - t2
         figures["pdf_s"] = time.perf_counter() - t
         figures["pdf_cpu_s"] = time.process_time() - cpu
+        figures["helpers_cpu_s"] = _children_cpu() - helpers_cpu
+        if one_document:
+            # The same paper laid out in one process (as it was before papers were laid out in parts).
+            t2 = time.perf_counter()
+            single = render_pdf(report, svgs, workers=1)
+            figures["one_document_s"] = time.perf_counter() - t2
+            figures["one_document_same_pages"] = single.pages == pdf.pages
         figures.update(
             pages=pdf.pages,
             charts=len(report.charts),
@@ -303,6 +314,16 @@ def run(
     return figures
 
 
+def _helpers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes (chart and layout helpers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -313,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--indicators", type=int, default=None, help="Only this many benchmark indicators.")
     parser.add_argument("--keep", type=Path, default=None, help="Folder to write the PDF, HTML and Word files to.")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument(
+        "--one-document", action="store_true", help="Also lay the paper out in one process, for comparison."
+    )
     args = parser.parse_args(argv)
-    f = run(limit=args.indicators, keep=args.keep)
+    f = run(limit=args.indicators, keep=args.keep, one_document=args.one_document)
     print(f"load average before/after: {f['load_before']:.2f} / {f['load_after']:.2f} on {os.cpu_count()} cores")
     print(
         f"demo built in {f['demo_s']:.1f} s; {f['bench_values']:,} benchmark values loaded in {f['data_s']:.1f} s; "
@@ -326,8 +350,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  read snapshots + assemble {f['assemble_s']:.2f} s, charts (SVG) {f['charts_s']:.2f} s, "
-        f"PDF layout {f['layout_s']:.2f} s: PDF in {f['pdf_s']:.2f} s (CPU {f['pdf_cpu_s']:.2f} s)"
+        f"PDF layout {f['layout_s']:.2f} s: PDF in {f['pdf_s']:.2f} s (CPU {f['pdf_cpu_s']:.2f} s here, "
+        f"{f['helpers_cpu_s']:.2f} s in helper processes; laid out in parts, up to {_helpers()} at once)"
     )
+    if "one_document_s" in f:
+        print(
+            f"  the same paper laid out in one process: {f['one_document_s']:.2f} s"
+            f"{'' if f['one_document_same_pages'] else ' (A DIFFERENT PAGE COUNT)'}"
+        )
     print(f"  HTML (charts already drawn) {f['html_s']:.2f} s; Word with PNG charts {f['docx_s']:.2f} s")
     print(
         f"frozen paper: first download after the close (render and store) {f['first_download_s']:.2f} s; "

@@ -73,8 +73,8 @@ _OVERLAY_CSS = """
 @page { @top-left { content: none; } @top-right { content: none; }
   @bottom-right { content: "Page " counter(page) " of %(total)d"; } }
 @page :first { counter-reset: page %(first)d; }
-.gw-report-root, .gw-report-root * { visibility: hidden !important; background: none !important;
-  border-color: transparent !important; }
+.gw-report-root, .gw-report-root * { visibility: hidden !important; }
+.gw-cover > :not(nav), .gw-cover > :not(nav) * { background: none !important; border-color: transparent !important; }
 @media print { .gw-report-root %(visible)s { visibility: visible !important; } }
 %(numbers)s
 """

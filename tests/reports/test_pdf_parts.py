@@ -3,7 +3,8 @@
 The paper here is small and synthetic but has what the real one has: the report stylesheet, a cover with a
 contents list whose page numbers point into the annexes, annexes that start on a new page with their own
 contents, a running header, "Page n of N" and an illustrative banner whose running note carries on.
-pdftotext of both layouts must be identical, and so must the bookmarks and named destinations.
+pdftotext of both layouts must be identical, and so must the bookmarks, named destinations and every page's
+pixels.
 """
 
 from __future__ import annotations
@@ -112,3 +113,10 @@ def test_parts_read_as_one_document(tmp_path: Path) -> None:
     }
     links = [str(annot.get_object().get("/Dest")) for page in b.pages[:1] for annot in page.get("/Annots", [])]
     assert "annex-b" in links  # a contents entry pointing into another part still links there
+    # Every page looks the same (borders and backgrounds too, which pdftotext does not see).
+    for name in ("one", "parts"):
+        subprocess.run(
+            ["pdftoppm", "-r", "30", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)], check=True
+        )
+    for png in sorted(tmp_path.glob("one-*.png")):
+        assert png.read_bytes() == (tmp_path / png.name.replace("one-", "parts-")).read_bytes(), png.name
