@@ -79,6 +79,9 @@ _OVERLAY_CSS = """
 %(numbers)s
 """
 
+#: Seconds a helper may take over one document before it is stopped (and the paper laid out here).
+_TIMEOUT = 600.0
+
 #: Smallest free space left by a contents line's leader, in ems, for the line to be laid out the same
 #: with two more digits in its page number (DejaVu Sans digits are 0.636 em wide).
 _SLACK_EM = 1.4
@@ -251,7 +254,12 @@ class _Helper:
         message = {"html": str(job.html), "pdf": str(job.pdf), "part": job.part, "slack": job.slack}
         self.proc.stdin.write(json.dumps(message) + "\n")
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+        watchdog = threading.Timer(_TIMEOUT, self.proc.kill)  # a stuck helper ends with no answer
+        watchdog.start()
+        try:
+            line = self.proc.stdout.readline()
+        finally:
+            watchdog.cancel()
         if not line:
             raise RuntimeError("PDF helper process ended without an answer")
         result: dict[str, Any] = json.loads(line)
