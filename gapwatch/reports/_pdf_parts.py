@@ -1,25 +1,31 @@
-"""Lay a long paper out in parts, in parallel: the county report and each locality annex in its own process.
+"""Lay a long paper out in parts, in parallel: the county report in one process, its annexes in others.
 
 WeasyPrint lays a document out on one core, and the county paper with twelve annexes is ~165 pages. The
-county body and each annex are independent once their page numbers are known, so each *part* is laid out
-as its own document in a helper process (a bare ``python -c`` that imports only WeasyPrint, as
+county body and the annexes are independent once their page numbers are known, so the paper is cut into
+*parts* — the county article, then the annex articles in one run per further core — each laid out as its
+own document in a helper process (a bare ``python -c`` that imports only WeasyPrint, as
 :mod:`gapwatch.reports._render_pool` does for charts; not ``multiprocessing``, whose children re-import
 the caller's ``__main__``), and the PDFs are joined with pypdf. What depends on the whole paper is added
-afterwards from what the parts report back (their page counts and where each anchor landed):
+afterwards from what the parts report back (their page counts and the page of every anchor):
 
-* "Page n of N" is left out of the parts and drawn by a small *overlay* document per part — the same
-  ``@page`` rules, ``counter-reset: page`` to the part's first page number and N written in — whose pages
-  are stamped onto the part's pages (the same font, size and box, so the same place).
-* The contents' page numbers (``target-counter``) are laid out in the part as usual but not drawn
-  (``visibility: hidden``: WeasyPrint skips the text and the layout is unchanged). The overlay repeats
-  the part's cover header with everything hidden except those leaders and numbers, written in as literal
-  page numbers; the header starts its part, so it lands in exactly the same place.
-* Links to anchors in another part are kept as named destinations (WeasyPrint would drop them), and the
-  named destinations and bookmarks of every part are rebuilt in the joined PDF, an annex's bookmarks
-  under the paper's title as when the paper was one document.
+* "Page n of N" is left out of the parts and drawn by an *overlay* document per part — the same ``@page``
+  rules, ``counter-reset: page`` to the part's first page and N written in — whose pages are stamped onto
+  the part's pages as form XObjects (same font, size and box, so the same place; nothing is re-parsed).
+* The contents' page numbers (``target-counter``) are laid out in the part but not drawn
+  (``visibility: hidden``: WeasyPrint skips hidden text and the layout is unchanged). The overlay repeats
+  each article's cover header, everything hidden except the leaders and numbers, now literal page numbers;
+  a header starts its article's first page, so it lands in the same place. The county's cover is alone on
+  its page, so its whole contents list is drawn by the overlay (its entries for the annexes, which are in
+  other parts, may wrap differently in the part). An annex's contents lines are laid out with page numbers
+  counted from its part's start; a number later gains up to two digits, so a line with less free space
+  than that (:data:`_SLACK_EM`) has its part laid out again with the real numbers.
+* Links to anchors in another part are kept as named destinations (WeasyPrint would drop them), and every
+  part's named destinations and bookmarks are rebuilt in the joined PDF, an annex's bookmarks under the
+  paper's title as in one document.
 
-A helper that fails, or a paper that does not split as expected, is laid out in one process instead: the
-result never depends on the pool. pdftotext of the joined paper equals the one-document layout's.
+A helper that fails or stalls, or a paper that does not split as expected, is laid out in one process
+instead: the result never depends on the pool. The joined paper's pdftotext and pixels equal the
+one-document layout's (tests/reports/test_pdf_parts.py).
 """
 
 from __future__ import annotations
@@ -41,12 +47,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIN_PARTS", "Parts", "render_in_parts", "split_parts"]
+__all__ = ["MIN_PARTS", "Parts", "grouped", "render_in_parts", "split_parts"]
 
 _LOG = logging.getLogger(__name__)
 
-#: Below this many articles (county and annexes) the paper is laid out in one process.
-MIN_PARTS = 3
+#: Fewer articles (county and annexes) than this cannot be laid out in parts.
+MIN_PARTS = 2
 
 _ARTICLE = '<article class="gw-report'
 _ANNEX = '<article class="gw-report gw-annex"'

@@ -17,7 +17,11 @@ from gapwatch.reports._pdf_parts import render_in_parts
 from gapwatch.reports.html import render_html
 from gapwatch.reports.model import BoardReport
 
-__all__ = ["PdfResult", "render_pdf"]
+__all__ = ["MIN_ANNEXES", "PdfResult", "render_pdf"]
+
+#: A paper with at least this many annexes is laid out in parts: each part costs a helper process
+#: (~1.2 s to import WeasyPrint), an overlay and a join (~3 s in all), an annex ~1 s on its own.
+MIN_ANNEXES = 4
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def render_pdf(report: BoardReport, svgs: Mapping[str, str] | None = None, *, wo
             hint="Install the reports extra: pip install 'gapwatch[reports]' (and Debian's Pango libraries).",
         )
     html = render_html(report, svgs, for_print=True)
-    if report.annexes and workers != 1:
+    if len(report.annexes) >= MIN_ANNEXES and workers != 1:
         joined = render_in_parts(html, workers=workers)
         if joined is not None:
             return PdfResult(content=joined[0], pages=joined[1])
