@@ -15,12 +15,13 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from gapwatch.analysis.series import until
-from gapwatch.domain.areas import GroupingKind
+from gapwatch.domain.areas import AreaLevel, GroupingKind
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import InvalidInput, NotFound, Problem
 from gapwatch.services._obsframe import cached, headline_area, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.areas import area_table
 from gapwatch.services.gaps_view import (
     COMPARISONS,
     GapSeries,
@@ -115,7 +116,22 @@ def _explore(
         if t.kind is TargetKind.GAP_CLOSING and t.indicator == ind.id
     ]
     present = df.get_column("area").unique().to_list() if df.height else []
-    out.areas = sorted(((a, plan.areas.get(a, a)) for a in present), key=lambda x: x[1])
+    # Areas to choose from: the plan's own, and others down to districts with their names. Small areas (wards,
+    # LSOAs) are thousands — 32,844 LSOAs made this page 1.5 MB — and are reached by naming one (``area=``).
+    known = area_table(session.connection(), plan.framework).select("code", "name", "level") if present else None
+    names, small = {}, set()
+    if known is not None:
+        rows = known.filter(pl.col("code").is_in(present))
+        names = dict(zip(rows["code"].to_list(), rows["name"].to_list(), strict=True))
+        small = set(rows.filter(pl.col("level").is_in([AreaLevel.WARD.value, AreaLevel.LSOA.value]))["code"].to_list())
+    out.areas = sorted(
+        (
+            (a, plan.areas.get(a) or names.get(a) or a)
+            for a in present
+            if a in plan.areas or a not in small or a == area
+        ),
+        key=lambda x: x[1],
+    )
     if df.height == 0:
         out.notes.append("No data have been loaded for this indicator yet")
         return out
