@@ -14,10 +14,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-__all__ = ["PACKED_SORT", "group_code", "rows_by_code", "rows_by_hash"]
+__all__ = ["DENSE_GRID", "PACKED_SORT", "group_code", "rows_by_code", "rows_by_hash"]
 
-#: Pack group code, period and row into one number when they fit (the tests switch it off to try the hash
-#: group-by on the same inputs).
+#: The ways :func:`rows_by_code` may take, tried in this order when the data allow (the tests switch them
+#: off to try the others on the same inputs): a grid of group code × period, packed numbers sorted, and a
+#: hash group-by.
+DENSE_GRID = True
 PACKED_SORT = True
 
 
@@ -45,7 +47,12 @@ def rows_by_code(
         t.is_finite().all().alias("finite"),
         t.null_count().alias("missing"),
     ).row(0)
-    packable = PACKED_SORT and n > 0 and low is not None and bool(whole) and bool(finite)
+    packable = n > 0 and low is not None and bool(whole) and bool(finite)
+    if packable and DENSE_GRID and not missing and (int(top) + 1) * int(high - low + 1) <= 4 * n:
+        found = _rows_by_grid(frame, points, int(top) + 1, float(low), int(high - low) + 1)
+        if found is not None:
+            return found
+    packable = packable and PACKED_SORT
     if packable:
         period_bits = int(high - low + 1).bit_length()  # the periods from 1, and 0 for "no period"
         row_bits = max(n - 1, 1).bit_length()
@@ -82,6 +89,41 @@ def rows_by_code(
     else:
         matrix = np.where(wanted, rows[np.where(wanted, last[None, :] - used[None, :] + cell, 0)], -1)
     return matrix.astype(np.int64, copy=False), used, first[by_appearance].astype(np.int64)
+
+
+def _rows_by_grid(
+    frame: pl.DataFrame, points: int, codes: int, low: float, periods: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """As :func:`rows_by_code` for whole periods without gaps in the data's coding: each row's number is
+    written into a (group code × period) grid, and each group's last points are its last filled cells. No
+    sort at all; None when two rows share a group and period (then the sort keeps them in table order)."""
+    n = frame.height
+    t = pl.col("_t")
+    cell = frame.select((pl.col("_group") * periods + (t - low).cast(pl.UInt64)).alias("_cell")).to_series()
+    cells = np.full(codes * periods, -1, dtype=np.int64)
+    cells[cell.to_numpy()] = np.arange(n, dtype=np.int64)
+    grid = cells.reshape(codes, periods)
+    filled = grid >= 0
+    present = filled.any(axis=1)
+    if int(np.count_nonzero(filled)) != n:
+        return None  # a group and period twice
+    grid, filled = grid[present], filled[present]
+    first = np.where(filled, grid, n).min(axis=1)
+    by_appearance = np.argsort(first, kind="stable")
+    grid, filled = grid[by_appearance], filled[by_appearance]
+    if periods >= points and bool(filled[:, -points:].all()):
+        return (
+            np.ascontiguousarray(grid[:, -points:].T),
+            np.full(grid.shape[0], points, dtype=np.int64),
+            first[by_appearance],
+        )
+    from_end = np.cumsum(filled[:, ::-1], axis=1)[:, ::-1]  # filled cells from here to the last period
+    used = np.minimum(filled.sum(axis=1), points)
+    keep = filled & (from_end <= points)
+    series, _ = np.nonzero(keep)
+    matrix = np.full((points, grid.shape[0]), -1, dtype=np.int64)
+    matrix[used[series] - from_end[keep], series] = grid[keep]
+    return matrix, used.astype(np.int64), first[by_appearance]
 
 
 def rows_by_hash(
