@@ -1,9 +1,10 @@
 """Which rows are each series' last few: found fast for a million series (used by recent trends).
 
 A series is a combination of key values (area × indicator); its points are its rows ordered by period.
-:func:`group_code` turns the keys into one integer per row, :func:`rows_by_code` finds each series' last
-points from that code and the period, :func:`rows_by_hash` does the same by a hash group-by when the keys
-or periods do not allow it. All three keep the series in the order of their first row and ties in the
+:func:`group_code` turns the keys into one integer per row; :func:`rows_by_code` finds each series' last
+points from that code and the period, by a (code × period) grid of row numbers when the periods are whole,
+none missing and the codes compact, else by sorting numbers packing code, period and row; and
+:func:`rows_by_hash` does it by a hash group-by when the keys or periods allow neither. All three keep the series in the order of their first row and ties in the
 period in the table's order, so the result does not depend on which way was taken (the tests in
 tests/bench/test_bench_trends_smoke.py run both against the version before, bench/_trends_baseline.py).
 """
@@ -32,7 +33,9 @@ def rows_by_code(
     group, and each group's first row; groups in the order of their first row. Rows without a period are
     left out (their group stays, with no rows). Ties in the period keep the table's order.
 
-    When the periods are whole numbers (years, ranks), group code, period and row number are packed into
+    With whole periods, none missing, and not many more codes × periods than rows, a grid does it without a
+    sort (:func:`_rows_by_grid`). Otherwise, when the periods are whole numbers (years, ranks), group code,
+    period and row number are packed into
     the bits of one unsigned 64-bit number per row and the numbers themselves sorted (3 times faster than
     sorting row numbers by a key, 7 times faster than a hash group-by sorting inside each group, in any row
     order: measured on 4.95 million rows); otherwise, or when they do not fit, one hash group-by does it.
