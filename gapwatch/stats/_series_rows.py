@@ -4,9 +4,10 @@ A series is a combination of key values (area × indicator); its points are its 
 :func:`group_code` turns the keys into one integer per row; :func:`rows_by_code` finds each series' last
 points from that code and the period, by a (code × period) grid of row numbers when the periods are whole,
 none missing and the codes compact, else by sorting numbers packing code, period and row; and
-:func:`rows_by_hash` does it by a hash group-by when the keys or periods allow neither. All three keep the series in the order of their first row and ties in the
-period in the table's order, so the result does not depend on which way was taken (the tests in
-tests/bench/test_bench_trends_smoke.py run both against the version before, bench/_trends_baseline.py).
+:func:`rows_by_hash` does it by a hash group-by when the keys or periods allow neither. All three keep the
+series in the order of their first row and ties in the period in the table's order, so the result does not
+depend on which way was taken (the tests in tests/bench/test_bench_trends_smoke.py run all three against the
+version before, bench/_trends_baseline.py).
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def rows_by_code(
 
     With whole periods, none missing, and not many more codes × periods than rows, a grid does it without a
     sort (:func:`_rows_by_grid`). Otherwise, when the periods are whole numbers (years, ranks), group code,
-    period and row number are packed into
-    the bits of one unsigned 64-bit number per row and the numbers themselves sorted (3 times faster than
-    sorting row numbers by a key, 7 times faster than a hash group-by sorting inside each group, in any row
-    order: measured on 4.95 million rows); otherwise, or when they do not fit, one hash group-by does it.
+    period and row number are packed into the bits of one unsigned 64-bit number per row and the numbers
+    themselves sorted (3 times faster than sorting row numbers by a key, 7 times faster than a hash group-by
+    sorting inside each group, in any row order: measured on 4.95 million rows); otherwise, or when they do
+    not fit, one hash group-by does it.
     """
     n = frame.height
     t = pl.col("_t")

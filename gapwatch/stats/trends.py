@@ -293,13 +293,13 @@ def _last_points(
     ``_count`` (rows used) and, given a ``polarity`` column, ``_pol``: the last non-null
     :func:`polarity_sign` among the rows used.
 
-    Why it is written this way (profiled at national scale, 990,000 series of 10 periods): only the group
-    key (one integer code per row) and the period are read for every row; the row numbers of each group's
-    last points come from a (group × period) grid of row numbers, or one sort of numbers packing group,
-    period and row, or a hash group-by, whichever the data allow (see gapwatch/stats/_series_rows.py). The values are worked out on those rows
-    only, and laid out points-major so that the sums over each series' points run down contiguous memory.
-    The old way (numbering the groups with a join, sorting the whole table, numbering rows from each
-    group's end with a window) took 3.7 s for 990,000 series; see bench/bench_trends.py.
+    Why it is written this way (profiled at national scale, 990,000 series of 10 periods): only the group key
+    (one integer code per row) and the period are read for every row; the row numbers of each group's last
+    points come from a (group × period) grid of row numbers, or one sort of numbers packing group, period and
+    row, or a hash group-by, whichever the data allow (see gapwatch/stats/_series_rows.py). The values are
+    worked out on those rows only, and laid out points-major so that the sums over each series' points run
+    down contiguous memory. The old way (numbering the groups with a join, sorting the whole table, numbering
+    rows from each group's end with a window) took 3.7 s for 990,000 series; see bench/bench_trends.py.
     """
     if points < 2:
         raise ValueError(f"points: at least 2 points are needed, got {points}")
