@@ -93,7 +93,7 @@ _TIMEOUT = 600.0
 _SLACK_EM = 1.4
 
 _HELPER = r"""
-import json, logging, sys
+import json, logging, runpy, sys
 import weasyprint
 import weasyprint.pdf as wpdf
 from weasyprint.pdf import anchors as wanchors
@@ -121,6 +121,7 @@ def slack(doc):
     return least
 
 logging.getLogger("weasyprint").setLevel(logging.CRITICAL)
+runpy.run_path(sys.argv[1])["install"]()
 fonts = FontConfiguration()
 import time
 for line in sys.stdin:
@@ -247,7 +248,7 @@ class _Helper:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter running our own code
-            [sys.executable, "-c", _HELPER],
+            [sys.executable, "-c", _HELPER, str(Path(__file__).with_name("_svg_text.py"))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

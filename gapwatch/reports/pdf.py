@@ -4,6 +4,7 @@ WeasyPrint applies the report stylesheet's print rules: A4 pages, the board and 
 header, "Page n of N", each main section and indicator on a new page, page numbers in the contents.
 A paper with locality annexes is laid out in parts, one process per core
 (:mod:`gapwatch.reports._pdf_parts`), with the same text, page numbers, links and bookmarks.
+Chart labels are drawn as whole runs of text, not letter by letter (:mod:`gapwatch.reports._svg_text`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from gapwatch.errors import GapwatchError
 from gapwatch.reports._pdf_parts import render_in_parts
+from gapwatch.reports._svg_text import install as install_whole_labels
 from gapwatch.reports.html import render_html
 from gapwatch.reports.model import BoardReport
 
@@ -49,6 +51,8 @@ def render_pdf(report: BoardReport, svgs: Mapping[str, str] | None = None, *, wo
         if joined is not None:
             return PdfResult(content=joined[0], pages=joined[1])
     import weasyprint  # noqa: PLC0415 - an optional dependency (the "reports" extra)
+
+    install_whole_labels()  # as the helpers do: the same PDF either way
 
     document = weasyprint.HTML(string=html, base_url=None).render()
     content = document.write_pdf()
