@@ -29,7 +29,7 @@ from gapwatch.domain.partnership import Board
 from gapwatch.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.cycles import AwaitedCommentary, awaiting_commentary, cycle_row, find_board
-from gapwatch.services.report_data import STORY_PARTS
+from gapwatch.services.report_data import STORY_PARTS, story_values
 from gapwatch.store.accounts import get_user
 from gapwatch.store.audit import record_audit
 from gapwatch.store.cycles import ApprovalDelegateRow, CommentaryRow, CycleRow
@@ -305,15 +305,7 @@ def subject_title(plan: Plan, kind: str, item_id: str) -> str:
 
 def _values(text: str) -> dict[str, str]:
     """The written parts by key (plain text, written before commentary was structured, is the story)."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            return {key: str(data.get(key) or "") for key, _ in STORY_PARTS if data.get(key)}
-    return {"story": stripped} if stripped else {}
+    return story_values(text)
 
 
 def _request_of(plan: Plan, cycle: CycleRow, row: CommentaryRow) -> CommentaryRequest:

@@ -58,6 +58,7 @@ __all__ = [
     "close_cycle",
     "current_window",
     "cycle_status",
+    "cycle_status_or_none",
     "cycle_row",
     "cycle_window",
     "find_board",
@@ -307,6 +308,17 @@ def cycle_status(engine: Engine, name: str | None = None) -> CycleStatus:
     with session_scope(engine) as session:
         plan = current_plan(session)
         return _status(session, plan, cycle_row(session, plan, name))
+
+
+def cycle_status_or_none(engine: Engine, name: str | None = None) -> CycleStatus | None:
+    """The named cycle's status (:class:`NotFound` if there is no such cycle), or the latest's, or None when no
+    cycle has been opened yet (pages that list cycles say so instead of failing)."""
+    try:
+        return cycle_status(engine, name)
+    except NotFound:
+        if name is not None:
+            raise
+        return None
 
 
 def _digest(text: str) -> str:

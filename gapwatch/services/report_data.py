@@ -225,19 +225,27 @@ class CommentaryEntry(BaseModel):
         return story_parts(self.text)
 
 
-def story_parts(text: str) -> list[tuple[str, str]]:
-    """(heading, text) of each part written; plain (non-JSON) text is the story on its own."""
+def story_values(text: str) -> dict[str, str]:
+    """The written parts by key, in :data:`STORY_PARTS` order; plain (non-JSON) text — commentary written before
+    it was structured — is the story on its own."""
     stripped = text.strip()
     if not stripped:
-        return []
+        return {}
     if stripped.startswith("{"):
         try:
             data = json.loads(stripped)
         except ValueError:
             data = None
         if isinstance(data, dict):
-            return [(head, str(data[key]).strip()) for key, head in STORY_PARTS if str(data.get(key) or "").strip()]
-    return [(STORY_PARTS[0][1], stripped)]
+            found = {key: str(data.get(key) or "").strip() for key, _ in STORY_PARTS}
+            return {key: value for key, value in found.items() if value}
+    return {STORY_PARTS[0][0]: stripped}
+
+
+def story_parts(text: str) -> list[tuple[str, str]]:
+    """(heading, text) of each part written; plain (non-JSON) text is the story on its own."""
+    values = story_values(text)
+    return [(head, values[key]) for key, head in STORY_PARTS if key in values]
 
 
 class ApprovalInfo(BaseModel):

@@ -26,9 +26,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from gapwatch.errors import Conflict, InvalidInput, NotFound, Problem
+from gapwatch.errors import Conflict, InvalidInput, Problem
 from gapwatch.services import accounts, comments
-from gapwatch.services.cycles import CycleStatus, cycle_status, list_cycle_names
+from gapwatch.services.cycles import CycleStatus, cycle_status_or_none, list_cycle_names
 from gapwatch.services.plans import current_plan
 from gapwatch.services.report_data import STORY_PARTS
 from gapwatch.web.deps import CurrentUser
@@ -60,16 +60,6 @@ def _cycle_url(cycle: str) -> str:
     return "/commentary?" + urlencode({"cycle": cycle})
 
 
-def _status(engine: Engine, cycle: str | None) -> CycleStatus | None:
-    """The cycle asked for (NotFound if it does not exist), or the latest, or None when there is none yet."""
-    try:
-        return cycle_status(engine, cycle)
-    except NotFound:
-        if cycle is not None:
-            raise
-        return None
-
-
 def _deciding(engine: Engine, cycle: str, user: CurrentUser) -> list[dict[str, str]]:
     return [{"id": b.id, "name": b.name} for b in comments.deciding_boards(engine, cycle, user)]
 
@@ -80,7 +70,7 @@ def commentary_index(
 ) -> Response:
     """A cycle's commentary: every request with who was asked, when, and its status."""
     assert user is not None
-    status = _status(engine, request.query_params.get("cycle") or None)
+    status = cycle_status_or_none(engine, request.query_params.get("cycle") or None)
     requests = comments.commentary_requests(engine, status.name) if status is not None else []
     plan = current_plan(db)
     boards = []
@@ -173,7 +163,7 @@ def _request_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    status = _status(engine, values.get("cycle") or None)
+    status = cycle_status_or_none(engine, values.get("cycle") or None)
     subject = values.get("subject", "")
     kind, _, item_id = subject.partition(":")
     fixed = bool(values.get("fixed")) and kind in comments.STORY_KINDS and bool(item_id)
@@ -224,7 +214,7 @@ async def request_commentary(
     values = {name: form_value(form, name) for name in ("cycle", "subject", "owner", "board", "fixed")}
     status: CycleStatus | None = None
     try:
-        status = _status(engine, values["cycle"] or None)
+        status = cycle_status_or_none(engine, values["cycle"] or None)
         if status is None:
             raise Conflict("No reporting cycle has been opened: open one before asking for commentary")
         values["cycle"] = status.name

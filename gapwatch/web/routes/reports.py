@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from gapwatch.errors import InvalidInput, NotFound
 from gapwatch.services import approvals, publishing
-from gapwatch.services.cycles import CycleStatus, cycle_status, list_cycle_names
+from gapwatch.services.cycles import cycle_status, cycle_status_or_none, list_cycle_names
 from gapwatch.services.plans import current_plan
 from gapwatch.web.deps import CurrentUser
 from gapwatch.web.routes._pages import COMMENT, DB, ENGINE, MANAGE, PUBLIC, READ, SETTINGS, errors_of, form_value
@@ -41,22 +41,13 @@ def _url(cycle: str, board: str, tail: str = "") -> str:
     return f"/reports/{quote(cycle, safe='')}/{quote(board, safe='')}{tail}"
 
 
-def _status_or_none(engine: Engine, cycle: str | None) -> CycleStatus | None:
-    try:
-        return cycle_status(engine, cycle)
-    except NotFound:
-        if cycle is not None:
-            raise
-        return None
-
-
 @router.get("/reports")
 def reports_index(
     request: Request, user: CurrentUser | None = READ, engine: Engine = ENGINE, db: Session = DB
 ) -> Response:
     """The reports of a cycle (the latest by default): each board in scope with its approval state."""
     chosen = request.query_params.get("cycle") or None
-    status = _status_or_none(engine, chosen)
+    status = cycle_status_or_none(engine, chosen)
     plan = current_plan(db)
     boards = []
     if status is not None:
