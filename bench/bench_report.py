@@ -15,7 +15,7 @@ Poisson distributions; every value flagged illustrative and the batch named "Ben
 "2011 H2" (cut-off 31 December 2011) and close it, which computes and freezes all 19 boards' reports.
 The timed step is what `gapwatch report build --board "Kent Forum" --annexes --format pdf` does: read
 the frozen snapshots (county + 12 localities), assemble the report, draw every chart (vl-convert) and
-lay out the PDF (WeasyPrint; the county body and the annexes in parts, one helper process per core).
+lay out the PDF (WeasyPrint; the county body and annexes in parts, a process per core, when a core is free).
 Then the frozen paper: the first download after the close renders and stores it,
 later downloads read the stored file (median of five; byte-identical to the first, under 200 ms).
 Exits 0 once it has printed its figures (``--strict``: exit 1 when a
@@ -283,6 +283,7 @@ def run(
             annexes=len(report.annexes),
             indicator_pages=len(report.sections),
             pdf_bytes=len(pdf.content),
+            pdf_parts=pdf.parts,
         )
         # The frozen paper: the first download after the close renders and stores it; every later one is
         # read from the stored file (what GET /reports/<cycle>/<board>/report.pdf?annexes=1 returns).
@@ -312,10 +313,6 @@ def run(
         engine.dispose()
     figures["load_after"] = os.getloadavg()[0]
     return figures
-
-
-def _helpers() -> int:
-    return min(os.cpu_count() or 1, 4)
 
 
 def _children_cpu() -> float:
@@ -351,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  read snapshots + assemble {f['assemble_s']:.2f} s, charts (SVG) {f['charts_s']:.2f} s, "
         f"PDF layout {f['layout_s']:.2f} s: PDF in {f['pdf_s']:.2f} s (CPU {f['pdf_cpu_s']:.2f} s here, "
-        f"{f['helpers_cpu_s']:.2f} s in helper processes; laid out in parts, up to {_helpers()} at once)"
+        f"{f['helpers_cpu_s']:.2f} s in helper processes; laid out as {f['pdf_parts']} document(s))"
     )
     if "one_document_s" in f:
         print(
