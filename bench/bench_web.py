@@ -24,6 +24,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,14 +93,19 @@ def _busiest_indicator(settings: Settings) -> str:
         engine.dispose()
 
 
-def prepare(folder: Path, users: int, public_data: Path | None = None) -> tuple[Path, list[tuple[str, str]], str]:
-    """The demo database (with the real public files of ``public_data`` when given) and ``users`` board
-    members; returns (db, [(username, password)], indicator id)."""
+def prepare(
+    folder: Path, users: int, public_data: Path | None = None, demo: Path | None = None
+) -> tuple[Path, list[tuple[str, str]], str]:
+    """The demo database (with the real public files of ``public_data`` when given; a copy of ``demo``, a file
+    already holding the demo, when given) and ``users`` board members; returns (db, [(username, password)],
+    indicator id)."""
     db = folder / "bench-web.db"
+    if demo is not None:
+        shutil.copyfile(demo, db)
     settings = Settings(database_url=f"sqlite:///{db}")
     engine = open_database(settings)
     try:
-        for line in build_demo(engine, public_data=public_data):
+        for line in build_demo(engine, public_data=public_data) if demo is None else []:
             print(f"  {line}")
         accounts = [(f"bench{i:03d}", secrets.token_urlsafe(12)) for i in range(users)]
         with session_scope(engine) as session:
@@ -234,11 +240,12 @@ def run(
     indicator: str | None,
     workers: int = 1,
     public_data: Path | None = None,
+    demo: Path | None = None,
 ) -> bool:
     """Prepare, serve, load, report. Returns whether the target is met."""
     with tempfile.TemporaryDirectory(prefix="gapwatch-bench-web-") as tmp:
         print("Building the Kent demo" + (f" with the real public data of {public_data}" if public_data else "") + " …")
-        db, accounts, busiest = prepare(Path(tmp), users, public_data)
+        db, accounts, busiest = prepare(Path(tmp), users, public_data, demo)
         chosen = indicator or busiest
         pages = ["/dashboard", f"/indicators/{chosen}", f"/gaps?indicator={chosen}"]
         port = _free_port()

@@ -5,15 +5,17 @@ The measured run (50 users, 60 s) is `python bench/bench_web.py`; this only keep
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.bench.conftest import load_bench
 
 
 @pytest.mark.slow
-def test_tiny_load_run_measures_both_pages(capsys: pytest.CaptureFixture[str]) -> None:
+def test_tiny_load_run_measures_both_pages(capsys: pytest.CaptureFixture[str], kent_demo_file: Path) -> None:
     bench = load_bench("bench_web")
-    bench.run(users=3, seconds=2, think=0.2, seed=1, indicator=None)
+    bench.run(users=3, seconds=2, think=0.2, seed=1, indicator=None, demo=kent_demo_file)  # the suite's demo
     out = capsys.readouterr().out
     assert "/dashboard" in out and "/indicators/" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("/", "all "))}
