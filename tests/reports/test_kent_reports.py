@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from gapwatch.reports import build_board_report, render_docx, render_html, render_pdf
 from gapwatch.reports.docx import KPQ_TABLE_HEADER
 from gapwatch.reports.model import BoardReport
+from gapwatch.reports.pdf import PdfResult
 from gapwatch.services.imports import import_parsed, parse_frame
 from tests.reports.conftest import CYCLE
 
@@ -69,13 +70,18 @@ def _body_ink(page: Image.Image) -> int:
     return sum(count for level, count in enumerate(body.histogram()) if level < 160)
 
 
-def _check_pdf(report: BoardReport, folder: Path) -> int:
+def checked_pdf(report: BoardReport, folder: Path) -> PdfResult:
+    """The report laid out as PDF, with its page count agreeing with poppler's and no blank page."""
     pdf = render_pdf(report)
     pages = _pages(pdf.content, folder)
     assert len(pages) == pdf.pages == _pdfinfo_pages(pdf.content, folder)
     blank = [i + 1 for i, page in enumerate(pages) if _body_ink(page) < 30]
     assert not blank, f"blank page(s) {blank} of {len(pages)} in the {report.data.board.name} report"
-    return pdf.pages
+    return pdf
+
+
+def _check_pdf(report: BoardReport, folder: Path) -> int:
+    return checked_pdf(report, folder).pages
 
 
 def test_the_county_report_pdf_alone_and_with_every_locality_annex(closed_engine: Engine, tmp_path: Path) -> None:
@@ -110,7 +116,8 @@ def test_an_ambition_board_report(closed_engine: Engine, tmp_path: Path, board: 
     report = build_board_report(closed_engine, board)
     number = board[-1]
     assert report.kpqs and all(k.ambition == f"A{number}" for k in report.kpqs)
-    assert _check_pdf(report, tmp_path) >= 2
+    if board != "ambition-board-2":  # laid out and checked the same way in test_report_research.py
+        assert _check_pdf(report, tmp_path) >= 2
 
 
 def test_the_word_document_opens_and_holds_the_kpq_table(closed_engine: Engine) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 
 from gapwatch.queries.consultations import consultation_doc
 from gapwatch.queries.initiatives import initiative_scenario_doc
-from gapwatch.reports import build_board_report, render_docx, render_html, render_pdf
+from gapwatch.reports import build_board_report, render_docx, render_html
+from tests.reports.test_kent_reports import checked_pdf
 
 BOARD = "ambition-board-2"
 
@@ -61,7 +62,8 @@ def test_html_pdf_and_word_show_both_sections(closed_engine: Engine, tmp_path: P
         assert text in html, text
     assert 'href="#report-initiatives"' in html and 'href="#report-consultation"' in html
 
-    pdf = render_pdf(report)
+    pdf = checked_pdf(report, tmp_path)  # no blank page, page counts agree (as every board's paper)
+    assert pdf.pages >= 2
     (tmp_path / "ab2.pdf").write_bytes(pdf.content)
     text = " ".join(
         subprocess.run(["pdftotext", str(tmp_path / "ab2.pdf"), "-"], check=True, capture_output=True, text=True)
