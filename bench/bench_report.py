@@ -228,12 +228,15 @@ def run(
     boards: list[str] | None = None,
     demo: Path | None = None,
     one_document: bool = False,
+    paper_only: bool = False,
 ) -> dict[str, Any]:
     """Build the data, close the cycle and time the county report; return the figures.
 
     ``boards`` limits the cycle to those boards (ids or names; the Kent Forum must be one of them): the test
     suite's smoke run closes it for the Kent Forum and two localities instead of all 19 boards. ``demo``: a
     SQLite file already holding what `gapwatch demo` builds, copied instead of building it (the test suite's).
+    ``paper_only``: the PDF and HTML only, without the frozen download and Word steps (the smoke run: those two
+    lay the paper out again and are tested on their own in tests/reports).
     """
     from gapwatch.reports import build_board_report, render_docx, render_html, render_pdf  # noqa: PLC0415
     from gapwatch.reports.frozen import paper  # noqa: PLC0415
@@ -285,6 +288,17 @@ def run(
             pdf_bytes=len(pdf.content),
             pdf_parts=pdf.parts,
         )
+        t = time.perf_counter()
+        html = render_html(report, svgs)
+        figures["html_s"] = time.perf_counter() - t
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / "kent-forum.pdf").write_bytes(pdf.content)
+            (keep / "kent-forum.html").write_text(html, encoding="utf-8")
+        if paper_only:
+            engine.dispose()
+            figures["load_after"] = os.getloadavg()[0]
+            return figures
         # The frozen paper: the first download after the close renders and stores it; every later one is
         # read from the stored file (what GET /reports/<cycle>/<board>/report.pdf?annexes=1 returns).
         t = time.perf_counter()
@@ -300,15 +314,9 @@ def run(
         figures["frozen_download_s"] = statistics.median(served)
         figures["frozen_identical"] = identical
         t = time.perf_counter()
-        html = render_html(report, svgs)
-        figures["html_s"] = time.perf_counter() - t
-        t = time.perf_counter()
         docx = render_docx(report)
         figures["docx_s"] = time.perf_counter() - t
         if keep is not None:
-            keep.mkdir(parents=True, exist_ok=True)
-            (keep / "kent-forum.pdf").write_bytes(pdf.content)
-            (keep / "kent-forum.html").write_text(html, encoding="utf-8")
             (keep / "kent-forum.docx").write_bytes(docx)
         engine.dispose()
     figures["load_after"] = os.getloadavg()[0]
