@@ -160,15 +160,13 @@ class Templating:
     def __init__(self, *, partnership_name: Any, debug: bool = False) -> None:
         self.env = _environment(debug)
         self._partnership_name = partnership_name
-        self._get_paths: frozenset[str] | None = None
 
     def _navigation(self, request: Request, role: str) -> list[dict[str, Any]]:
-        if self._get_paths is None:
-            self._get_paths = page_paths()
+        pages = page_paths()
         path = request.url.path
         items = []
         for item in NAVIGATION:
-            if item.path not in self._get_paths or not role_may(role, item.permission):
+            if item.path not in pages or not role_may(role, item.permission):
                 continue
             if item.permission is Permission.PUBLIC and role != ANONYMOUS:
                 continue

@@ -6,18 +6,15 @@ copied per test. The web tests reuse the web suite's fixtures (app on a copy of 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from gapwatch.services.cycles import open_cycle
-from gapwatch.services.database import open_database
-from gapwatch.settings import Settings
+from tests.conftest import CYCLE_2011, copy_database, sqlite_engine_on
 from tests.web.conftest import (  # noqa: F401 - fixtures shared with the web suite
     _fast_password_hashing,
     app,
@@ -29,8 +26,7 @@ from tests.web.conftest import (  # noqa: F401 - fixtures shared with the web su
     web_settings,
 )
 
-CYCLE = "2011 H2"
-CUTOFF = date(2011, 12, 31)
+CYCLE = CYCLE_2011[0]
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class KentDemo:
 
 def engine_on(path: Path) -> Engine:
     """An engine on a SQLite file (already migrated)."""
-    return open_database(Settings(database_url=f"sqlite:///{path}", _env_file=None))  # type: ignore[call-arg]
+    return sqlite_engine_on(path)
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +50,7 @@ def kent_demo(kent_2011_files: tuple[Path, Path]) -> KentDemo:
 
 
 def _copy(source: Path, tmp_path: Path) -> Iterator[Engine]:
-    target = tmp_path / source.name
-    shutil.copyfile(source, target)
-    engine = engine_on(target)
+    engine = engine_on(copy_database(source, tmp_path / source.name))
     try:
         yield engine
     finally:
@@ -72,8 +66,6 @@ def closed_engine(kent_demo: KentDemo, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def forum_open_engine(kent_demo_file: Path, tmp_path: Path) -> Iterator[Engine]:
     """This test's copy of the Kent demo with cycle 2011 H2 open for the Kent Forum alone (cheap to close)."""
-    from tests.conftest import CYCLE_2011, copy_database  # noqa: PLC0415
-
     engine = engine_on(copy_database(kent_demo_file, tmp_path / "forum.db"))
     name, cutoff, deadline = CYCLE_2011
     open_cycle(engine, name, data_cutoff=cutoff, action_deadline=deadline, boards=["kent-forum"], by="tests")
