@@ -43,7 +43,8 @@ def show(
 
 def _text(doc: dict) -> list[str]:  # type: ignore[type-arg]
     ind = doc["indicator"]
-    lines = [f"{ind['code']}: {ind['title']} ({ind['unit']})", f"Area: {doc['area_name']} ({doc['area']})"]
+    unit = f" ({ind['unit']})" if ind["unit"] and not ind["title"].endswith(f"({ind['unit']})") else ""
+    lines = [f"{ind['code']}: {ind['title']}{unit}", f"Area: {doc['area_name']} ({doc['area']})"]
     if doc["cutoff"]:
         lines.append(f"Data up to {doc['cutoff']}")
     lines.append("period            value       95% interval             count    denominator  batch")

@@ -30,6 +30,8 @@ def demo_command(
     ),
 ) -> None:
     """Build the Kent demo (framework, demo data, accounts, an open cycle) in the database, then exit."""
+    from rich.markup import escape
+
     from gapwatch.services.demo import build_demo
     from gapwatch.services.demo_workflow import seed_demo_workflow
     from gapwatch.settings import Settings
@@ -39,7 +41,9 @@ def demo_command(
         summary = build_demo(engine, public_data=public_data or Settings().public_data_dir)
         users, steps = seed_demo_workflow(engine)
     for line in [*summary, *steps]:
-        console.print(f"[green]✓[/] {line}")
+        # A file that was refused is not a success: marked as a warning (the others still loaded).
+        mark = "[yellow]![/]" if ": not loaded — " in line else "[green]✓[/]"
+        console.print(f"{mark} {escape(line)}")
     table = Table(title="Demo accounts (new passwords each run; note them now)", title_justify="left")
     for column in ("username", "role", "password"):
         table.add_column(column)

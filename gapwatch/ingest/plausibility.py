@@ -54,7 +54,8 @@ class Rule(StrEnum):
 #: What each rule asks of every row.
 RULES: dict[Rule, str] = {
     Rule.NEGATIVE_COUNT: "numerators and denominators are not negative",
-    Rule.ZERO_DENOMINATOR: "denominators are above 0",
+    Rule.ZERO_DENOMINATOR: "denominators are above 0 where the row has a value or a numerator (a population of 0 "
+    "with neither, as DfE publishes for a group with no pupils, is kept: it says there was no one to count)",
     Rule.INTERVAL_ORDER: "each lower confidence limit is at most its upper limit",
     Rule.WHOLE_COUNTS: "numerators of proportions, rates, ratios and counts, and denominators of proportions, "
     "crude rates and counts, are whole numbers (unless the row is flagged estimated)",
@@ -142,7 +143,13 @@ def check_plausible(
     checks: list[tuple[Rule, pl.Expr, str, str, str | None]] = [
         (Rule.NEGATIVE_COUNT, num < 0, "the numerator {value} is negative", "numerator", "numerator"),
         (Rule.NEGATIVE_COUNT, den < 0, "the denominator {value} is negative", "denominator", "denominator"),
-        (Rule.ZERO_DENOMINATOR, den == 0, "the denominator is 0", "denominator", None),
+        (
+            Rule.ZERO_DENOMINATOR,
+            (den == 0) & (value.is_not_null() | num.is_not_null()),
+            "the denominator is 0",
+            "denominator",
+            None,
+        ),
         (
             Rule.INTERVAL_ORDER,
             pl.col("lower_95") > pl.col("upper_95"),

@@ -32,6 +32,7 @@ __all__ = [
     "with_intervals",
 ]
 
+
 def _framework_rows(plan: Plan, ids: Collection[str] | None) -> list[dict[str, Any]]:
     rows = []
     for ob in plan.framework.observations:

@@ -36,6 +36,7 @@ from gapwatch.services._obsframe import (
     with_intervals,
 )
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.areas import area_table
 from gapwatch.services.csv_safe import csv_text
 from gapwatch.services.demo_data import LATER_PUBLICATION
 from gapwatch.services.gaps_view import (
@@ -391,9 +392,15 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff
     present = df.get_column("area").unique().to_list()
     # The area chooser offers the plan's own areas (country, region, county, districts, groupings): small areas
     # such as LSOAs are thousands and are read through the data table and the CSV, not a drop-down.
-    areas = sorted(((a, plan.areas[a]) for a in present if a in plan.areas or a == area), key=lambda x: x[1])
-    if area is not None and area not in present and area not in plan.areas:
-        raise NotFound(f"There is no area '{area}'")
+    # An area named in the address that the plan does not hold (another authority, a ward) is named from the
+    # stored geography.
+    names = dict(plan.areas)
+    if area is not None and area not in plan.areas:
+        if area not in present:
+            raise NotFound(f"There is no area '{area}'")
+        known = area_table(session.connection(), plan.framework).filter(pl.col("code") == area)
+        names[area] = known.item(0, "name") if known.height else area
+    areas = sorted(((a, names[a]) for a in present if a in names), key=lambda x: x[1])
     chosen = area or headline_area(plan, df)
     headline = df.filter((pl.col("area") == chosen) & pl.col("category_type").is_null())
     series = headline_series(headline)
@@ -412,7 +419,7 @@ def _page(session: Session, plan: Plan, ind: Indicator, area: str | None, cutoff
         outcomes=outcomes,
         priorities=priorities,
         area=chosen,
-        area_name=plan.areas.get(chosen or "", chosen),
+        area_name=names.get(chosen or "", chosen),
         areas=areas,
         series=series,
         trend=trend,

@@ -57,6 +57,7 @@ def test_plausible_rows_pass() -> None:
         {"value": "0", "numerator": "0", "denominator": "12"},
         {"value": "100", "numerator": "12", "denominator": "12", "period": "2030"},
         {"value": "68", "numerator": "41", "denominator": "60"},  # 68.3 rounded as published
+        {"denominator": "0", "value_code": "z"},  # DfE: no pupils in the group, nothing to compute with
     )
     problems, warnings = check(built)
     assert not problems and warnings == []
@@ -68,6 +69,7 @@ def test_plausible_rows_pass() -> None:
         ({"value": "54", "numerator": "-3", "denominator": "200"}, Rule.NEGATIVE_COUNT, "numerator"),
         ({"value": "54", "numerator": "3", "denominator": "-200"}, Rule.NEGATIVE_COUNT, "denominator"),
         ({"value": "54", "numerator": "0", "denominator": "0"}, Rule.ZERO_DENOMINATOR, "denominator"),
+        ({"numerator": "0", "denominator": "0"}, Rule.ZERO_DENOMINATOR, "denominator"),
         ({"value": "54", "lower_95": "60", "upper_95": "50"}, Rule.INTERVAL_ORDER, "lower_95"),
         ({"value": "54", "lower_998": "60", "upper_998": "50"}, Rule.INTERVAL_ORDER, "lower_998"),
         ({"value": "54.25", "numerator": "108.5", "denominator": "200"}, Rule.WHOLE_COUNTS, "numerator"),

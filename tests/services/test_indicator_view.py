@@ -198,3 +198,23 @@ def test_dashboard_counts(riverton: Engine) -> None:
     assert [b.key for b in view.boards] == ["rpb"]
     assert view.overall.actions["total"] == 1 and view.overall.actions["overdue"] == 1
     assert filtered.overall.area == "N1" and filtered.notes
+
+
+def test_an_area_outside_the_plan_is_named_from_the_stored_geography(riverton: Engine, tmp_path: Path) -> None:
+    # Real files bring areas the plan does not hold (every English authority); asking for one by its code shows
+    # its series under its name instead of failing (it raised KeyError before).
+    from gapwatch.services.imports import import_file
+
+    csv = tmp_path / "other.csv"
+    csv.write_text(
+        "indicator,area_code,area_name,period,value,numerator,denominator\n"
+        + "".join(f"ATT1,E09000001,City of London,{p},50,5,10\n" for p in YEARS)
+    )
+    import_file(riverton, csv, add_unknown_areas=True, actor="test")
+    with session_scope(riverton) as s:
+        page = indicator_page(s, "ATT1", area="E09000001")
+        assert page.area_name == "City of London" and ("E09000001", "City of London") in page.areas
+        assert [p.period for p in page.series] == YEARS and page.series[-1].value == pytest.approx(50)
+        assert ("E09000001", "City of London") not in indicator_page(s, "ATT1").areas
+        with pytest.raises(NotFound):
+            indicator_page(s, "ATT1", area="E09999999")
