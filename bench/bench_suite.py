@@ -22,6 +22,7 @@ when tests fail; otherwise 0 unless ``--strict`` and the target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import subprocess
 import sys
@@ -76,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print("$ " + shlex.join(command), flush=True)
         cpu_before = child_cpu_seconds()
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # As `make test` runs it: bytecode may be written (PYTHONDONTWRITEBYTECODE would have every worker compile
+        # the same modules again).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         wall = time.perf_counter() - start
         cpu = child_cpu_seconds() - cpu_before
         print("\n".join(done.stdout.rstrip().splitlines()[-12:]))
