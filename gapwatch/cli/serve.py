@@ -52,7 +52,7 @@ def serve_command(
         "proxy_headers": False,
     }
     if workers == 1:
-        uvicorn.run(create_app(settings, engine=engine), **options)
+        uvicorn.run(create_app(settings, engine=engine, warm=True), **options)
         return
     engine.dispose()
     # Worker processes build their own app from the environment: hand them the database and one shared

@@ -29,8 +29,8 @@ from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.kpq import KpqAnswer
 from gapwatch.services.cache import remember, state_key
 from gapwatch.services.dashboard import DashboardFilters, IndicatorStatus, dashboard
-from gapwatch.services.evidence import evidence_context, observations_until
-from gapwatch.services.kpq import dashboard_answers, evaluate
+from gapwatch.services.evidence import observations_until
+from gapwatch.services.kpq import area_answers, dashboard_answers
 from gapwatch.services.plans import Plan, current_plan
 from gapwatch.stats.comparison import compare_to_benchmark
 
@@ -206,13 +206,7 @@ def _kpqs(
         answers = dashboard_answers(session, plan, window=window)
         pairs = [(k.ambition, a) for k in kpqs for a in answers.get(k.ambition, []) if a.kpq == k.id]
     else:  # a locality: the same engine on the locality's own data, as its paper answers them
-        state = state_key(session, plan, as_of=window.as_of, cutoff=window.cutoff, actions=True)
-        found = remember(
-            state,
-            ("kpq_answers_area", area),
-            lambda: evaluate(evidence_context(session, plan, window=window, area=area), plan.framework.kpqs),
-        )
-        by_id = {a.kpq: a for a in found}
+        by_id = {a.kpq: a for a in area_answers(session, plan, window=window, area=area)}
         pairs = [(k.ambition, by_id[k.id]) for k in kpqs if k.id in by_id]
     return [ScorecardKpq(ambition=amb, kpq=a.kpq, question=a.question, answer=a.answer.value) for amb, a in pairs]
 

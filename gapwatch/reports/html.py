@@ -13,12 +13,13 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 
 from gapwatch.queries.scorecard import STALE_YEARS
 from gapwatch.reports._format import fmt_date, fmt_interval, fmt_num, fmt_signed, fmt_when
@@ -26,7 +27,7 @@ from gapwatch.reports._render_pool import draw_many
 from gapwatch.reports.charts import ILLUSTRATIVE_NOTE, Chart
 from gapwatch.reports.model import BoardReport
 
-__all__ = ["render_body", "render_html", "render_svgs", "report_css"]
+__all__ = ["compile_templates", "render_body", "render_html", "render_svgs", "report_css"]
 
 _MEASURES = {
     "trend": "trend",
@@ -59,6 +60,12 @@ def _env() -> Environment:
     )
     env.globals.update(interval=fmt_interval, ILLUSTRATIVE_NOTE=ILLUSTRATIVE_NOTE, STALE_YEARS=STALE_YEARS)
     return env
+
+
+def compile_templates() -> None:
+    """Compile the report's templates now rather than on the first report asked for (a server's warm-up)."""
+    for name in ("body.html", "report.html"):
+        _env().get_template(name)
 
 
 @cache
@@ -118,10 +125,38 @@ def _svg_markup(svgs: Mapping[str, str], *, as_image: bool) -> dict[str, Markup]
     return out
 
 
-def render_body(report: BoardReport, svgs: Mapping[str, str] | None = None, *, for_print: bool = False) -> Markup:
-    """The report's body (no ``<html>`` shell), for embedding in a web page."""
-    drawn = render_svgs(report.charts) if svgs is None else svgs
-    svg_markup = _svg_markup(drawn, as_image=for_print)
+def _spec_markup(charts: Sequence[Chart]) -> dict[str, Markup]:
+    """Each chart as its Vega-Lite specification for the browser to draw (``gapwatch/web/static/gw-charts.js``,
+    as the dashboard's charts are): JSON in a ``<script type="application/json">`` (data, not code; escaped
+    for HTML by ``htmlsafe_json_dumps``) beside the element it is drawn into."""
+    out = {}
+    for chart in charts:
+        spec_id = escape(f"{chart.id}-spec")
+        out[chart.id] = Markup(
+            f'<script type="application/json" id="{spec_id}">{htmlsafe_json_dumps(chart.spec)}</script>'
+            f'<div class="gw-chart__canvas" data-spec="{spec_id}"></div>'
+        )
+    return out
+
+
+def render_body(
+    report: BoardReport,
+    svgs: Mapping[str, str] | None = None,
+    *,
+    for_print: bool = False,
+    drawn_by_browser: bool = False,
+) -> Markup:
+    """The report's body (no ``<html>`` shell), for embedding in a web page.
+
+    ``drawn_by_browser``: the charts go to the page as specifications for the browser to draw, not drawn here
+    (the report on screen: drawing its ~50 charts as SVG took ~3 s on the first view; every chart's figures
+    are also in the table beside it, so a browser without JavaScript loses nothing).
+    """
+    if drawn_by_browser:
+        svg_markup = _spec_markup(report.charts)
+    else:
+        drawn = render_svgs(report.charts) if svgs is None else svgs
+        svg_markup = _svg_markup(drawn, as_image=for_print)
     html = _env().get_template("body.html").render(report=report, svgs=svg_markup, for_print=for_print)
     return Markup(html)
 

@@ -39,7 +39,7 @@ from gapwatch.services.evidence import (
 )
 from gapwatch.services.gaps_view import GapSeries, gap_target_view, shown_gaps
 from gapwatch.services.initiatives import initiative_briefs
-from gapwatch.services.kpq import HISTORY_YEARS, evaluate
+from gapwatch.services.kpq import HISTORY_YEARS, area_answers
 from gapwatch.services.report_data import (
     ActionRow,
     BatchInfo,
@@ -396,7 +396,10 @@ def build_report(
     )
     kpqs = [k for k in plan.framework.kpqs if k.ambition in board.ambitions]
     titles = {a.id: a.title for a in plan.framework.ambitions}
-    answers = evaluate(ctx, kpqs)
+    # The board's questions answered for its area: the same (remembered) answers as the dashboard's and the
+    # scorecard's for that area and window.
+    by_id = {a.kpq: a for a in area_answers(session, plan, window=window, area=area)}
+    answers = [by_id[k.id] for k in kpqs]
     # A board over an area reports that area; otherwise each indicator is given for the one headline area the
     # dashboard uses too (the county, or England for a figure published only nationally).
     # An indicator's page depends on its data up to the cut-off, its area and the window, not on the board:

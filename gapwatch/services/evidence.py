@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gapwatch.analysis.consultations import ConsultationResult, published_results
 from gapwatch.analysis.series import SeriesPoint, headline_series, recent_trend_result
+from gapwatch.domain.catalogue import partnership_county
 from gapwatch.domain.consultations import Consultation
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.groups import CategoryType
@@ -224,7 +225,12 @@ def gap_for(ctx: EvidenceContext, ev: KpqEvidence, indicator: Indicator) -> GapS
 
 
 def county_of(plan: Plan) -> str | None:
-    for level in ("county", "region", "country"):
+    """The area evidence is judged for when none is named: the partnership's county (as the dashboard chooses
+    it, :func:`~gapwatch.domain.catalogue.partnership_county`), else its region, else its country."""
+    county = partnership_county(plan.framework)
+    if county is not None:
+        return county
+    for level in ("region", "country"):
         for a in plan.framework.areas:
             if a.level.value == level:
                 return a.id

@@ -82,7 +82,7 @@ from gapwatch.services.gaps_view import gap_target_view
 from gapwatch.services.initiatives import IMPACT_DIRECTION, impact_on_rows
 from gapwatch.store.engine import session_scope
 
-__all__ = ["HISTORY_YEARS", "answer_kpqs", "assess", "dashboard_answers", "evaluate", "target_findings"]
+__all__ = ["HISTORY_YEARS", "answer_kpqs", "area_answers", "assess", "dashboard_answers", "evaluate", "target_findings"]
 
 #: Targets whose deadline passed longer ago than this (before the cut-off) are history, not evidence of now.
 HISTORY_YEARS = 3
@@ -526,23 +526,31 @@ def _kpqs_of(plan: Plan, ambition: int | str | None) -> list[Kpq]:
     return [k for k in plan.framework.kpqs if k.ambition == wanted.id]
 
 
-def dashboard_answers(session: Session, plan: Plan, *, window: CycleWindow) -> dict[str, list[KpqAnswer]]:
-    """Every KPQ's answer in ``window`` (data up to its cut-off, actions judged at its as-of date), by ambition.
+def area_answers(session: Session, plan: Plan, *, window: CycleWindow, area: str | None = None) -> list[KpqAnswer]:
+    """Every KPQ's answer in ``window`` (data up to its cut-off, actions judged at its as-of date) for ``area``
+    (the partnership's county when None), in the framework's order.
 
-    For a cycle's window these are the answers of the cycle's report for the county. Answering takes seconds
-    on a large framework, so the answers are kept in :mod:`gapwatch.services.cache` until the database, the
-    framework revision, the data, the imported consultation responses, the actions or the window's as-of date and
-    cut-off change.
+    The one place answers are computed for the dashboard, the scorecards and the board papers (a county
+    board's paper answers for the county, a locality board's for its district), so each shows the same
+    answer. Answering takes seconds on a large framework, so the answers are kept in
+    :mod:`gapwatch.services.cache` until the database, the framework revision, the data, the imported
+    consultation responses, the actions or the window's as-of date and cut-off change.
     """
+    where = area or county_of(plan)
     state = state_key(session, plan, as_of=window.as_of, cutoff=window.cutoff, actions=True)
-    answers = remember(
+    return remember(
         state,
-        ("kpq_answers", responses_version(session)),
-        lambda: evaluate(evidence_context(session, plan, window=window), plan.framework.kpqs),
+        ("kpq_answers", where, responses_version(session)),
+        lambda: evaluate(evidence_context(session, plan, window=window, area=where), plan.framework.kpqs),
     )
+
+
+def dashboard_answers(session: Session, plan: Plan, *, window: CycleWindow) -> dict[str, list[KpqAnswer]]:
+    """The county's answers (:func:`area_answers`) by ambition. For a cycle's window these are the answers of
+    the cycle's report for the county."""
     by_kpq = {k.id: k.ambition for k in plan.framework.kpqs}
     grouped: dict[str, list[KpqAnswer]] = {}
-    for answer in answers:
+    for answer in area_answers(session, plan, window=window):
         grouped.setdefault(by_kpq[answer.kpq], []).append(answer)
     return grouped
 

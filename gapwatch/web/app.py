@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,8 +92,21 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the web application for ``settings`` (the database is opened and migrated unless ``engine``)."""
+@asynccontextmanager
+async def _warming(app: FastAPI) -> AsyncIterator[None]:
+    """The app's life: warm-up started as it starts serving (see :mod:`gapwatch.web.warmup`)."""
+    from gapwatch.web.warmup import start_warm_up
+
+    start_warm_up()
+    yield
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None, warm: bool = False) -> FastAPI:
+    """Build the web application for ``settings`` (the database is opened and migrated unless ``engine``).
+
+    ``warm``: import the report builder and compile the templates in a background thread as the app starts
+    (:mod:`gapwatch.web.warmup`), as ``gapwatch serve`` does, so that the first page opened is not the slow one.
+    """
     from gapwatch.web.routes import ROUTERS  # routers import templates and deps; keep app import light
 
     settings = settings or Settings()
@@ -103,6 +118,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=_warming if warm else None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -144,4 +160,4 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def create_app_from_environment() -> FastAPI:
     """The app for the settings in the environment: the factory each uvicorn worker process calls."""
-    return create_app(Settings())
+    return create_app(Settings(), warm=True)

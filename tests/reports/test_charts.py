@@ -159,3 +159,24 @@ def test_svgs_are_drawn_once_per_specification(monkeypatch: pytest.MonkeyPatch) 
     again = html.render_svgs(charts)
     assert first == again and calls == [len(charts)]
     assert first[charts[0].id] == to_svg(charts[0])
+
+
+def test_layers_are_combined_as_altair_combines_them() -> None:
+    """The report's layer specs are assembled from each layer's own dict (Altair's LayerChart deep-copies every
+    layer when built); the result must be exactly Altair's, key order included, shared data hoisted or not."""
+    import json
+
+    import altair as alt
+
+    from gapwatch.reports.charts import _layered
+
+    values, other = alt.Chart(alt.Data(name="values")), alt.Chart(alt.Data(name="zero"))
+    x = alt.X("period:O", sort=["2010", "2011"], title=None, axis=alt.Axis(labelAngle=0))
+    cases = [
+        [values.mark_line().encode(x=x, y="value:Q"), values.mark_point(size=40).encode(x=x, y="value:Q")],
+        [other.mark_rule(strokeDash=[4, 3]).encode(y="zero:Q"), values.mark_line().encode(x=x, y="value:Q")],
+        [values.mark_rule().encode(x="lower:Q", x2="upper:Q", y=alt.Y("label:N", sort=None))],
+    ]
+    for layers in cases:
+        expected = alt.layer(*layers, width=420, height=60).to_dict(validate=False)
+        assert json.dumps(_layered(layers, width=420, height=60)) == json.dumps(expected)

@@ -262,10 +262,18 @@ def test_the_forms_in_a_browser(page: Any, live_server: Any) -> None:
     page.get_by_role("button", name="Approve for the paper").click()
     page.get_by_text("The commentary has been approved").wait_for()
     page.goto(f"{live_server.url}{PAPER}", timeout=90_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The paper's charts are drawn by the browser from their specifications (under the CSP: no eval), every one.
+    figures = page.locator("figure.gw-chart").count()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.gw-chart__canvas.gw-chart--drawn svg').length === n", arg=figures
+    )
+    assert figures >= 10 and page.locator(".gw-chart__canvas").count() == figures
+    page.locator("figure.gw-chart").first.scroll_into_view_if_needed()
+    page.locator("figure.gw-chart").first.screenshot(path=str(ARTIFACTS / "commentary-paper-first-chart.png"))
     assert PARTS["story"] in page.locator(".gw-exceptions").inner_text()
     section = page.locator("#exception-commentary")
     assert "Approved: written by leo" in section.inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
     section.screenshot(path=str(ARTIFACTS / "commentary-paper-exceptions.png"))
     # The two forms sent with errors answer 422 (the browser logs that); nothing else may go wrong.
     assert [e for e in errors if "status of 422" not in e] == [] and len(errors) == 2, errors

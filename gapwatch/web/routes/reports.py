@@ -112,7 +112,7 @@ def _page(
         "reports/view.html",
         {
             "report": report,
-            "body": render_body(report),
+            "body": render_body(report, drawn_by_browser=True),
             "cycle": data.cycle.name,
             "board": data.board.id,
             "base": _url(data.cycle.name, data.board.id),
