@@ -8,13 +8,14 @@
 #   make bench-cli                        # `gapwatch stats proportion` on 2 million CSV rows, end to end, + the peer
 #   make bench-suite                      # time the fast test suite, list the 15 slowest tests
 #   make bench-trends                     # recent trends of 990,000 series against the pre-speed-up version
+#   make bench-report-page                # the report web page: first and warm views of three papers, served
 
 BENCH_PYTHON ?= .venv/bin/python
 BENCH_ARGS ?=
 UV ?= $(firstword $(wildcard .venv/bin/uv) uv)
 PEER_VENV := bench/.venv-peer
 
-.PHONY: bench-stats bench-peer-env bench-startup bench-cli bench-suite bench-trends
+.PHONY: bench-stats bench-peer-env bench-startup bench-cli bench-suite bench-trends bench-report-page
 
 # PHStatsMethods (GPL-3) goes into its own virtualenv, never into gapwatch's: the benchmark runs it in a
 # subprocess with this venv's python. Rebuilt when bench/peer_requirements.txt changes.
@@ -40,3 +41,6 @@ bench-suite:
 
 bench-trends:
 	$(BENCH_PYTHON) bench/bench_trends.py $(BENCH_ARGS)
+
+bench-report-page:
+	$(BENCH_PYTHON) bench/bench_report_page.py $(BENCH_ARGS)
