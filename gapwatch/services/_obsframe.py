@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gapwatch.analysis.aggregate import aggregate_all
 from gapwatch.analysis.frame import SCHEMA, headline_area, period_end, period_index, with_intervals
 from gapwatch.services._plan import Plan
-from gapwatch.services.cache import data_version, remember, state_key
+from gapwatch.services.cache import data_version, keep_latest, latest, remember, state_key
 from gapwatch.store.observations import read_observations
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "cached",
     "data_version",
     "headline_area",
+    "keep_whole_frame",
     "observation_frame",
     "period_end",
     "period_index",
@@ -127,8 +128,31 @@ def _store_frame(session: Session, plan: Plan, ids: Collection[str] | None) -> p
     )
 
 
+_WHOLE = "observation_frame"
+
+
+def keep_whole_frame(session: Session, plan: Plan) -> pl.DataFrame:
+    """Every observation, read once and kept for the current state: later :func:`observation_frame` calls of
+    the same state (framework revision and data version) are answered from it by filtering.
+
+    Why: closing a cycle builds one paper per board (19 in Kent), and each paper, its scorecard and its KPQ
+    evidence read their own indicators' rows — some 80 reads of mostly the same rows, a quarter of the close.
+    Only the latest state's frame is kept per database (:func:`~gapwatch.services.cache.keep_latest`).
+    """
+    state = state_key(session, plan)
+    found: pl.DataFrame | None = latest(state, _WHOLE)
+    return found if found is not None else keep_latest(state, _WHOLE, _read_frame(session, plan, None))
+
+
 def observation_frame(session: Session, plan: Plan, indicators: Collection[str] | None = None) -> pl.DataFrame:
     """Every observation of the named indicators (all when None) with ``period_end``/``period_index``."""
+    whole: pl.DataFrame | None = latest(state_key(session, plan), _WHOLE)
+    if whole is not None:  # the same rows a read would give, in the same order (sorted by indicator first)
+        return whole if indicators is None else whole.filter(pl.col("indicator").is_in(sorted(set(indicators))))
+    return _read_frame(session, plan, indicators)
+
+
+def _read_frame(session: Session, plan: Plan, indicators: Collection[str] | None) -> pl.DataFrame:
     ids = None if indicators is None else set(indicators)
     own = pl.DataFrame(_framework_rows(plan, ids), schema=SCHEMA)
     stored = _store_frame(session, plan, ids)

@@ -30,6 +30,7 @@ from gapwatch.domain.access import Actor, Permission, as_actor, ensure_may
 from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.partnership import Board
 from gapwatch.errors import Conflict, InvalidInput, NotFound, Problem
+from gapwatch.services._obsframe import keep_whole_frame
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services._reportbuild import build_report
 from gapwatch.services.report_data import ApprovalInfo, ReportData
@@ -344,6 +345,7 @@ def close_cycle(engine: Engine, name: str | None = None, *, by: Actor | str) -> 
                 hint="A closed cycle's reports are frozen; open a new cycle for new data.",
             )
         at = _now()
+        keep_whole_frame(session, plan)  # every board's paper reads its rows from one read of the data
         commentary = _commentary_rows(session, cycle)
         frozen: dict[str, str] = {}
         for board_id in cycle.boards:

@@ -38,11 +38,11 @@ from gapwatch.services.actions import (
     rag_counts,
     recent_updates,
 )
-from gapwatch.services.cache import remember, state_key
+from gapwatch.services.cache import StateKey, remember, state_key
 from gapwatch.services.gaps_view import (
     GapTargetView,
     gap_target_view,
-    shown_gaps,
+    remembered_gaps,
 )
 
 __all__ = [
@@ -142,7 +142,7 @@ class Dashboard:
         return self.window.start
 
 
-def _status_of(plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
+def _status_of(state: StateKey, plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
     rows = df.filter(pl.col("indicator") == ind.id)
     rows = with_intervals(rows, ind) if rows.height else rows
     chosen = area or headline_area(plan, rows)
@@ -161,7 +161,7 @@ def _status_of(plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -
         status = "cannot be assessed"
     else:  # the worst assessed target speaks for the indicator
         status = max(grouped, key=STATUS_ORDER.index)
-    shown = shown_gaps(plan, rows, ind, chosen) if chosen else []
+    shown = remembered_gaps(state, plan, rows, ind, chosen) if chosen else []
     gaps = [(f"{s.subject_name} vs {s.comparator_name}", s.verdict) for s in shown]
     latest = rows.filter(pl.col("period_end").is_not_null()).sort("period_end") if rows.height else rows
     last = latest.row(-1, named=True) if latest.height else None
@@ -204,7 +204,7 @@ def indicator_statuses(
         return frame[0]
 
     def status(ind: Indicator) -> IndicatorStatus:
-        return remember(state, ("indicator_status", ind.id, area), lambda: _status_of(plan, rows(), ind, area))
+        return remember(state, ("indicator_status", ind.id, area), lambda: _status_of(state, plan, rows(), ind, area))
 
     return [status(ind) for ind in indicators]
 

@@ -28,6 +28,7 @@ from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
 from gapwatch.services._obsframe import observation_frame, with_intervals
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import list_actions
+from gapwatch.services.cache import StateKey, remember, state_key
 from gapwatch.services.consultations import evidence_results
 from gapwatch.services.gaps_view import (
     GapSeries,
@@ -77,14 +78,25 @@ class EvidenceContext:
     cutoff: date
     actions: dict[str, ActionStatus] = field(default_factory=dict)
     consultations: dict[str, list[ConsultationResult]] = field(default_factory=dict)
+    #: The state (framework revision, data version, cut-off) ``frame`` was read in: each indicator's rows with
+    #: intervals are then shared by every context of that state (a cycle's 19 papers and their KPQ answers).
+    state: StateKey | None = None
     _rows: dict[str, pl.DataFrame] = field(default_factory=dict)
     _gaps: dict[tuple[str, ...], GapSeries] = field(default_factory=dict)
 
     def rows(self, indicator: Indicator) -> pl.DataFrame:
-        """The indicator's observations with 95% limits filled from counts (cached)."""
+        """The indicator's observations with 95% limits filled from counts (cached).
+
+        ``frame`` holds every row of each indicator it holds up to the cut-off (never a part of one), so the
+        rows of an indicator are the same in every context of one state.
+        """
         if indicator.id not in self._rows:
-            own = self.frame.filter(pl.col("indicator") == indicator.id)
-            self._rows[indicator.id] = with_intervals(own, indicator)
+
+            def compute() -> pl.DataFrame:
+                return with_intervals(self.frame.filter(pl.col("indicator") == indicator.id), indicator)
+
+            found = compute() if self.state is None else remember(self.state, ("rows", indicator.id), compute)
+            self._rows[indicator.id] = found
         return self._rows[indicator.id]
 
     def consultation_results(self, consultation: Consultation) -> list[ConsultationResult]:
@@ -256,4 +268,5 @@ def evidence_context(session: Session, plan: Plan, *, window: CycleWindow, area:
         cutoff=window.cutoff,
         actions=statuses,
         consultations=consultations,
+        state=state_key(session, plan, cutoff=window.cutoff),
     )

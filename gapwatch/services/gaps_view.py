@@ -27,6 +27,7 @@ from gapwatch.domain.targets import Target, TargetKind
 from gapwatch.errors import NotFound
 from gapwatch.services._obsframe import cached, observation_frame
 from gapwatch.services._plan import Plan, current_plan
+from gapwatch.services.cache import StateKey, remember
 
 __all__ = [
     "COMPARISONS",
@@ -40,6 +41,7 @@ __all__ = [
     "gap_target_view",
     "gap_targets",
     "group_gap_series",
+    "remembered_gaps",
     "shown_gaps",
     "sii_series",
 ]
@@ -69,6 +71,17 @@ def shown_gaps(plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str) 
     targets = [t for t in plan.framework.targets if t.kind is TargetKind.GAP_CLOSING and t.indicator == indicator.id]
     extra = [s for t in targets if (s := gap_target_series(plan, rows, t)) is not None]
     return indicator_gaps(rows, indicator, plan, area, extra=extra)
+
+
+def remembered_gaps(
+    state: StateKey, plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str
+) -> list[GapSeries]:
+    """:func:`shown_gaps`, computed once per ``state`` (framework revision, data version, cut-off), indicator and
+    area, whoever asks first: the dashboard's status of an indicator and the board paper's page of it show the
+    same gaps, and closing a cycle (19 boards in Kent, each with its dashboard scorecard and its paper) works
+    them out once instead of twice. ``rows`` must be the indicator's observations up to the state's cut-off with
+    intervals, as both callers give them. The result is shared: treat it as read-only."""
+    return remember(state, ("shown_gaps", indicator.id, area), lambda: shown_gaps(plan, rows, indicator, area))
 
 
 def gap_target_view(plan: Plan, df: pl.DataFrame, target: Target) -> GapTargetView:

@@ -52,3 +52,28 @@ def test_results_are_kept_apart_by_state() -> None:
     assert cache.remember(STATE, ("q",), lambda: "before") == "before"
     assert cache.remember(newer, ("q",), lambda: "after") == "after"
     assert cache.remember(STATE, ("q",), lambda: "unused") == "before"
+
+
+def test_one_working_set_fits_the_cache() -> None:
+    """A county paper with 12 annexes asks for ~4,100 results; all of them are still there when asked again."""
+    cache.clear()
+    for i in range(5_000):
+        cache.remember(STATE, ("page", i), lambda i=i: i)
+    assert all(cache.remember(STATE, ("page", i), lambda: -1) == i for i in range(5_000))
+
+
+def test_a_large_result_is_kept_for_the_latest_state_of_each_database_only() -> None:
+    cache.clear()
+    newer = cache.StateKey("sqlite:///x", 1, 1, (2,), ())
+    other = cache.StateKey("sqlite:///y", 1, 1, (1,), ())
+    assert cache.keep_latest(STATE, "frame", "old rows") == "old rows"
+    assert cache.latest(STATE, "frame") == "old rows" and cache.latest(newer, "frame") is None
+    cache.keep_latest(newer, "frame", "new rows")
+    cache.keep_latest(other, "frame", "other database")
+    assert cache.latest(STATE, "frame") is None  # replaced, not piled up
+    assert cache.latest(newer, "frame") == "new rows" and cache.latest(other, "frame") == "other database"
+    for n in range(20):  # at most a few databases are kept
+        cache.keep_latest(cache.StateKey(f"sqlite:///{n}", 1, 1, (1,), ()), "frame", n)
+    assert cache.latest(newer, "frame") is None
+    cache.clear()
+    assert cache.latest(cache.StateKey("sqlite:///19", 1, 1, (1,), ()), "frame") is None
