@@ -97,7 +97,7 @@ async def _warming(app: FastAPI) -> AsyncIterator[None]:
     """The app's life: warm-up started as it starts serving (see :mod:`gapwatch.web.warmup`)."""
     from gapwatch.web.warmup import start_warm_up
 
-    start_warm_up()
+    start_warm_up(app.state.engine)
     yield
 
 

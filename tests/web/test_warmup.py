@@ -13,7 +13,7 @@ from gapwatch.web import warmup
 from gapwatch.web.app import create_app
 from gapwatch.web.templating import _environment
 from gapwatch.web.warmup import warm_up
-from tests.web.conftest import make_client
+from tests.web.conftest import make_client, sign_in
 
 
 def test_warm_up_compiles_every_page_template_and_loads_the_report_builder() -> None:
@@ -33,11 +33,29 @@ def test_only_an_app_built_to_serve_warms_up(app: FastAPI, monkeypatch: pytest.M
         called.set()
         return 0.0
 
+    figures = threading.Event()
     monkeypatch.setattr(warmup, "warm_up", warm)
+    monkeypatch.setattr(warmup, "warm_figures", lambda engine: figures.set())
     with make_client(app) as client:
         assert client.get("/accessibility").status_code == 200
     assert not called.is_set()
     served = create_app(app.state.settings, engine=app.state.engine, warm=True)
     with make_client(served) as client:
         assert client.get("/accessibility").status_code == 200
-        assert called.wait(timeout=30)
+        assert called.wait(timeout=30) and figures.wait(timeout=30)
+
+
+def test_the_dashboard_figures_are_ready_before_anyone_asks(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gapwatch.services import cache, dashboard
+
+    cache.clear()
+    warmup.warm_figures(app.state.engine)
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("an indicator's status was worked out again")
+
+    monkeypatch.setattr(dashboard, "_status_of", not_again)
+    with make_client(app) as client:
+        sign_in(client, "board_member")
+        page = client.get("/dashboard")
+    assert page.status_code == 200 and "Indicators by target status" in page.text
