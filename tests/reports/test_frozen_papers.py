@@ -4,6 +4,7 @@ at once — while an open cycle's draft is always rebuilt; the chair's decision 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -12,13 +13,18 @@ from gapwatch.reports.frozen import paper
 from gapwatch.reports.paper import CoverOptions
 from gapwatch.services.cycles import paper_file
 from tests.reports.conftest import CYCLE
+from tests.reports.test_kent_reports import check_pdf_pages
 
 pytestmark = pytest.mark.slow  # renders Kent demo papers (seconds each)
 
 
-def test_a_closed_cycles_paper_is_stored_and_served_byte_identical(closed_engine: Engine) -> None:
+def test_a_closed_cycles_paper_is_stored_and_served_byte_identical(closed_engine: Engine, tmp_path: Path) -> None:
     first = paper(closed_engine, "kent-forum", CYCLE, "pdf")
     assert not first.stored and first.report is not None and first.content.startswith(b"%PDF")
+    # The county paper as every paper is checked (page counts agree, no blank page): cover and exceptions, at
+    # least a page of KPQs, a page per indicator, then actions and risks.
+    pages = check_pdf_pages(first.content, first.pages, "Kent Forum", tmp_path)
+    assert pages >= 2 + len(first.report.sections) + 2
     started = time.perf_counter()
     again = paper(closed_engine, "kent-forum", CYCLE, "pdf")
     elapsed = time.perf_counter() - started

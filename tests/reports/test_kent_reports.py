@@ -70,13 +70,19 @@ def _body_ink(page: Image.Image) -> int:
     return sum(count for level, count in enumerate(body.histogram()) if level < 160)
 
 
+def check_pdf_pages(content: bytes, pages: int | None, name: str, folder: Path) -> int:
+    """A laid-out paper's page count agreeing with poppler's (both ways of counting), and no blank page."""
+    drawn = _pages(content, folder)
+    assert len(drawn) == pages == _pdfinfo_pages(content, folder)
+    blank = [i + 1 for i, page in enumerate(drawn) if _body_ink(page) < 30]
+    assert not blank, f"blank page(s) {blank} of {len(drawn)} in the {name} report"
+    return len(drawn)
+
+
 def checked_pdf(report: BoardReport, folder: Path) -> PdfResult:
     """The report laid out as PDF, with its page count agreeing with poppler's and no blank page."""
     pdf = render_pdf(report)
-    pages = _pages(pdf.content, folder)
-    assert len(pages) == pdf.pages == _pdfinfo_pages(pdf.content, folder)
-    blank = [i + 1 for i, page in enumerate(pages) if _body_ink(page) < 30]
-    assert not blank, f"blank page(s) {blank} of {len(pages)} in the {report.data.board.name} report"
+    check_pdf_pages(pdf.content, pdf.pages, report.data.board.name, folder)
     return pdf
 
 
@@ -84,14 +90,13 @@ def _check_pdf(report: BoardReport, folder: Path) -> int:
     return checked_pdf(report, folder).pages
 
 
-def test_the_county_report_pdf_alone_and_with_every_locality_annex(closed_engine: Engine, tmp_path: Path) -> None:
+def test_the_county_report_pdf_with_every_locality_annex(closed_engine: Engine, tmp_path: Path) -> None:
+    # The county paper alone is laid out and checked the same way in test_frozen_papers.py (its stored file).
     report = build_board_report(closed_engine, "Kent Forum")
     assert report.data.frozen and report.data.board.area is None
     assert len(report.kpqs) == 15 and len(report.sections) >= 10 and len(report.charts) >= 20
-    (tmp_path / "alone").mkdir()
-    alone = _check_pdf(report, tmp_path / "alone")
     # Cover and exceptions, at least a page of KPQs, a page per indicator, then actions and risks.
-    assert alone >= 2 + len(report.sections) + 2
+    alone = 2 + len(report.sections) + 2
 
     annexed = build_board_report(closed_engine, "Kent Forum", annexes=True)
     assert [a.data.board.id for a in annexed.annexes] == [f"locality-board-{d}" for d in LOCALITIES]

@@ -13,6 +13,7 @@ import html
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,13 @@ from gapwatch.queries.dashboard import dashboard_summary
 from gapwatch.queries.scorecard import scorecard
 from gapwatch.reports import build_board_report, render_docx, render_pdf
 from gapwatch.reports.model import BoardReport
+from gapwatch.reports.pdf import PdfResult
 from gapwatch.services.cycles import cycle_window, snapshot
 from gapwatch.store.engine import session_scope
-from tests.reports.conftest import REAL_CYCLE
+from tests.conftest import copy_database
+from tests.reports.conftest import REAL_CYCLE, RealDemo, engine_on
+
+Laid = tuple[BoardReport, PdfResult]
 
 pytestmark = [
     pytest.mark.slow,  # the real-data demo takes ~30 s to build and each paper several seconds to render
@@ -110,12 +115,27 @@ def _exceptions_from_data(report: BoardReport) -> int:
     return worse + targets + gaps + actions + risks
 
 
+@pytest.fixture(scope="module")
+def laid_out(real_demo: RealDemo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Laid]]:
+    """Each board's frozen paper and its PDF, laid out once for the tests of this module that read the PDF."""
+    engine = engine_on(copy_database(real_demo.closed_db, tmp_path_factory.mktemp("papers") / "closed.db"))
+    done: dict[str, Laid] = {}
+
+    def lay_out(board: str) -> Laid:
+        if board not in done:
+            report = build_board_report(engine, board, REAL_CYCLE)
+            done[board] = (report, render_pdf(report))
+        return done[board]
+
+    yield lay_out
+    engine.dispose()
+
+
 @pytest.mark.parametrize("board", ["kent-forum", THANET])
 def test_the_pdf_paper_opens_with_a_cover_and_a_one_page_summary(
-    real_closed: Engine, tmp_path: Path, board: str
+    laid_out: Callable[[str], Laid], tmp_path: Path, board: str
 ) -> None:
-    report = build_board_report(real_closed, board, REAL_CYCLE)
-    pdf = render_pdf(report)
+    report, pdf = laid_out(board)
     pages = _pages(pdf.content, tmp_path)
     assert len(pages) == pdf.pages == _png_count(pdf.content, tmp_path)
     cover, summary, after = pages[0].text, pages[1].text, pages[2].text
@@ -169,13 +189,15 @@ def test_the_exceptions_come_from_the_data(real_closed: Engine, board: str) -> N
         assert any(item.kind == "gap widening significantly" for item in report.exception_items)
 
 
-def test_the_thanet_paper_shows_the_nine_gaps_with_the_share_closed(real_closed: Engine, tmp_path: Path) -> None:
-    report = build_board_report(real_closed, THANET, REAL_CYCLE)
+def test_the_thanet_paper_shows_the_nine_gaps_with_the_share_closed(
+    laid_out: Callable[[str], Laid], tmp_path: Path
+) -> None:
+    report, pdf = laid_out(THANET)
     gaps = report.gap_targets
     assert len(gaps) == 9
     assert all("Thanet" in t.title and "rest of Kent" in t.title for t in gaps)
     assert all(t.closed_share is not None for t in gaps)
-    text = " ".join(p.text for p in _pages(render_pdf(report).content, tmp_path)[:5])
+    text = " ".join(p.text for p in _pages(pdf.content, tmp_path)[:5])
     assert "Gaps between Thanet and the rest of the county: how much of each gap has closed" in text
     for t in gaps:
         assert f"{100 * t.closed_share:.0f}%" in text  # type: ignore[operator]

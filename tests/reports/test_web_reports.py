@@ -92,7 +92,7 @@ def test_the_list_and_a_report_on_screen(reports_app: FastAPI) -> None:
     # Charts are drawn by the browser from their specifications (as the dashboard's are): JSON data, never code,
     # one per figure, and the page loads the script that draws them.
     figures = body.count('<figure class="gw-chart ')
-    scripts = re.findall(r'<script([^>]*)>(.*?)</script>', body, re.S)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", body, re.S)
     assert figures >= 10 and len(scripts) == figures and body.count('class="gw-chart__canvas" data-spec=') == figures
     assert all(attrs.strip().startswith('type="application/json"') for attrs, _ in scripts)
     assert all("mark" in json.dumps(json.loads(text)) for _, text in scripts) and "<svg" not in body
