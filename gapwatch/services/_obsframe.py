@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from gapwatch.analysis.aggregate import aggregate_all
 from gapwatch.analysis.frame import SCHEMA, headline_area, period_end, period_index, with_intervals
+from gapwatch.domain.indicators import Indicator
 from gapwatch.services._plan import Plan
-from gapwatch.services.cache import data_version, keep_latest, latest, remember, state_key
+from gapwatch.services.cache import StateKey, data_version, keep_latest, latest, remember, state_key
 from gapwatch.store.observations import read_observations
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "cached",
     "data_version",
     "headline_area",
+    "indicator_rows",
     "keep_whole_frame",
     "observation_frame",
     "period_end",
@@ -195,6 +197,21 @@ def _local_area_rows(session: Session, plan: Plan, df: pl.DataFrame, ids: set[st
 
 
 _T = TypeVar("_T")
+
+
+def indicator_rows(state: StateKey | None, frame: Callable[[], pl.DataFrame], indicator: Indicator) -> pl.DataFrame:
+    """The indicator's observations with their 95% intervals (filled from counts where the data give none), from
+    ``frame()`` — observations up to the cut-off of ``state`` holding every row of the indicator.
+
+    Computed once per state and indicator (when ``state`` is given) for everyone who asks: the dashboard's
+    status of each area, a cycle's papers and their KPQ evidence read the same rows, so a county and its twelve
+    localities do not work the same intervals out thirteen times.
+    """
+
+    def compute() -> pl.DataFrame:
+        return with_intervals(frame().filter(pl.col("indicator") == indicator.id), indicator)
+
+    return compute() if state is None else remember(state, ("rows", indicator.id), compute)
 
 
 def cached(session: Session, plan: Plan, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:

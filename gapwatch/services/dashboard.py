@@ -27,7 +27,7 @@ from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.targets import TargetKind
 from gapwatch.errors import NotFound
-from gapwatch.services._obsframe import headline_area, observation_frame, with_intervals
+from gapwatch.services._obsframe import headline_area, indicator_rows, observation_frame, with_intervals
 from gapwatch.services._plan import Plan, current_plan
 from gapwatch.services.actions import (
     ActionFilters,
@@ -142,9 +142,8 @@ class Dashboard:
         return self.window.start
 
 
-def _status_of(state: StateKey, plan: Plan, df: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
-    rows = df.filter(pl.col("indicator") == ind.id)
-    rows = with_intervals(rows, ind) if rows.height else rows
+def _status_of(state: StateKey, plan: Plan, rows: pl.DataFrame, ind: Indicator, area: str | None) -> IndicatorStatus:
+    """``rows``: the indicator's observations up to the state's cut-off, with intervals."""
     chosen = area or headline_area(plan, rows)
     headline = rows.filter((pl.col("area") == chosen) & pl.col("category_type").is_null()).sort("period_end")
     series = headline_series(headline)
@@ -204,7 +203,11 @@ def indicator_statuses(
         return frame[0]
 
     def status(ind: Indicator) -> IndicatorStatus:
-        return remember(state, ("indicator_status", ind.id, area), lambda: _status_of(state, plan, rows(), ind, area))
+        return remember(
+            state,
+            ("indicator_status", ind.id, area),
+            lambda: _status_of(state, plan, indicator_rows(state, rows, ind), ind, area),
+        )
 
     return [status(ind) for ind in indicators]
 

@@ -25,10 +25,10 @@ from gapwatch.domain.cycle import CycleWindow
 from gapwatch.domain.groups import CategoryType
 from gapwatch.domain.indicators import Indicator
 from gapwatch.domain.plan import EvidenceMeasure, KpqEvidence
-from gapwatch.services._obsframe import observation_frame, with_intervals
+from gapwatch.services._obsframe import indicator_rows, observation_frame
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import list_actions
-from gapwatch.services.cache import StateKey, remember, state_key
+from gapwatch.services.cache import StateKey, state_key
 from gapwatch.services.consultations import evidence_results
 from gapwatch.services.gaps_view import (
     GapSeries,
@@ -91,12 +91,7 @@ class EvidenceContext:
         rows of an indicator are the same in every context of one state.
         """
         if indicator.id not in self._rows:
-
-            def compute() -> pl.DataFrame:
-                return with_intervals(self.frame.filter(pl.col("indicator") == indicator.id), indicator)
-
-            found = compute() if self.state is None else remember(self.state, ("rows", indicator.id), compute)
-            self._rows[indicator.id] = found
+            self._rows[indicator.id] = indicator_rows(self.state, lambda: self.frame, indicator)
         return self._rows[indicator.id]
 
     def consultation_results(self, consultation: Consultation) -> list[ConsultationResult]:
