@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import docx
+import pytest
 from sqlalchemy import Engine
 
 from gapwatch.queries.consultations import consultation_doc
@@ -47,6 +48,7 @@ def test_the_snapshot_holds_the_boards_initiatives_and_consultation(closed_engin
     ]
 
 
+@pytest.mark.slow  # lays the paper out as PDF and Word (issue 15: rendering only in tests marked slow)
 def test_html_pdf_and_word_show_both_sections(closed_engine: Engine, tmp_path: Path) -> None:
     report = build_board_report(closed_engine, BOARD)
     html = render_html(report)
