@@ -159,5 +159,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def create_app_from_environment() -> FastAPI:
-    """The app for the settings in the environment: the factory each uvicorn worker process calls."""
-    return create_app(Settings(), warm=True)
+    """The app for the settings in the environment: the factory each uvicorn worker process calls (logging set up
+    as `gapwatch serve` sets it up in its own process: a worker is a fresh interpreter)."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return create_app(settings, warm=True)
