@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ def serve_command(
     from gapwatch.services.database import open_database
     from gapwatch.settings import Settings
     from gapwatch.web import create_app
+    from gapwatch.web.app import configure_logging
     from gapwatch.web.security import new_session_secret
 
     settings = Settings()
@@ -40,7 +40,7 @@ def serve_command(
             raise InvalidInput(f"{db}: no such database file", hint=f"Build the demo with `gapwatch demo --db {db}`.")
         settings = settings.model_copy(update={"database_url": f"sqlite:///{db}"})
     engine = open_database(settings)  # migrates once, before any worker starts
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     if not settings.secret_key:
         console.print("[yellow]GAPWATCH_SECRET_KEY is not set: sessions end when the server stops.[/]")
     where = engine.url.render_as_string(hide_password=True)

@@ -27,13 +27,12 @@ from gapwatch.queries.scorecard import STALE_YEARS, scorecard
 from gapwatch.services._obsframe import period_end
 from gapwatch.services._plan import Plan
 from gapwatch.services.actions import ActionFilters, list_actions
-from gapwatch.services.cache import StateKey, remember, state_key
+from gapwatch.services.cache import remember, state_key
 from gapwatch.services.consultations import consultation_briefs
 from gapwatch.services.evidence import (
     EvidenceContext,
     batches_of,
     evidence_context,
-    observations_until,
     series_points,
     trend_of,
 )
@@ -133,10 +132,10 @@ def _verdict(indicator: Indicator, measure: str, series: GapSeries, rows: pl.Dat
 _MEASURE_OF_KIND = {"group": "group_gap", "area": "area_gap", "deprivation": "deprivation_gap", "sii": "sii"}
 
 
-def _gaps(state: StateKey, ctx: EvidenceContext, indicator: Indicator, area: str) -> list[GapVerdict]:
+def _gaps(ctx: EvidenceContext, indicator: Indicator, area: str) -> list[GapVerdict]:
     """The gaps the paper shows: the same series the dashboard and the indicator page show for ``area``."""
     rows = ctx.rows(indicator)
-    shown = remembered_gaps(state, ctx.plan, rows, indicator, area)
+    shown = remembered_gaps(ctx.state, ctx.plan, rows, indicator, area)
     return [_verdict(indicator, _MEASURE_OF_KIND[s.kind], s, rows) for s in shown]
 
 
@@ -213,9 +212,7 @@ def _any_illustrative(rows: pl.DataFrame) -> bool:
     return bool(rows.height) and bool(rows.get_column("illustrative").fill_null(False).any())
 
 
-def _indicator_page(
-    state: StateKey, ctx: EvidenceContext, indicator: Indicator, area: str, county: str | None
-) -> IndicatorPage:
+def _indicator_page(ctx: EvidenceContext, indicator: Indicator, area: str, county: str | None) -> IndicatorPage:
     rows = ctx.rows(indicator)
     trend = trend_of(ctx, indicator, area=area)
     headline = _points(rows.filter((pl.col("area") == area) & pl.col("category_type").is_null()))
@@ -226,7 +223,7 @@ def _indicator_page(
             | (pl.col("area").is_in(sorted(children)) & pl.col("category_type").is_null())
         )
     )
-    gaps = _gaps(state, ctx, indicator, area)
+    gaps = _gaps(ctx, indicator, area)
     targets = _targets(ctx, indicator, county)
     # The comparator lines of the trend chart: England and the region, in the periods the headline has.
     benchmarks = [a.id for a in ctx.plan.framework.areas if a.level.value in ("country", "region") and a.id != area]
@@ -388,15 +385,8 @@ def build_report(
     county = partnership_county(plan.framework)
     own_area = plan.board_area(board)
     area = own_area if own_area in plan.areas else county
-    ctx = evidence_context(session, plan, window=window, area=area)
     indicators = board_indicators(plan, board)
-    ctx.frame = observations_until(
-        session,
-        plan,
-        cycle.data_cutoff,
-        [i.id for i in indicators]
-        + list({ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator}),
-    )
+    ctx = evidence_context(session, plan, window=window, area=area, indicators=[i.id for i in indicators])
     kpqs = [k for k in plan.framework.kpqs if k.ambition in board.ambitions]
     titles = {a.id: a.title for a in plan.framework.ambitions}
     # The board's questions answered for its area: the same (remembered) answers as the dashboard's and the
@@ -412,7 +402,7 @@ def build_report(
     def page_of(ind: Indicator) -> IndicatorPage:
         shown = (area if own_area in plan.areas else headline_area(plan, ctx.rows(ind)) or area) or ""
         question = ("report_indicator_page", ind.id, shown, county, window, area)
-        return remember(state, question, lambda: _indicator_page(state, ctx, ind, shown, county))
+        return remember(state, question, lambda: _indicator_page(ctx, ind, shown, county))
 
     pages = [page_of(ind) for ind in indicators]
     outcomes = {

@@ -244,8 +244,11 @@ def county_of(plan: Plan) -> str | None:
     return None
 
 
-def evidence_context(session: Session, plan: Plan, *, window: CycleWindow, area: str | None = None) -> EvidenceContext:
-    """The context to assess evidence in, for one cycle's ``window``.
+def evidence_context(
+    session: Session, plan: Plan, *, window: CycleWindow, area: str | None = None, indicators: Collection[str] = ()
+) -> EvidenceContext:
+    """The context to assess evidence in, for one cycle's ``window`` (with the rows of ``indicators`` too, besides
+    those the KPQs' evidence names: a board paper's own indicators).
 
     Observations of periods ending by the window's data cut-off (nothing later reaches a cycle's answers),
     and each action's latest RAG with whether it is overdue at the window's as-of date — judged exactly as
@@ -253,7 +256,7 @@ def evidence_context(session: Session, plan: Plan, *, window: CycleWindow, area:
     Targets whose deadline passed long before the cut-off are history (see :mod:`gapwatch.services.kpq`).
     """
     statuses = {v.id: ActionStatus(rag=v.rag, overdue=v.overdue) for v in list_actions(session, window=window)}
-    ids = {ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator}
+    ids = {ev.indicator for k in plan.framework.kpqs for ev in k.evidence if ev.indicator} | set(indicators)
     frame = observations_until(session, plan, window.cutoff, ids or None)
     consultations = {c.id: evidence_results(session, c) for c in plan.framework.consultations}
     return EvidenceContext(

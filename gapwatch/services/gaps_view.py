@@ -74,13 +74,16 @@ def shown_gaps(plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str) 
 
 
 def remembered_gaps(
-    state: StateKey, plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str
+    state: StateKey | None, plan: Plan, rows: pl.DataFrame, indicator: Indicator, area: str
 ) -> list[GapSeries]:
     """:func:`shown_gaps`, computed once per ``state`` (framework revision, data version, cut-off), indicator and
     area, whoever asks first: the dashboard's status of an indicator and the board paper's page of it show the
     same gaps, and closing a cycle (19 boards in Kent, each with its dashboard scorecard and its paper) works
     them out once instead of twice. ``rows`` must be the indicator's observations up to the state's cut-off with
-    intervals, as both callers give them. The result is shared: treat it as read-only."""
+    intervals, as both callers give them. The result is shared: treat it as read-only. (No ``state``: worked
+    out here and not remembered.)"""
+    if state is None:
+        return shown_gaps(plan, rows, indicator, area)
     return remember(state, ("shown_gaps", indicator.id, area), lambda: shown_gaps(plan, rows, indicator, area))
 
 

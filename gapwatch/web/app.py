@@ -38,7 +38,7 @@ from gapwatch.web.security import (
 )
 from gapwatch.web.templating import Templating
 
-__all__ = ["NODE_MODULES", "STATIC", "create_app", "create_app_from_environment"]
+__all__ = ["NODE_MODULES", "STATIC", "configure_logging", "create_app", "create_app_from_environment"]
 
 log = logging.getLogger("gapwatch.web")
 
@@ -162,5 +162,10 @@ def create_app_from_environment() -> FastAPI:
     """The app for the settings in the environment: the factory each uvicorn worker process calls (logging set up
     as `gapwatch serve` sets it up in its own process: a worker is a fresh interpreter)."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     return create_app(settings, warm=True)
+
+
+def configure_logging(settings: Settings) -> None:
+    """The server's log lines: level from the settings, each line naming its level and logger."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
